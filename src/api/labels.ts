@@ -1,0 +1,49 @@
+import { createHash } from 'node:crypto';
+
+/** Every label berth puts on a container, in one place. User labels may not use the `berth.` prefix. */
+export const LABELS = {
+  taskArn: 'berth.task-arn',
+  containerName: 'berth.container-name',
+  taskFamily: 'berth.task-family',
+  taskVersion: 'berth.task-version',
+  agentId: 'berth.agent-id',
+} as const;
+
+export const RESERVED_LABEL_PREFIX = 'berth.';
+
+export interface ContainerIdentity {
+  readonly taskArn: string;
+  readonly family: string;
+  readonly version: string;
+  readonly containerName: string;
+}
+
+/** The labels that tie a Docker container back to its task, its definition and this agent. */
+export function berthLabels(identity: ContainerIdentity, agentId: string): Record<string, string> {
+  return {
+    [LABELS.taskArn]: identity.taskArn,
+    [LABELS.containerName]: identity.containerName,
+    [LABELS.taskFamily]: identity.family,
+    [LABELS.taskVersion]: identity.version,
+    [LABELS.agentId]: agentId,
+  };
+}
+
+/** Docker limits nothing here, but long names are unreadable in `docker ps`; the hash keeps them unique. */
+const MAX_READABLE_PART = 40;
+
+/**
+ * The Docker name of a container: deterministic, so that after a crash between `create` and saving
+ * the ID the agent finds the container by name instead of making a second one.
+ * `berth-<family>-<version>-<container>-<12 hex of sha256(arn/container)>`.
+ */
+export function dockerNameFor(identity: ContainerIdentity): string {
+  const hash = createHash('sha256')
+    .update(`${identity.taskArn}\0${identity.containerName}`)
+    .digest('hex')
+    .slice(0, 12);
+  const readable = `${identity.family}-${identity.version}-${identity.containerName}`
+    .replace(/[^a-zA-Z0-9_.-]/g, '-')
+    .slice(0, MAX_READABLE_PART);
+  return `berth-${readable}-${hash}`;
+}

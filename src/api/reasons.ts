@@ -1,0 +1,37 @@
+/**
+ * Stable reason codes carried by container views and state-change events.
+ * Clients match on the code; the accompanying message is for people and may change.
+ */
+export const REASON_CODES = [
+  /** The control plane asked for the task to stop. */
+  'TaskStopRequested',
+  /** An essential container of the task stopped, so the whole task is stopping. */
+  'EssentialContainerExited',
+  /** The container exited on its own (non-essential, or the essential one itself). */
+  'ContainerExited',
+  /** The container vanished from Docker while the agent expected it. */
+  'ContainerMissing',
+  /** The container was killed by the kernel's OOM killer. */
+  'OutOfMemory',
+  /** Pulling the image failed. */
+  'PullFailed',
+  /** Docker refused to create the container. */
+  'CreateFailed',
+  /** Docker refused to start the container. */
+  'StartFailed',
+  /** A Docker call did not answer in time. */
+  'DockerTimeout',
+  /** The task stopped before this container was ever started. */
+  'TaskStoppedBeforeStart',
+] as const;
+
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+export interface Reason {
+  readonly code: ReasonCode;
+  readonly message: string;
+}
+
+export function reason(code: ReasonCode, message: string): Reason {
+  return { code, message };
+}

@@ -1,0 +1,151 @@
+/**
+ * One error class per meaning. Every error carries a stable `code`, whether retrying the same
+ * operation may succeed (`retryable`), and the underlying `cause` when there is one.
+ */
+export abstract class BerthError extends Error {
+  abstract readonly code: string;
+  readonly retryable: boolean;
+
+  protected constructor(message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+export interface FieldIssue {
+  /** JSON path of the offending field, e.g. `containers[0].portMappings[1].hostPort`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Input from a client or a file does not match the schema. Nothing was changed. */
+export class ValidationError extends BerthError {
+  readonly code = 'InvalidInput';
+  constructor(readonly issues: readonly FieldIssue[]) {
+    super(
+      issues.length === 0
+        ? 'invalid input'
+        : issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '),
+    );
+  }
+}
+
+/** No task with that ARN is known. */
+export class TaskNotFoundError extends BerthError {
+  readonly code = 'TaskNotFound';
+  constructor(readonly arn: string) {
+    super(`no task with arn ${JSON.stringify(arn)}`);
+  }
+}
+
+/** The request contradicts what the agent already holds (a changed definition, a lowered desired status). */
+export class TaskConflictError extends BerthError {
+  readonly code = 'TaskConflict';
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** Docker answered 404 for a container. For stop and remove this means the work is done. */
+export class ContainerNotFoundError extends BerthError {
+  readonly code = 'ContainerNotFound';
+  constructor(readonly ref: string, options: { cause?: unknown } = {}) {
+    super(`no such container: ${ref}`, options);
+  }
+}
+
+/** Docker answered 409 to create: a container with that name already exists. */
+export class NameConflictError extends BerthError {
+  readonly code = 'NameConflict';
+  constructor(readonly dockerName: string, options: { cause?: unknown } = {}) {
+    super(`a container named ${dockerName} already exists`, options);
+  }
+}
+
+/** The image could not be pulled, or the progress stream reported an error. */
+export class ImagePullError extends BerthError {
+  readonly code = 'PullFailed';
+  constructor(readonly image: string, detail: string, options: { cause?: unknown } = {}) {
+    super(`pulling ${image} failed: ${detail}`, { ...options, retryable: true });
+  }
+}
+
+/** The image is not present locally (create was attempted without a pull). */
+export class ImageNotFoundError extends BerthError {
+  readonly code = 'ImageNotFound';
+  constructor(readonly image: string, options: { cause?: unknown } = {}) {
+    super(`no such image: ${image}`, options);
+  }
+}
+
+/** The Docker daemon could not be reached at all. */
+export class DockerUnavailableError extends BerthError {
+  readonly code = 'DockerUnavailable';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, retryable: true });
+  }
+}
+
+/** A Docker call did not answer within its deadline. */
+export class DockerTimeoutError extends BerthError {
+  readonly code = 'DockerTimeout';
+  constructor(readonly operation: string, readonly timeoutMs: number, options: { cause?: unknown } = {}) {
+    super(`docker ${operation} did not answer within ${timeoutMs} ms`, { ...options, retryable: true });
+  }
+}
+
+/** Any other error answer from Docker. Server errors (5xx) are worth retrying; client errors are not. */
+export class DockerApiError extends BerthError {
+  readonly code = 'DockerApiError';
+  constructor(
+    readonly operation: string,
+    readonly statusCode: number | undefined,
+    detail: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`docker ${operation} failed${statusCode ? ` (${statusCode})` : ''}: ${detail}`, {
+      ...options,
+      retryable: statusCode === undefined || statusCode >= 500,
+    });
+  }
+}
+
+/** The state database could not be read or written. */
+export class PersistenceError extends BerthError {
+  readonly code = 'PersistenceError';
+  constructor(message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+    super(message, options);
+  }
+}
+
+/** The database was written by a schema this build does not know. */
+export class SchemaVersionError extends BerthError {
+  readonly code = 'SchemaVersionMismatch';
+  constructor(readonly found: number, readonly supported: number) {
+    super(
+      `the state database has schema version ${found}, but this agent supports up to ${supported}; ` +
+        'run a newer agent or restore a backup',
+    );
+  }
+}
+
+/** Bad configuration: a flag or environment variable with a value the agent cannot use. */
+export class ConfigError extends BerthError {
+  readonly code = 'InvalidConfig';
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** The engine was closed; no new work is accepted. */
+export class EngineClosedError extends BerthError {
+  readonly code = 'EngineClosed';
+  constructor() {
+    super('the task engine is shutting down');
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

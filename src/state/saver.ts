@@ -1,0 +1,30 @@
+import type { NewStateChange, StateChange } from '../api/events.js';
+import type { TaskState } from '../api/task.js';
+
+/**
+ * Everything one engine step changes, written atomically: the tasks as they now are, the tasks
+ * that left the state, and the events that report the change. Either all of it is saved or none.
+ */
+export interface StateCommit {
+  readonly put?: readonly TaskState[];
+  readonly remove?: readonly string[];
+  readonly events?: readonly NewStateChange[];
+}
+
+/**
+ * Durable engine state. Only the SQLite implementation writes SQL; the engine, the fake and the
+ * contract suite (test/contract/saver.contract.ts) speak this.
+ */
+export interface Saver {
+  /** Every task, with its containers, as last committed. */
+  loadTasks(): Promise<TaskState[]>;
+  /** Atomically applies `commit`; returns its events with their assigned, ever-rising `seq`. */
+  commit(commit: StateCommit): Promise<StateChange[]>;
+  /** Events with `seq > after`, oldest first, at most `limit`. */
+  eventsAfter(after: number, limit: number): Promise<StateChange[]>;
+  /** The highest `seq` ever assigned (0 when none), even if that event was since pruned. */
+  lastSeq(): Promise<number>;
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
+  close(): Promise<void>;
+}
