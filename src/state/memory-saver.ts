@@ -1,0 +1,105 @@
+import type { StateChange } from '../api/events.js';
+import type { TaskState } from '../api/task.js';
+import { PersistenceError } from '../errors.js';
+import { checkCommit, checkMeta, checkPaging, eventToRow, rowsToTask, rowToEvent, taskToRows } from './rows.js';
+import type { ContainerRow, EventRow, TaskRow } from './rows.js';
+import type { Saver, StateCommit } from './saver.js';
+
+/**
+ * An in-memory Saver for engine unit tests, held to the same contract suite as SqliteSaver.
+ * It stores the very rows SqliteSaver would write (through rows.ts), so values round-trip with
+ * the same quirks, and it hands out frozen copies: an engine that mutates loaded state instead of
+ * replacing it fails its tests here rather than corrupting state in production.
+ */
+export class MemorySaver implements Saver {
+  #tasks = new Map<string, { task: TaskRow; containers: ContainerRow[] }>();
+  #events: EventRow[] = [];
+  #lastSeq = 0;
+  #meta = new Map<string, string>();
+  #failNext: Error | undefined;
+  #commits = 0;
+  #closed = false;
+
+  /** How many commits have been applied (rejected ones are not counted). */
+  get commits(): number {
+    return this.#commits;
+  }
+
+  /** Test control: the next `commit` rejects with `error` and changes nothing. */
+  failNextCommit(error: Error): void {
+    this.#failNext = error;
+  }
+
+  async loadTasks(): Promise<TaskState[]> {
+    this.#assertOpen();
+    return [...this.#tasks.values()]
+      .sort((a, b) => a.task.created_at - b.task.created_at || compare(a.task.arn, b.task.arn))
+      .map(({ task, containers }) => deepFreeze(rowsToTask(task, containers)));
+  }
+
+  async commit(commit: StateCommit): Promise<StateChange[]> {
+    this.#assertOpen();
+    const failure = this.#failNext;
+    if (failure) {
+      this.#failNext = undefined;
+      throw failure;
+    }
+    checkCommit(commit);
+    // Everything that can throw happens before the first change, which is what makes this atomic.
+    const puts = (commit.put ?? []).map((task) => taskToRows(task));
+    const events = (commit.events ?? []).map((event, i) => ({ ...eventToRow(event), seq: this.#lastSeq + i + 1 }));
+
+    for (const arn of commit.remove ?? []) this.#tasks.delete(arn);
+    for (const rows of puts) this.#tasks.set(rows.task.arn, rows);
+    this.#events.push(...events);
+    this.#lastSeq += events.length;
+    this.#commits += 1;
+    return events.map((row) => deepFreeze(rowToEvent(row)));
+  }
+
+  async eventsAfter(after: number, limit: number): Promise<StateChange[]> {
+    this.#assertOpen();
+    checkPaging(after, limit);
+    return this.#events
+      .filter((row) => row.seq > after)
+      .slice(0, limit)
+      .map((row) => deepFreeze(rowToEvent(row)));
+  }
+
+  async lastSeq(): Promise<number> {
+    this.#assertOpen();
+    return this.#lastSeq;
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    this.#assertOpen();
+    return this.#meta.get(key);
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    this.#assertOpen();
+    checkMeta(key, value);
+    this.#meta.set(key, value);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new PersistenceError('state database (memory) is closed');
+  }
+}
+
+// SQLite orders TEXT by bytes, localeCompare does not; this matches ORDER BY arn for ASCII ARNs.
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
