@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { AgentConfig } from './config/config.js';
+import type { Health, Metadata } from './control/routes.js';
+import { startControlServer, type ControlServer } from './control/server.js';
+import type { DockerClient } from './docker/docker-client.js';
+import { TaskEngine } from './engine/task-engine.js';
+import { errorMessage } from './errors.js';
+import type { Logger } from './log/logger.js';
+import type { Saver } from './state/saver.js';
+import { systemClock, systemRandom, type Clock, type Random } from './util/clock.js';
+
+export const AGENT_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+const AGENT_ID_KEY = 'agent-id';
+
+export interface AgentParts {
+  readonly config: AgentConfig;
+  readonly docker: DockerClient;
+  readonly saver: Saver;
+  readonly log: Logger;
+  readonly clock?: Clock;
+  readonly random?: Random;
+}
+
+export interface RunningAgent {
+  readonly agentId: string;
+  readonly engine: TaskEngine;
+  readonly server: ControlServer;
+  /** Stops serving, drains the engine, closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Wires the agent from its parts: the saved agent ID (made once, on first start), the engine
+ * (which resumes saved tasks), and the control socket. The Docker client and saver are passed in
+ * so tests run the same wiring on the fake Docker.
+ */
+export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
+  const { config, docker, saver, log } = parts;
+  const clock = parts.clock ?? systemClock;
+  let agentId = await saver.getMeta(AGENT_ID_KEY);
+  if (!agentId) {
+    agentId = randomUUID();
+    await saver.setMeta(AGENT_ID_KEY, agentId);
+  }
+  const engine = new TaskEngine({
+    docker,
+    saver,
+    agentId,
+    clock,
+    random: parts.random ?? systemRandom,
+    log,
+    concurrency: config.reconcileConcurrency,
+    cleanupWaitMs: config.taskCleanupWaitMs,
+    retry: { backoff: config.actionRetryBackoff, maxRetries: config.actionMaxRetries },
+    eventStreamBackoff: config.eventStreamBackoff,
+  });
+  await engine.start();
+
+  const id = agentId;
+  const metadata = async (): Promise<Metadata> => ({
+    agentVersion: AGENT_VERSION,
+    agentId: id,
+    dockerVersion: await docker.version().then(
+      (v) => v.version,
+      () => null,
+    ),
+    dataDir: config.dataDir,
+  });
+  const health = async (): Promise<Health> => {
+    const [dockerCheck, dbCheck] = await Promise.all([
+      check(() => docker.ping()),
+      check(() => saver.lastSeq()),
+    ]);
+    const last = engine.lastReconcilePassAt();
+    const reconcile = {
+      ok: true,
+      detail: last === undefined ? 'no pass yet' : `last pass ${Math.round((clock.now() - last) / 1000)} s ago`,
+    };
+    return {
+      healthy: dockerCheck.ok && dbCheck.ok,
+      checks: { docker: dockerCheck, database: dbCheck, reconcile },
+    };
+  };
+
+  let server: ControlServer;
+  try {
+    server = await startControlServer({ socketPath: config.socketPath, deps: { engine, metadata, health }, log });
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+  return {
+    agentId,
+    engine,
+    server,
+    close: async () => {
+      await server.close();
+      await engine.close();
+      await saver.close();
+    },
+  };
+}
+
+async function check(fn: () => Promise<unknown>): Promise<{ ok: boolean; detail?: string }> {
+  try {
+    await fn();
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, detail: errorMessage(error) };
+  }
+}

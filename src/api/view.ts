@@ -1,0 +1,60 @@
+import type { ContainerStatus, DesiredStatus } from './status.js';
+import type { PortBinding, TaskState } from './task.js';
+
+/** A task as the socket API and the CLI show it. Times are ISO-8601 strings. */
+export interface TaskView {
+  readonly arn: string;
+  readonly family: string;
+  readonly version: string;
+  readonly desiredStatus: DesiredStatus;
+  readonly knownStatus: ContainerStatus;
+  readonly createdAt: string;
+  readonly stoppedAt?: string;
+  readonly containers: readonly ContainerView[];
+}
+
+export interface ContainerView {
+  readonly name: string;
+  readonly image: string;
+  readonly essential: boolean;
+  readonly dockerId?: string;
+  readonly dockerName: string;
+  readonly desiredStatus: DesiredStatus;
+  readonly knownStatus: ContainerStatus;
+  readonly exitCode?: number;
+  readonly reason?: string;
+  readonly reasonMessage?: string;
+  readonly portBindings: readonly PortBinding[];
+  readonly createdAt?: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+}
+
+const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+export function taskView(t: TaskState): TaskView {
+  return {
+    arn: t.arn,
+    family: t.family,
+    version: t.version,
+    desiredStatus: t.desiredStatus,
+    knownStatus: t.knownStatus,
+    createdAt: iso(t.createdAt)!,
+    ...(t.stoppedAt === undefined ? {} : { stoppedAt: iso(t.stoppedAt) }),
+    containers: t.containers.map((c) => ({
+      name: c.definition.name,
+      image: c.definition.image,
+      essential: c.definition.essential,
+      ...(c.dockerId ? { dockerId: c.dockerId } : {}),
+      dockerName: c.dockerName,
+      desiredStatus: c.desiredStatus,
+      knownStatus: c.knownStatus,
+      ...(c.exitCode === undefined ? {} : { exitCode: c.exitCode }),
+      ...(c.reason ? { reason: c.reason.code, reasonMessage: c.reason.message } : {}),
+      portBindings: c.portBindings,
+      ...(c.createdAt === undefined ? {} : { createdAt: iso(c.createdAt) }),
+      ...(c.startedAt === undefined ? {} : { startedAt: iso(c.startedAt) }),
+      ...(c.finishedAt === undefined ? {} : { finishedAt: iso(c.finishedAt) }),
+    })),
+  };
+}

@@ -1,0 +1,28 @@
+import type { PortBinding } from '../api/task.js';
+
+/** Left-aligned columns, two spaces apart; the header is upper-case. */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[], indent = ''): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    indent + cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(headers.map((h) => h.toUpperCase())), ...rows.map(line)].join('\n');
+}
+
+/** `3s`, `4m`, `2h10m`, `3d4h`: how long ago, at a glance. */
+export function age(fromMs: number, nowMs: number): string {
+  const s = Math.max(0, Math.round((nowMs - fromMs) / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
+  return `${Math.floor(h / 24)}d${h % 24 ? `${h % 24}h` : ''}`;
+}
+
+export function shortId(id: string | undefined): string {
+  return id ? id.slice(0, 12) : '-';
+}
+
+export function ports(bindings: readonly PortBinding[]): string {
+  return bindings.length === 0 ? '-' : bindings.map((b) => `${b.hostIp}:${b.hostPort}->${b.containerPort}/${b.protocol}`).join(',');
+}

@@ -1,0 +1,131 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
+import type { BackoffPolicy } from '../util/backoff.js';
+
+/**
+ * Every setting of the agent, resolved once at start-up from flags, then environment, then the
+ * defaults below. Nothing else in the code reads process.env or invents a default.
+ * `agent state dump` prints the resolved value of each.
+ */
+export interface AgentConfig {
+  readonly dataDir: string;
+  readonly socketPath: string;
+  readonly databasePath: string;
+  /** DOCKER_HOST-style endpoint: unix:///path or tcp://host:port. */
+  readonly dockerHost: string;
+  /** Deadline for each non-streaming Docker call. */
+  readonly dockerTimeoutMs: number;
+  readonly pullTimeoutMs: number;
+  /** Tasks reconciled at once; each task still has exactly one reconciler at a time. */
+  readonly reconcileConcurrency: number;
+  /** How long a STOPPED task stays (and its containers stay in Docker) before cleanup. */
+  readonly taskCleanupWaitMs: number;
+  /** Reopening Docker's event stream after a break. */
+  readonly eventStreamBackoff: BackoffPolicy;
+  /** Retrying a failed Docker action in a task reconciler. */
+  readonly actionRetryBackoff: BackoffPolicy;
+  /** How many times a retryable action is retried before the container is given up as STOPPED. */
+  readonly actionMaxRetries: number;
+  readonly logLevel: LogLevel;
+  readonly logFormat: 'json' | 'text';
+}
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+export const DEFAULTS = {
+  rootDataDir: '/var/lib/berth',
+  userDataDirUnderHome: '.local/state/berth',
+  socketFile: 'agent.sock',
+  databaseFile: 'state.db',
+  dockerHost: 'unix:///var/run/docker.sock',
+  dockerTimeoutMs: 30_000,
+  pullTimeoutMs: 10 * 60_000,
+  reconcileConcurrency: 8,
+  taskCleanupWaitMs: 60 * 60_000,
+  eventStreamBackoff: { initialMs: 250, maxMs: 30_000, multiplier: 2, jitter: 0.5 },
+  actionRetryBackoff: { initialMs: 500, maxMs: 30_000, multiplier: 2, jitter: 0.5 },
+  actionMaxRetries: 3,
+  logLevel: 'info' as LogLevel,
+  logFormat: 'json' as const,
+} as const;
+
+/** Values given on the command line; absent ones fall through to the environment, then DEFAULTS. */
+export interface ConfigFlags {
+  readonly dataDir?: string;
+  readonly socket?: string;
+  readonly dockerHost?: string;
+  readonly concurrency?: string;
+  readonly cleanupWait?: string;
+  readonly logLevel?: string;
+  readonly logFormat?: string;
+}
+
+export interface ConfigContext {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly uid: number;
+  readonly home: string;
+}
+
+export function defaultContext(): ConfigContext {
+  return { env: process.env, uid: process.getuid?.() ?? -1, home: homedir() };
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
+
+export function resolveConfig(flags: ConfigFlags = {}, ctx: ConfigContext = defaultContext()): AgentConfig {
+  const { env } = ctx;
+  const dataDir = resolve(
+    flags.dataDir ??
+      env.BERTH_DATA_DIR ??
+      (ctx.uid === 0 ? DEFAULTS.rootDataDir : join(ctx.home, DEFAULTS.userDataDirUnderHome)),
+  );
+  const logLevel = flags.logLevel ?? env.BERTH_LOG_LEVEL ?? DEFAULTS.logLevel;
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
+    throw new ConfigError(`log level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  }
+  const logFormat = flags.logFormat ?? env.BERTH_LOG_FORMAT ?? DEFAULTS.logFormat;
+  if (logFormat !== 'json' && logFormat !== 'text') {
+    throw new ConfigError(`log format must be json or text, got ${JSON.stringify(logFormat)}`);
+  }
+  const dockerHost = flags.dockerHost ?? env.DOCKER_HOST ?? DEFAULTS.dockerHost;
+  if (!/^(unix|tcp|http):\/\/./.test(dockerHost)) {
+    throw new ConfigError(`docker host must look like unix:///var/run/docker.sock or tcp://host:port, got ${JSON.stringify(dockerHost)}`);
+  }
+  return Object.freeze({
+    dataDir,
+    socketPath: resolve(flags.socket ?? env.BERTH_SOCKET ?? join(dataDir, DEFAULTS.socketFile)),
+    databasePath: join(dataDir, DEFAULTS.databaseFile),
+    dockerHost,
+    dockerTimeoutMs: DEFAULTS.dockerTimeoutMs,
+    pullTimeoutMs: DEFAULTS.pullTimeoutMs,
+    reconcileConcurrency: positiveInt(
+      'concurrency (BERTH_RECONCILE_CONCURRENCY)',
+      flags.concurrency ?? env.BERTH_RECONCILE_CONCURRENCY,
+      DEFAULTS.reconcileConcurrency,
+    ),
+    taskCleanupWaitMs: duration('cleanup wait (BERTH_TASK_CLEANUP_WAIT)', flags.cleanupWait ?? env.BERTH_TASK_CLEANUP_WAIT, DEFAULTS.taskCleanupWaitMs),
+    eventStreamBackoff: DEFAULTS.eventStreamBackoff,
+    actionRetryBackoff: DEFAULTS.actionRetryBackoff,
+    actionMaxRetries: DEFAULTS.actionMaxRetries,
+    logLevel: logLevel as LogLevel,
+    logFormat,
+  });
+}
+
+function positiveInt(what: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${what} must be a whole number of at least 1, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses `500ms`, `30s`, `10m`, `1h` (a bare number means seconds). */
+export function duration(what: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
+  if (!match) throw new ConfigError(`${what} must be a duration like 30s, 10m or 1h, got ${JSON.stringify(raw)}`);
+  return Math.round(Number(match[1]) * UNIT_MS[match[2] ?? 's']!);
+}

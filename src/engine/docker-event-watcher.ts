@@ -1,0 +1,73 @@
+import type { DockerClient, DockerEvent } from '../docker/docker-client.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { backoffDelay, type BackoffPolicy } from '../util/backoff.js';
+import { sleep, type Clock, type Random } from '../util/clock.js';
+
+export interface WatcherHandlers {
+  onEvent(event: DockerEvent): void;
+  /** The stream broke and is open again: events may have been missed, so Docker must be re-read. */
+  onReconnect(): void;
+}
+
+/**
+ * Keeps Docker's container event stream open for this agent's containers. After a break it waits
+ * (capped exponential backoff with jitter) and reopens with `since` set to the last event seen, so
+ * Docker replays what happened meanwhile. A break says nothing about the containers themselves.
+ */
+export class DockerEventWatcher {
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | undefined;
+  private lastTimeNano: string | undefined;
+
+  constructor(
+    private readonly docker: DockerClient,
+    private readonly labels: Readonly<Record<string, string>>,
+    private readonly handlers: WatcherHandlers,
+    private readonly opts: { clock: Clock; random: Random; backoff: BackoffPolicy; log: Logger },
+  ) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort(new Error('event watcher stopped'));
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const { signal } = this.abort;
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        const stream = this.docker.containerEvents({
+          labels: this.labels,
+          signal,
+          ...(this.lastTimeNano ? { sinceNano: this.lastTimeNano } : {}),
+        });
+        if (failures > 0) {
+          this.opts.log.info('Docker event stream reopened', { since: this.lastTimeNano });
+          this.handlers.onReconnect();
+        }
+        for await (const event of stream) {
+          failures = 0;
+          this.lastTimeNano = event.timeNano;
+          this.handlers.onEvent(event);
+        }
+        if (signal.aborted) return;
+        this.opts.log.warn('Docker event stream ended; reopening');
+      } catch (error) {
+        if (signal.aborted) return;
+        this.opts.log.warn('Docker event stream broke; reopening', { error: errorMessage(error), attempt: failures + 1 });
+      }
+      const delay = backoffDelay(this.opts.backoff, failures, this.opts.random);
+      failures += 1;
+      try {
+        await sleep(this.opts.clock, delay, signal);
+      } catch {
+        return;
+      }
+    }
+  }
+}

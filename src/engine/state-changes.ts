@@ -1,0 +1,42 @@
+import type { NewStateChange } from '../api/events.js';
+import type { ContainerState, TaskState } from '../api/task.js';
+import { taskStopReason } from './task-state.js';
+
+/**
+ * The ContainerStateChange and TaskStateChange events a task's transition implies: one per
+ * container whose known status moved, then one for the task if its known status moved. A repeat
+ * of the same status implies nothing, so duplicates cannot reach the feed.
+ */
+export function stateChanges(before: TaskState | undefined, after: TaskState, at: string): NewStateChange[] {
+  const events: NewStateChange[] = [];
+  for (const c of after.containers) {
+    const previous = before?.containers.find((p) => p.definition.name === c.definition.name);
+    if ((previous?.knownStatus ?? 'NONE') !== c.knownStatus) events.push(containerChange(after.arn, c, at));
+  }
+  if ((before?.knownStatus ?? 'NONE') !== after.knownStatus) {
+    const why = after.knownStatus === 'STOPPED' ? taskStopReason(after) : undefined;
+    events.push({
+      type: 'task',
+      taskArn: after.arn,
+      status: after.knownStatus,
+      ...(why ? { reason: why.code, reasonMessage: why.message } : {}),
+      at,
+    });
+  }
+  return events;
+}
+
+/** Every event carries the container's full last record, so a stop event has its ID, exit code and ports. */
+function containerChange(taskArn: string, c: ContainerState, at: string): NewStateChange {
+  return {
+    type: 'container',
+    taskArn,
+    containerName: c.definition.name,
+    ...(c.dockerId ? { dockerId: c.dockerId } : {}),
+    status: c.knownStatus,
+    ...(c.exitCode === undefined ? {} : { exitCode: c.exitCode }),
+    ...(c.reason ? { reason: c.reason.code, reasonMessage: c.reason.message } : {}),
+    ...(c.portBindings.length > 0 ? { portBindings: c.portBindings } : {}),
+    at,
+  };
+}

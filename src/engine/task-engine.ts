@@ -1,0 +1,223 @@
+import { isDeepStrictEqual } from 'node:util';
+import PQueue from 'p-queue';
+import type { StateChange } from '../api/events.js';
+import { LABELS } from '../api/labels.js';
+import type { TaskInput } from '../api/schema.js';
+import { statusRank } from '../api/status.js';
+import type { TaskDefinition, TaskState } from '../api/task.js';
+import type { DockerClient, DockerEvent } from '../docker/docker-client.js';
+import { EngineClosedError, TaskConflictError, TaskNotFoundError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { Saver } from '../state/saver.js';
+import type { BackoffPolicy } from '../util/backoff.js';
+import type { Clock, Random } from '../util/clock.js';
+import { DockerEventWatcher } from './docker-event-watcher.js';
+import { Executor } from './executor.js';
+import type { RetryPolicy } from './retry-policy.js';
+import { StateStore, type ChangeListener } from './state-store.js';
+import { TaskReconciler } from './task-reconciler.js';
+import { newTaskState, raiseDesired } from './task-state.js';
+
+export interface TaskEngineOptions {
+  readonly docker: DockerClient;
+  readonly saver: Saver;
+  readonly agentId: string;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly log: Logger;
+  readonly concurrency: number;
+  readonly cleanupWaitMs: number;
+  readonly retry: RetryPolicy;
+  readonly eventStreamBackoff: BackoffPolicy;
+}
+
+export interface AddTaskResult {
+  readonly task: TaskState;
+  /** True when the task was new; false when an existing task was updated or left as it was. */
+  readonly created: boolean;
+}
+
+/** Docker events that mean a container's state may have changed. */
+const STATE_EVENTS: ReadonlySet<string> = new Set(['start', 'die', 'kill', 'oom', 'stop', 'destroy']);
+
+/**
+ * Drives every task toward its desired status. Owns the state store (memory + saver), one
+ * reconciler per task sharing a bounded queue, and the Docker event watcher.
+ *
+ * Lifecycle: `new` → `start()` (loads saved state, re-reads every container from Docker, resumes)
+ * → `addTask()` … → `close()` (stops accepting work and drains what is in flight).
+ */
+export class TaskEngine {
+  private readonly store: StateStore;
+  private readonly queue: PQueue;
+  private readonly executor: Executor;
+  private readonly watcher: DockerEventWatcher;
+  private readonly reconcilers = new Map<string, TaskReconciler>();
+  private state: 'new' | 'started' | 'closing' | 'closed' = 'new';
+  private lastPassAt: number | undefined;
+
+  constructor(private readonly opts: TaskEngineOptions) {
+    this.store = new StateStore(opts.saver, opts.clock);
+    this.queue = new PQueue({ concurrency: opts.concurrency });
+    this.queue.on('idle', () => {
+      this.lastPassAt = opts.clock.now();
+    });
+    this.executor = new Executor(opts.docker, opts.agentId, opts.log);
+    this.watcher = new DockerEventWatcher(
+      opts.docker,
+      { [LABELS.agentId]: opts.agentId },
+      { onEvent: (e) => this.onDockerEvent(e), onReconnect: () => this.refreshAll() },
+      { clock: opts.clock, random: opts.random, backoff: opts.eventStreamBackoff, log: opts.log },
+    );
+  }
+
+  /** Loads saved tasks and resumes them; every container that may exist in Docker is re-read first. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error(`engine cannot start from state ${this.state}`);
+    const tasks = await this.store.load();
+    this.state = 'started';
+    this.watcher.start();
+    for (const task of tasks) {
+      const r = this.reconcilerFor(task.arn);
+      for (const c of task.containers) {
+        // PULLED too: a crash between create and saving its ID leaves a container findable by name.
+        if (c.dockerId || statusRank(c.knownStatus) >= statusRank('PULLED')) r.markForRefresh(c.definition.name);
+      }
+      r.trigger();
+    }
+    this.opts.log.info('Task engine started', { tasks: tasks.length, agentId: this.opts.agentId });
+  }
+
+  /**
+   * Accepts a new task, or raises the desired status of a known one. Resolves once the change is
+   * saved. A lower desired status is ignored (desired statuses only rise); a different definition
+   * under a known ARN is a conflict.
+   */
+  async addTask(input: TaskInput): Promise<AddTaskResult> {
+    if (this.state !== 'started') throw new EngineClosedError();
+    const arn = input.kind === 'definition' ? input.task.arn : input.arn;
+    let created = false;
+    const result = await this.store.mutate(arn, (current) => {
+      if (!current) {
+        if (input.kind !== 'definition') throw new TaskNotFoundError(arn);
+        created = true;
+        return newTaskState(input.task, this.opts.clock.now());
+      }
+      if (input.kind === 'definition' && !sameDefinition(current, input.task)) {
+        throw new TaskConflictError(
+          `task ${arn} already exists with a different definition; changing a task's definition is not supported`,
+        );
+      }
+      const desired = input.kind === 'definition' ? input.task.desiredStatus : input.desiredStatus;
+      return raiseDesired(current, desired, this.opts.clock.now());
+    });
+    const task = result.after!;
+    if (created) this.opts.log.info('Task added', { taskArn: arn, desiredStatus: task.desiredStatus });
+    else if (result.before !== result.after) this.opts.log.info('Task desired status raised', { taskArn: arn, desiredStatus: task.desiredStatus });
+    if (result.before !== result.after) this.reconcilerFor(arn).trigger();
+    return { task, created };
+  }
+
+  listTasks(): TaskState[] {
+    return this.store.list();
+  }
+
+  getTask(arn: string): TaskState | undefined {
+    return this.store.get(arn);
+  }
+
+  /** The task owning a Docker container, by full ID or a prefix of at least 12 characters. */
+  findTaskByDockerId(id: string): TaskState | undefined {
+    const owner = this.store.findByDockerId(id);
+    return owner ? this.store.get(owner.arn) : undefined;
+  }
+
+  /** Every state change, as it is saved, in `seq` order. Returns the unsubscribe function. */
+  subscribe(listener: ChangeListener): () => void {
+    return this.store.subscribe(listener);
+  }
+
+  /** Events after `after`, from the durable feed. */
+  eventsAfter(after: number, limit: number): Promise<StateChange[]> {
+    return this.opts.saver.eventsAfter(after, limit);
+  }
+
+  /** When the reconcile queue last drained (epoch ms), for health reporting. */
+  lastReconcilePassAt(): number | undefined {
+    return this.queue.size === 0 && this.queue.pending === 0 ? (this.lastPassAt ?? this.opts.clock.now()) : this.lastPassAt;
+  }
+
+  /** Stops accepting work, stops watching Docker, and waits for in-flight steps to finish. */
+  async close(): Promise<void> {
+    if (this.state === 'closed' || this.state === 'closing') return;
+    this.state = 'closing';
+    for (const r of this.reconcilers.values()) r.close();
+    await this.watcher.stop();
+    await this.queue.onIdle();
+    this.state = 'closed';
+    this.opts.log.info('Task engine closed');
+  }
+
+  private reconcilerFor(arn: string): TaskReconciler {
+    let r = this.reconcilers.get(arn);
+    if (!r) {
+      r = new TaskReconciler(arn, {
+        store: this.store,
+        executor: this.executor,
+        queue: this.queue,
+        clock: this.opts.clock,
+        random: this.opts.random,
+        retry: this.opts.retry,
+        cleanupWaitMs: this.opts.cleanupWaitMs,
+        log: this.opts.log,
+        onForgotten: (gone) => {
+          this.reconcilers.delete(gone);
+          this.opts.log.info('Task removed from state', { taskArn: gone });
+        },
+      });
+      this.reconcilers.set(arn, r);
+    }
+    return r;
+  }
+
+  private onDockerEvent(event: DockerEvent): void {
+    if (!STATE_EVENTS.has(event.action) || this.state !== 'started') return;
+    const owner = this.store.findByDockerId(event.dockerId) ?? this.ownerByLabels(event);
+    if (!owner) return;
+    this.opts.log.debug('Docker event', { taskArn: owner.arn, container: owner.container, dockerId: event.dockerId, action: event.action });
+    const r = this.reconcilerFor(owner.arn);
+    r.markForRefresh(owner.container);
+    r.trigger();
+  }
+
+  /** A container whose ID is not saved yet (its create is still in flight) is found by its labels. */
+  private ownerByLabels(event: DockerEvent): { arn: string; container: string } | undefined {
+    const arn = event.labels[LABELS.taskArn];
+    const container = event.labels[LABELS.containerName];
+    if (!arn || !container || !this.store.get(arn)) return undefined;
+    return { arn, container };
+  }
+
+  /** After the event stream was broken, nothing seen before can be trusted: re-read every live container. */
+  private refreshAll(): void {
+    if (this.state !== 'started') return;
+    for (const task of this.store.list()) {
+      const r = this.reconcilerFor(task.arn);
+      for (const c of task.containers) {
+        if (c.knownStatus !== 'STOPPED' && (c.dockerId || c.knownStatus === 'PULLED')) r.markForRefresh(c.definition.name);
+      }
+      r.trigger();
+    }
+  }
+}
+
+function sameDefinition(current: TaskState, def: TaskDefinition): boolean {
+  return (
+    current.family === def.family &&
+    current.version === def.version &&
+    isDeepStrictEqual(
+      current.containers.map((c) => c.definition),
+      def.containers,
+    )
+  );
+}

@@ -1,0 +1,128 @@
+import { isDeepStrictEqual } from 'node:util';
+import { reason, type Reason, type ReasonCode } from '../api/reasons.js';
+import { isAfter, laterStatus, type ContainerStatus } from '../api/status.js';
+import type { ContainerState, TaskState } from '../api/task.js';
+import type { ContainerInfo } from '../docker/docker-client.js';
+import { errorMessage } from '../errors.js';
+import type { ActionKind, Outcome } from './actions.js';
+import { taskStopReason, updateContainer } from './task-state.js';
+
+/**
+ * Pure: how an outcome changes a task. Statuses only move forward, so a late, duplicate or
+ * out-of-order observation can never undo what is already known.
+ */
+export function applyOutcome(task: TaskState, outcome: Outcome, now: number): TaskState | 'forget' {
+  switch (outcome.kind) {
+    case 'cleaned':
+      return 'forget';
+    case 'failed':
+      return task;
+    case 'pulled':
+      return updateContainer(task, outcome.container, (c) => advance(c, 'PULLED', {}), now);
+    case 'abandoned':
+      return updateContainer(
+        task,
+        outcome.container,
+        (c) => advance(c, 'STOPPED', { reason: reason('TaskStoppedBeforeStart', taskStopReason(task).message) }),
+        now,
+      );
+    case 'gone':
+      return updateContainer(task, outcome.container, (c) => gone(c, now), now);
+    case 'observed':
+      return updateContainer(task, outcome.container, (c) => observe(task, c, outcome.info), now);
+  }
+}
+
+/** The container gave up after a failed action it cannot recover from. */
+export function applyGiveUp(task: TaskState, container: string, action: ActionKind, error: unknown, now: number): TaskState {
+  return updateContainer(
+    task,
+    container,
+    (c) => advance(c, 'STOPPED', { reason: reason(failureReason(action, error), errorMessage(error)), finishedAt: now }),
+    now,
+  );
+}
+
+function failureReason(action: ActionKind, error: unknown): ReasonCode {
+  if (error instanceof Error && 'code' in error && error.code === 'DockerTimeout') return 'DockerTimeout';
+  switch (action) {
+    case 'pull':
+      return 'PullFailed';
+    case 'start':
+      return 'StartFailed';
+    default:
+      return 'CreateFailed';
+  }
+}
+
+/** A container Docker no longer has. Before it was created that just means no orphan exists. */
+function gone(c: ContainerState, now: number): ContainerState {
+  if (c.knownStatus === 'STOPPED' || !isAfter(c.knownStatus, 'PULLED')) return c;
+  return advance(c, 'STOPPED', {
+    reason: reason('ContainerMissing', `container ${c.dockerId ?? c.dockerName} is gone from Docker`),
+    finishedAt: now,
+  });
+}
+
+function statusOf(info: ContainerInfo): ContainerStatus {
+  switch (info.state) {
+    case 'created':
+      return 'CREATED';
+    case 'exited':
+    case 'dead':
+      return 'STOPPED';
+    default:
+      return 'RUNNING';
+  }
+}
+
+/**
+ * Merges Docker's view of a container into the agent's record. Facts learned on the way (its ID,
+ * port bindings, times) are kept even when the status itself cannot move; an observation that
+ * adds nothing returns the record unchanged, so it causes no write and no event.
+ */
+function observe(task: TaskState, c: ContainerState, info: ContainerInfo): ContainerState {
+  if (c.knownStatus === 'STOPPED') return c;
+  const status = statusOf(info);
+  const adopted: ContainerState = {
+    ...c,
+    dockerId: info.id,
+    ...optional('createdAt', c.createdAt ?? info.createdAt),
+    ...optional('startedAt', c.startedAt ?? info.startedAt),
+    portBindings: info.portBindings.length > 0 ? info.portBindings : c.portBindings,
+  };
+  const next =
+    status === 'STOPPED'
+      ? advance(adopted, 'STOPPED', { exitCode: info.exitCode, finishedAt: info.finishedAt, reason: stopReason(task, c, info) })
+      : advance(adopted, status, {});
+  return isDeepStrictEqual(next, c) ? c : next;
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function stopReason(task: TaskState, c: ContainerState, info: ContainerInfo): Reason {
+  if (info.oomKilled) return reason('OutOfMemory', `container ${c.definition.name} was killed for running out of memory`);
+  if (c.desiredStatus === 'STOPPED') return taskStopReason(task);
+  const code = info.exitCode === undefined ? '' : ` with exit code ${info.exitCode}`;
+  return reason('ContainerExited', `container ${c.definition.name} exited${code}`);
+}
+
+/** Moves a container forward to `status`, recording the facts of a stop; never moves it back. */
+function advance(
+  c: ContainerState,
+  status: ContainerStatus,
+  facts: { exitCode?: number | undefined; reason?: Reason; finishedAt?: number | undefined },
+): ContainerState {
+  const next = laterStatus(c.knownStatus, status);
+  if (next === c.knownStatus) return c;
+  const moved: ContainerState = { ...c, knownStatus: next };
+  if (next !== 'STOPPED') return moved;
+  return {
+    ...moved,
+    ...(facts.exitCode === undefined ? {} : { exitCode: facts.exitCode }),
+    ...(facts.reason ? { reason: facts.reason } : {}),
+    ...(facts.finishedAt === undefined ? {} : { finishedAt: facts.finishedAt }),
+  };
+}

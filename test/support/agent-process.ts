@@ -1,0 +1,86 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { ControlClient } from '../../src/control/client.js';
+import type { TaskView } from '../../src/api/view.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+export const AGENT_BIN = join(ROOT, 'dist/cli/main.js');
+
+/** The built agent (`npm run build`), run as a real child process, as an operator would run it. */
+export class AgentProcess {
+  readonly client: ControlClient;
+  private proc: ChildProcess | undefined;
+  private output = '';
+
+  constructor(
+    readonly dataDir: string,
+    private readonly args: readonly string[] = [],
+  ) {
+    this.client = new ControlClient(join(dataDir, 'agent.sock'), 30_000);
+  }
+
+  async start(): Promise<void> {
+    const proc = spawn(process.execPath, [AGENT_BIN, 'run', '--data-dir', this.dataDir, '--log-format', 'text', '--log-level', 'debug', ...this.args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc = proc;
+    proc.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      if (proc.exitCode !== null) throw new Error(`agent exited with ${proc.exitCode}:\n${this.output}`);
+      try {
+        if ((await this.client.get('/v1/health')).status === 200) return;
+      } catch {
+        // Not listening yet.
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`agent did not serve its socket within 20 s:\n${this.output}`);
+  }
+
+  /** Sends `signal` and waits for the process to end. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return proc?.exitCode ?? null;
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    proc.kill(signal);
+    return exited;
+  }
+
+  log(): string {
+    return this.output;
+  }
+
+  async task(arn: string): Promise<TaskView | undefined> {
+    const res = await this.client.get<TaskView>(`/v1/tasks?taskarn=${encodeURIComponent(arn)}`);
+    return res.status === 200 ? res.body : undefined;
+  }
+
+  /** Polls the task until `predicate` holds; fails with the task and the agent's log after `ms`. */
+  async waitForTask(arn: string, predicate: (t: TaskView | undefined) => boolean, ms = 60_000): Promise<TaskView | undefined> {
+    const deadline = Date.now() + ms;
+    let last: TaskView | undefined;
+    while (Date.now() < deadline) {
+      last = await this.task(arn);
+      if (predicate(last)) return last;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`task ${arn} did not reach the expected state in ${ms} ms; last: ${JSON.stringify(last, null, 1)}\n--- agent log ---\n${this.output.slice(-4000)}`);
+  }
+}
+
+/** The Debian package's Docker CLI, for acting on containers behind the agent's back. */
+export function docker(...args: string[]): string {
+  return execFileSync('/usr/bin/docker', args, { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+export function runCli(args: readonly string[]): { code: number; stdout: string; stderr: string } {
+  try {
+    const stdout = execFileSync(process.execPath, [AGENT_BIN, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+    return { code: 0, stdout, stderr: '' };
+  } catch (error) {
+    const e = error as { status: number; stdout: string; stderr: string };
+    return { code: e.status, stdout: e.stdout, stderr: e.stderr };
+  }
+}

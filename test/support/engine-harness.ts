@@ -1,0 +1,66 @@
+import type { StateChange } from '../../src/api/events.js';
+import type { TaskState } from '../../src/api/task.js';
+import { FakeDocker } from '../../src/docker/fake-docker.js';
+import { TaskEngine, type TaskEngineOptions } from '../../src/engine/task-engine.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { MemorySaver } from '../../src/state/memory-saver.js';
+import type { Saver } from '../../src/state/saver.js';
+import { systemClock } from '../../src/util/clock.js';
+import { IMAGE } from './fixtures.js';
+
+export const AGENT_ID = 'agent-test-1';
+
+/** An engine on the fake Docker with fast backoffs; every part can be swapped. */
+export function makeEngine(overrides: Partial<TaskEngineOptions> = {}): {
+  engine: TaskEngine;
+  docker: FakeDocker;
+  saver: Saver;
+  events: StateChange[];
+} {
+  const docker = (overrides.docker as FakeDocker | undefined) ?? new FakeDocker({ images: [IMAGE] });
+  const saver = overrides.saver ?? new MemorySaver();
+  const engine = new TaskEngine({
+    docker,
+    saver,
+    agentId: AGENT_ID,
+    clock: systemClock,
+    random: () => 0.5,
+    log: silentLogger(),
+    concurrency: 8,
+    cleanupWaitMs: 60 * 60_000,
+    retry: { backoff: { initialMs: 5, maxMs: 20, multiplier: 2, jitter: 0 }, maxRetries: 2 },
+    eventStreamBackoff: { initialMs: 5, maxMs: 20, multiplier: 2, jitter: 0 },
+    ...overrides,
+  });
+  const events: StateChange[] = [];
+  engine.subscribe((e) => events.push(e));
+  return { engine, docker, saver, events };
+}
+
+/** Resolves once `predicate` holds for the task, checking after every saved change; fails after `ms`. */
+export function waitForTask(engine: TaskEngine, arn: string, predicate: (t: TaskState) => boolean, ms = 5_000): Promise<TaskState> {
+  return new Promise((resolve, reject) => {
+    const check = (): boolean => {
+      const t = engine.getTask(arn);
+      if (t && predicate(t)) {
+        cleanup();
+        resolve(t);
+        return true;
+      }
+      return false;
+    };
+    const unsubscribe = engine.subscribe(() => void check());
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`task ${arn} did not reach the expected state within ${ms} ms; it is ${JSON.stringify(engine.getTask(arn), null, 1)}`));
+    }, ms);
+    const cleanup = (): void => {
+      unsubscribe();
+      clearTimeout(timer);
+    };
+    check();
+  });
+}
+
+export const running = (t: TaskState): boolean => t.knownStatus === 'RUNNING';
+export const stopped = (t: TaskState): boolean => t.knownStatus === 'STOPPED';

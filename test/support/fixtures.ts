@@ -1,0 +1,52 @@
+import type { ContainerDefinition, ContainerState, TaskDefinition, TaskState } from '../../src/api/task.js';
+import type { ContainerStatus, DesiredStatus } from '../../src/api/status.js';
+import { newTaskState, settle } from '../../src/engine/task-state.js';
+
+export const IMAGE = 'registry.test:5000/berth/busybox:latest';
+
+export function containerDef(name: string, overrides: Partial<ContainerDefinition> = {}): ContainerDefinition {
+  return {
+    name,
+    image: IMAGE,
+    command: ['sleep', '300'],
+    environment: {},
+    essential: true,
+    labels: {},
+    stopTimeout: 2,
+    portMappings: [],
+    ...overrides,
+  };
+}
+
+export function taskDef(arn: string, containers: ContainerDefinition[] = [containerDef('app')], overrides: Partial<TaskDefinition> = {}): TaskDefinition {
+  return { arn, family: 'web', version: '1', desiredStatus: 'RUNNING', containers, ...overrides };
+}
+
+/**
+ * A task whose containers are at the given statuses, e.g. `taskAt({ app: 'RUNNING', side: ['STOPPED', {exitCode: 1}] })`.
+ * Containers at CREATED or later get a Docker ID derived from their name.
+ */
+export function taskAt(
+  statuses: Record<string, ContainerStatus | [ContainerStatus, Partial<ContainerState>]>,
+  options: { desired?: DesiredStatus; nonEssential?: string[]; now?: number; stoppedAt?: number } = {},
+): TaskState {
+  const names = Object.keys(statuses);
+  const def = taskDef(
+    'arn:test:task/t1',
+    names.map((n) => containerDef(n, { essential: !(options.nonEssential ?? []).includes(n) })),
+    { desiredStatus: options.desired ?? 'RUNNING' },
+  );
+  const base = newTaskState(def, options.now ?? 1_000);
+  const containers = base.containers.map((c) => {
+    const spec = statuses[c.definition.name]!;
+    const [status, extra] = Array.isArray(spec) ? spec : [spec, {}];
+    const withId = status === 'CREATED' || status === 'RUNNING' || (status === 'STOPPED' && extra.dockerId !== undefined);
+    return { ...c, knownStatus: status, ...(withId ? { dockerId: fakeId(c.definition.name) } : {}), ...extra };
+  });
+  const settled = settle({ ...base, containers }, options.now ?? 1_000);
+  return options.stoppedAt === undefined ? settled : { ...settled, stoppedAt: options.stoppedAt };
+}
+
+export function fakeId(name: string): string {
+  return Buffer.from(name).toString('hex').padEnd(64, '0').slice(0, 64);
+}
