@@ -1,0 +1,311 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ContainerSpec, DockerClient, DockerEvent, PullProgress } from '../../src/docker/docker-client.js';
+import {
+  ContainerNotFoundError,
+  DockerApiError,
+  ImageNotFoundError,
+  ImagePullError,
+  NameConflictError,
+} from '../../src/errors.js';
+
+export interface DockerClientContractSetup {
+  readonly client: DockerClient;
+  /** An image the registry holds. The suite pulls it before creating containers. */
+  readonly image: string;
+  /** An image reference no registry holds. */
+  readonly missingImage: string;
+  /** Put on every container the suite creates, so `cleanup` can find them. */
+  readonly labels: Record<string, string>;
+  /** True when containers really run: a published port is then fetched over 127.0.0.1. */
+  readonly serves: boolean;
+  cleanup(): Promise<void>;
+}
+
+const CASE_LABEL = 'contract.case';
+const SERVER_SCRIPT =
+  'mkdir -p /tmp/www && cp /www/index.html /tmp/www/ && echo "$GREETING" > /tmp/www/env.txt && ' +
+  'exec httpd -f -p 8080 -h /tmp/www';
+
+/**
+ * What every DockerClient must do, run against the fake (unit) and against dockerode on a real
+ * engine (integration), so that the fake the engine's unit tests rely on behaves like Docker.
+ */
+export function describeDockerClientContract(name: string, setup: () => Promise<DockerClientContractSetup>): void {
+  describe(`DockerClient contract: ${name}`, () => {
+    let env: DockerClientContractSetup;
+    let client: DockerClient;
+    const run = randomBytes(4).toString('hex');
+    let count = 0;
+
+    beforeAll(async () => {
+      env = await setup();
+      client = env.client;
+      await client.pullImage(env.image);
+    });
+
+    afterAll(async () => {
+      await env?.cleanup();
+    });
+
+    /** A spec with a fresh name and a label unique to this one test, so event and list filters isolate it. */
+    function spec(overrides: Partial<ContainerSpec> = {}): ContainerSpec {
+      return {
+        name: `berth-contract-${run}-${++count}`,
+        image: env.image,
+        command: ['sleep', '300'],
+        env: {},
+        labels: { ...env.labels, [CASE_LABEL]: randomUUID() },
+        portMappings: [],
+        stopTimeout: 1,
+        ...overrides,
+      };
+    }
+
+    it('answers ping and reports its version', async () => {
+      await expect(client.ping()).resolves.toBeUndefined();
+      const version = await client.version();
+      expect(version.version).toMatch(/\S/);
+      expect(version.apiVersion).toMatch(/^\d+\.\d+/);
+    });
+
+    it('pulls an image the registry holds, reporting progress', async () => {
+      const progress: PullProgress[] = [];
+      await client.pullImage(env.image, { onProgress: (p) => progress.push(p) });
+      expect(progress.length).toBeGreaterThan(0);
+      for (const p of progress) expect(typeof p.status).toBe('string');
+    });
+
+    it('rejects a pull of an image no registry holds with ImagePullError', async () => {
+      await expect(client.pullImage(env.missingImage)).rejects.toBeInstanceOf(ImagePullError);
+    });
+
+    it('creates a container that inspect finds by ID, unique ID prefix and name', async () => {
+      const s = spec({ env: { GREETING: 'hi' } });
+      const id = await client.createContainer(s);
+      expect(id).toMatch(/^[0-9a-f]{64}$/);
+      for (const ref of [id, id.slice(0, 12), s.name]) {
+        const info = await client.inspectContainer(ref);
+        expect(info).toMatchObject({ id, name: s.name, image: env.image, state: 'created', oomKilled: false });
+        expect(info.labels).toMatchObject(s.labels);
+        expect(info.portBindings).toEqual([]);
+        expect(info.exitCode).toBeUndefined();
+        expect(info.createdAt).toEqual(expect.any(Number));
+        expect(info.startedAt).toBeUndefined();
+        expect(info.finishedAt).toBeUndefined();
+      }
+    });
+
+    it('refuses a second container with a taken name with NameConflictError', async () => {
+      const s = spec();
+      await client.createContainer(s);
+      await expect(client.createContainer({ ...s, labels: spec().labels })).rejects.toBeInstanceOf(NameConflictError);
+    });
+
+    it('refuses to create from an image that is not present with ImageNotFoundError', async () => {
+      await expect(client.createContainer(spec({ image: env.missingImage }))).rejects.toBeInstanceOf(ImageNotFoundError);
+    });
+
+    it('starts a container, publishing a dynamic port on 127.0.0.1, and a second start resolves', async () => {
+      const s = spec({
+        entryPoint: ['/bin/sh', '-c'],
+        command: [SERVER_SCRIPT],
+        env: { GREETING: 'hello from berth' },
+        portMappings: [{ containerPort: 8080, protocol: 'tcp', hostIp: '127.0.0.1' }],
+      });
+      const id = await client.createContainer(s);
+      await client.startContainer(id);
+
+      const info = await client.inspectContainer(id);
+      expect(info.state).toBe('running');
+      expect(info.startedAt).toEqual(expect.any(Number));
+      expect(info.portBindings).toHaveLength(1);
+      const binding = info.portBindings[0]!;
+      expect(binding).toMatchObject({ containerPort: 8080, protocol: 'tcp', hostIp: '127.0.0.1' });
+      expect(Number.isInteger(binding.hostPort) && binding.hostPort > 0).toBe(true);
+
+      if (env.serves) {
+        // Only ever 127.0.0.1: the binding above was asserted to be there.
+        expect(await fetchText(`http://127.0.0.1:${binding.hostPort}/`)).toContain('berth test page');
+        expect(await fetchText(`http://127.0.0.1:${binding.hostPort}/env.txt`)).toContain('hello from berth');
+      }
+
+      await expect(client.startContainer(id)).resolves.toBeUndefined();
+      expect((await client.inspectContainer(id)).state).toBe('running');
+    });
+
+    it('stops a running container, which then has an exit code and no ports; a second stop resolves', async () => {
+      const id = await client.createContainer(
+        spec({ portMappings: [{ containerPort: 8080, protocol: 'tcp', hostIp: '127.0.0.1' }] }),
+      );
+      await client.startContainer(id);
+      await client.stopContainer(id, 1);
+
+      const info = await client.inspectContainer(id);
+      expect(info.state).toBe('exited');
+      expect(info.exitCode).toEqual(expect.any(Number));
+      expect(info.finishedAt).toEqual(expect.any(Number));
+      expect(info.finishedAt!).toBeGreaterThanOrEqual(info.startedAt!);
+      expect(info.portBindings).toEqual([]);
+
+      await expect(client.stopContainer(id, 1)).resolves.toBeUndefined();
+      expect((await client.inspectContainer(id)).state).toBe('exited');
+    });
+
+    it('answers ContainerNotFoundError for an unknown ID or name', async () => {
+      for (const ref of [randomBytes(32).toString('hex'), `berth-contract-${run}-nobody`]) {
+        await expect(client.inspectContainer(ref)).rejects.toBeInstanceOf(ContainerNotFoundError);
+        await expect(client.startContainer(ref)).rejects.toBeInstanceOf(ContainerNotFoundError);
+        await expect(client.stopContainer(ref, 1)).rejects.toBeInstanceOf(ContainerNotFoundError);
+        await expect(client.removeContainer(ref)).rejects.toBeInstanceOf(ContainerNotFoundError);
+      }
+    });
+
+    it('removes a container: it is gone by ID and name, and its name is free again', async () => {
+      const s = spec();
+      const id = await client.createContainer(s);
+      await client.removeContainer(id);
+      await expect(client.inspectContainer(id)).rejects.toBeInstanceOf(ContainerNotFoundError);
+      await expect(client.inspectContainer(s.name)).rejects.toBeInstanceOf(ContainerNotFoundError);
+      await expect(client.removeContainer(id)).rejects.toBeInstanceOf(ContainerNotFoundError);
+      expect(await client.listContainers({ [CASE_LABEL]: s.labels[CASE_LABEL]! })).toEqual([]);
+      const again = await client.createContainer(s);
+      expect(again).not.toBe(id);
+    });
+
+    it('refuses to remove a running container with a 409 DockerApiError and leaves it running', async () => {
+      const id = await client.createContainer(spec());
+      await client.startContainer(id);
+      const err = await client.removeContainer(id).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DockerApiError);
+      expect((err as DockerApiError).statusCode).toBe(409);
+      expect((await client.inspectContainer(id)).state).toBe('running');
+    });
+
+    it('lists only the containers that carry every requested label', async () => {
+      const labelled = spec();
+      const caseOnly = { [CASE_LABEL]: labelled.labels[CASE_LABEL]! };
+      const withLabels = await client.createContainer(labelled);
+      // Without the setup labels, so the suite's cleanup cannot see it: removed below.
+      const other = spec({ labels: caseOnly });
+      const without = await client.createContainer(other);
+      try {
+        const listed = await client.listContainers(labelled.labels);
+        expect(listed).toEqual([
+          { id: withLabels, name: labelled.name, state: 'created', labels: expect.objectContaining(labelled.labels) },
+        ]);
+        const both = await client.listContainers(caseOnly);
+        expect(both.map((c) => c.id).sort()).toEqual([withLabels, without].sort());
+      } finally {
+        await client.removeContainer(without);
+      }
+    });
+
+    it('delivers die with the exit code, only for containers with the requested labels', async () => {
+      const unrelated = spec({ command: ['sh', '-c', 'exit 4'] });
+      await client.startContainer(await client.createContainer(unrelated));
+      const s = spec({ command: ['sh', '-c', 'exit 3'] });
+      const id = await client.createContainer(s);
+      const { createdAt } = await client.inspectContainer(id);
+      await client.startContainer(id);
+
+      const events = await collectEvents(client, s.labels, nanoBefore(createdAt!), (e) => e.action === 'die');
+      expect(events.map((e) => e.dockerId)).toEqual(events.map(() => id));
+      expect(events.map((e) => e.action)).toEqual(['create', 'start', 'die']);
+      const die = events[2]!;
+      expect(die.exitCode).toBe(3);
+      expect(die.labels).toMatchObject(s.labels);
+      expectAscending(events);
+
+      const info = await eventually(() => client.inspectContainer(id), (i) => i.state === 'exited');
+      expect(info.exitCode).toBe(3);
+    });
+
+    it('replays the events after sinceNano when a stream is reopened', async () => {
+      const s = spec({ command: ['sh', '-c', 'exit 3'] });
+      const id = await client.createContainer(s);
+      const { createdAt } = await client.inspectContainer(id);
+      await client.startContainer(id);
+      const first = await collectEvents(client, s.labels, nanoBefore(createdAt!), (e) => e.action === 'die');
+      const create = first.find((e) => e.action === 'create');
+      expect(create).toBeDefined();
+
+      const replayed = await collectEvents(client, s.labels, create!.timeNano, (e) => e.action === 'die');
+      expect(replayed.map((e) => e.action)).toEqual(['start', 'die']);
+      expect(replayed).toEqual(first.slice(1));
+      for (const e of replayed) expect(BigInt(e.timeNano)).toBeGreaterThan(BigInt(create!.timeNano));
+    });
+
+    it('ends the event iterator without an error when the signal aborts', async () => {
+      const controller = new AbortController();
+      const seen: DockerEvent[] = [];
+      const iterate = (async () => {
+        for await (const e of client.containerEvents({ labels: spec().labels, signal: controller.signal })) seen.push(e);
+      })();
+      setTimeout(() => controller.abort(), 100);
+      await expect(iterate).resolves.toBeUndefined();
+      expect(seen).toEqual([]);
+
+      const already = client.containerEvents({ labels: env.labels, signal: AbortSignal.abort() });
+      await expect(already[Symbol.asyncIterator]().next()).resolves.toMatchObject({ done: true });
+    });
+  });
+}
+
+/** A nanosecond timestamp one second before `ms`, as `sinceNano`: implementations stamp events and containers with one clock. */
+function nanoBefore(ms: number): string {
+  return String(BigInt(ms - 1000) * 1_000_000n);
+}
+
+/** Events until `until` matches (included), or until the time limit, so a missing event fails the test instead of hanging it. */
+async function collectEvents(
+  client: DockerClient,
+  labels: Record<string, string>,
+  sinceNano: string,
+  until: (e: DockerEvent) => boolean,
+  limitMs = 20_000,
+): Promise<DockerEvent[]> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), limitMs);
+  const events: DockerEvent[] = [];
+  try {
+    for await (const e of client.containerEvents({ labels, sinceNano, signal: controller.signal })) {
+      events.push(e);
+      if (until(e)) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+  return events;
+}
+
+function expectAscending(events: readonly DockerEvent[]): void {
+  for (let i = 1; i < events.length; i++) {
+    expect(BigInt(events[i]!.timeNano)).toBeGreaterThanOrEqual(BigInt(events[i - 1]!.timeNano));
+  }
+}
+
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, limitMs = 10_000): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The server inside the container needs a moment to bind after start. */
+async function fetchText(url: string, limitMs = 15_000): Promise<string> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) return await res.text();
+      if (Date.now() > deadline) throw new Error(`GET ${url}: HTTP ${res.status}`);
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
