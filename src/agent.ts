@@ -15,6 +15,8 @@ export const AGENT_VERSION: string = (
 ).version;
 
 const AGENT_ID_KEY = 'agent-id';
+/** The configuration the agent last started with, so `agent state dump` shows what is in force. */
+export const CONFIG_KEY = 'config';
 
 export interface AgentParts {
   readonly config: AgentConfig;
@@ -46,6 +48,7 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     agentId = randomUUID();
     await saver.setMeta(AGENT_ID_KEY, agentId);
   }
+  await saver.setMeta(CONFIG_KEY, JSON.stringify(config));
   const engine = new TaskEngine({
     docker,
     saver,

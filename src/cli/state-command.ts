@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { TaskState } from '../api/task.js';
 import { taskView } from '../api/view.js';
-import { resolveConfig, type AgentConfig } from '../config/config.js';
+import { CONFIG_KEY } from '../agent.js';
+import { resolveConfig } from '../config/config.js';
 import { errorMessage } from '../errors.js';
 import { openStateReader } from '../state/sqlite-saver.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -24,14 +25,21 @@ export function registerStateCommand(program: Command): void {
         throw new CliError(`cannot read state: ${errorMessage(error)}`, EXIT.state);
       }
       try {
-        const dump = { ...reader, tasks: reader.tasks };
+        const agentConfig = savedConfig(reader.meta);
         if (flags.json) {
-          process.stdout.write(
-            `${JSON.stringify({ database: config.databasePath, schemaVersion: dump.schemaVersion, agentId: dump.meta['agent-id'] ?? null, lastSeq: dump.lastSeq, eventCount: dump.eventCount, config, tasks: dump.tasks.map(taskView) }, null, 2)}\n`,
-          );
+          const json = {
+            database: config.databasePath,
+            schemaVersion: reader.schemaVersion,
+            agentId: reader.meta['agent-id'] ?? null,
+            lastSeq: reader.lastSeq,
+            eventCount: reader.eventCount,
+            config: agentConfig ?? null,
+            tasks: reader.tasks.map(taskView),
+          };
+          process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
           return;
         }
-        process.stdout.write(`${formatDump(config, dump, Date.now())}\n`);
+        process.stdout.write(`${formatDump(config.databasePath, agentConfig, reader, Date.now())}\n`);
       } finally {
         reader.close();
       }
@@ -46,15 +54,26 @@ interface DumpInput {
   readonly eventCount: number;
 }
 
-export function formatDump(config: AgentConfig, dump: DumpInput, now: number): string {
+/** The configuration the agent last started with, as it saved it. */
+function savedConfig(meta: Readonly<Record<string, string>>): Record<string, unknown> | undefined {
+  const raw = meta[CONFIG_KEY];
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    return { unreadable: raw };
+  }
+}
+
+export function formatDump(databasePath: string, config: Record<string, unknown> | undefined, dump: DumpInput, now: number): string {
   const out: string[] = [];
-  out.push(`database     ${config.databasePath} (schema v${dump.schemaVersion})`);
+  out.push(`database     ${databasePath} (schema v${dump.schemaVersion})`);
   out.push(`agent id     ${dump.meta['agent-id'] ?? '(not yet assigned)'}`);
   out.push(`events       ${dump.eventCount} kept, last seq ${dump.lastSeq}`);
   out.push(`tasks        ${dump.tasks.length}`);
   out.push('');
-  out.push('configuration');
-  for (const [key, value] of Object.entries(config)) {
+  out.push(config ? 'configuration (as the agent last started)' : 'configuration: the agent has not started on this database yet');
+  for (const [key, value] of Object.entries(config ?? {})) {
     out.push(`  ${key.padEnd(22)} ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
   }
   for (const t of dump.tasks) {
