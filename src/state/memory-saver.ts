@@ -1,9 +1,9 @@
 import type { StateChange } from '../api/events.js';
 import type { TaskState } from '../api/task.js';
 import { PersistenceError } from '../errors.js';
-import { checkCommit, checkMeta, checkPaging, eventToRow, rowsToTask, rowToEvent, taskToRows } from './rows.js';
+import { checkCommit, checkMeta, checkPaging, checkRetention, eventToRow, rowsToTask, rowToEvent, taskToRows } from './rows.js';
 import type { ContainerRow, EventRow, TaskRow } from './rows.js';
-import type { Saver, StateCommit } from './saver.js';
+import type { EventRetention, Saver, StateCommit } from './saver.js';
 
 /**
  * An in-memory Saver for engine unit tests, held to the same contract suite as SqliteSaver.
@@ -69,6 +69,21 @@ export class MemorySaver implements Saver {
   async lastSeq(): Promise<number> {
     this.#assertOpen();
     return this.#lastSeq;
+  }
+
+  async oldestSeq(): Promise<number | undefined> {
+    this.#assertOpen();
+    return this.#events[0]?.seq;
+  }
+
+  async pruneEvents(policy: EventRetention): Promise<number> {
+    this.#assertOpen();
+    checkRetention(policy);
+    const before = this.#events.length;
+    const kept = this.#events.slice(Math.max(0, before - policy.keepLast));
+    const newestTooOld = kept.findLastIndex((row) => row.at < policy.olderThan);
+    this.#events = kept.slice(newestTooOld + 1);
+    return before - this.#events.length;
   }
 
   async getMeta(key: string): Promise<string | undefined> {

@@ -269,3 +269,12 @@ export function checkMeta(key: string, value: string): void {
   if (typeof key !== 'string' || key === '') throw new PersistenceError('meta key must be a non-empty string');
   if (typeof value !== 'string') throw new PersistenceError(`meta ${key}: value must be a string`);
 }
+
+export function checkRetention(policy: { keepLast: number; olderThan: string }): void {
+  if (!Number.isSafeInteger(policy.keepLast) || policy.keepLast < 0) {
+    throw new RangeError(`keepLast must be a non-negative integer, got ${policy.keepLast}`);
+  }
+  if (Number.isNaN(Date.parse(policy.olderThan))) {
+    throw new RangeError(`olderThan must be an ISO-8601 time, got ${JSON.stringify(policy.olderThan)}`);
+  }
+}

@@ -11,6 +11,11 @@ export interface StateCommit {
   readonly events?: readonly NewStateChange[];
 }
 
+export interface EventRetention {
+  readonly keepLast: number;
+  readonly olderThan: string;
+}
+
 /**
  * Durable engine state. Only the SQLite implementation writes SQL; the engine, the fake and the
  * contract suite (test/contract/saver.contract.ts) speak this.
@@ -24,6 +29,13 @@ export interface Saver {
   eventsAfter(after: number, limit: number): Promise<StateChange[]>;
   /** The highest `seq` ever assigned (0 when none), even if that event was since pruned. */
   lastSeq(): Promise<number>;
+  /** The lowest `seq` still kept, or undefined when no event is kept. */
+  oldestSeq(): Promise<number | undefined>;
+  /**
+   * Applies event retention: keeps at most the newest `keepLast` events and none whose `at` is
+   * before `olderThan` (ISO-8601). Returns how many were deleted. Never lowers `lastSeq`.
+   */
+  pruneEvents(policy: EventRetention): Promise<number>;
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
   close(): Promise<void>;

@@ -5,9 +5,9 @@ import type { StateChange } from '../api/events.js';
 import type { TaskState } from '../api/task.js';
 import { BerthError, PersistenceError, SchemaVersionError, errorMessage } from '../errors.js';
 import { currentSchemaVersion, latestSchemaVersion, migrate } from './migrate.js';
-import { checkCommit, checkMeta, checkPaging, eventToRow, rowsToTask, rowToEvent, taskToRows } from './rows.js';
+import { checkCommit, checkMeta, checkPaging, checkRetention, eventToRow, rowsToTask, rowToEvent, taskToRows } from './rows.js';
 import type { ContainerRow, EventRow, NewEventRow, TaskRow } from './rows.js';
-import type { Saver, StateCommit } from './saver.js';
+import type { EventRetention, Saver, StateCommit } from './saver.js';
 
 export interface SqliteSaverOptions {
   /** Defaults to the repo's `migrations/`. */
@@ -54,6 +54,7 @@ export class SqliteSaver implements Saver {
   readonly #read: ReturnType<typeof readStatements>;
   readonly #write: ReturnType<typeof writeStatements>;
   readonly #commit: Database.Transaction<(commit: StateCommit) => StateChange[]>;
+  readonly #prune: Database.Transaction<(policy: EventRetention) => number>;
   #closed = false;
 
   constructor(db: Database.Database, path: string) {
@@ -74,6 +75,10 @@ export class SqliteSaver implements Saver {
         const seq = Number(write.insertEvent.run(row).lastInsertRowid);
         return rowToEvent({ ...row, seq });
       });
+    });
+    this.#prune = db.transaction((policy: EventRetention) => {
+      const byCount = write.pruneBeyondCount.run(policy.keepLast).changes;
+      return byCount + write.pruneOlderThan.run(policy.olderThan).changes;
     });
   }
 
@@ -96,6 +101,17 @@ export class SqliteSaver implements Saver {
 
   async lastSeq(): Promise<number> {
     return this.#run('reading the last event seq', () => lastSeq(this.#read));
+  }
+
+  async oldestSeq(): Promise<number | undefined> {
+    return this.#run('reading the oldest event seq', () => this.#read.oldestSeq.get()?.seq ?? undefined);
+  }
+
+  async pruneEvents(policy: EventRetention): Promise<number> {
+    checkRetention(policy);
+    return this.#run('pruning events', () =>
+      this.#prune.immediate(policy),
+    );
   }
 
   async getMeta(key: string): Promise<string | undefined> {
@@ -215,6 +231,7 @@ function readStatements(db: Database.Database) {
     // The AUTOINCREMENT high-water mark: unlike MAX(seq), it survives deleting the newest events.
     lastSeq: db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
     eventCount: db.prepare<[], { count: number }>('SELECT COUNT(*) AS count FROM events'),
+    oldestSeq: db.prepare<[], { seq: number | null }>('SELECT MIN(seq) AS seq FROM events'),
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
     allMeta: db.prepare<[], { key: string; value: string }>('SELECT key, value FROM meta ORDER BY key'),
   };
@@ -236,6 +253,12 @@ function writeStatements(db: Database.Database) {
     insertEvent: db.prepare<NewEventRow>(
       `INSERT INTO events (${list(EVENT_COLUMNS)}) VALUES (${list(EVENT_COLUMNS, '@')})`,
     ),
+    // Everything at or below the (keepLast+1)-th newest seq; nothing when fewer are kept.
+    pruneBeyondCount: db.prepare<[number]>(
+      'DELETE FROM events WHERE seq <= (SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?)',
+    ),
+    // Seqs rise with time, so everything up to the newest too-old event goes (uses events_at).
+    pruneOlderThan: db.prepare<[string]>('DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events WHERE at < ?)'),
     setMeta: db.prepare<[string, string]>(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ),

@@ -226,6 +226,30 @@ export function describeSaverContract(name: string, open: () => Promise<SaverUnd
       expect(next!.seq).toBe(put!.seq + 1);
     });
 
+    it('prunes events by count, keeping the newest, and never lowers lastSeq', async () => {
+      expect(await saver.oldestSeq()).toBeUndefined();
+      const all = await saver.commit({ events: ['a', 'b', 'c', 'd', 'e'].map((arn) => event(arn)) });
+      expect(await saver.oldestSeq()).toBe(all[0]!.seq);
+      expect(await saver.pruneEvents({ keepLast: 2, olderThan: '1970-01-01T00:00:00.000Z' })).toBe(3);
+      expect((await saver.eventsAfter(0, 10)).map((e) => e.seq)).toEqual(all.slice(3).map((e) => e.seq));
+      expect(await saver.oldestSeq()).toBe(all[3]!.seq);
+      expect(await saver.pruneEvents({ keepLast: 0, olderThan: '1970-01-01T00:00:00.000Z' })).toBe(2);
+      expect(await saver.oldestSeq()).toBeUndefined();
+      expect(await saver.lastSeq()).toBe(all[4]!.seq);
+      const [next] = await saver.commit({ events: [event('f')] });
+      expect(next!.seq).toBe(all[4]!.seq + 1);
+    });
+
+    it('prunes events older than a time, keeping the rest', async () => {
+      const at = (s: number): string => new Date(T0 + s * 1000).toISOString();
+      const all = await saver.commit({ events: [1, 2, 3, 4].map((s) => event('x', { at: at(s) })) });
+      expect(await saver.pruneEvents({ keepLast: 100, olderThan: at(3) })).toBe(2);
+      expect((await saver.eventsAfter(0, 10)).map((e) => e.seq)).toEqual([all[2]!.seq, all[3]!.seq]);
+      expect(await saver.pruneEvents({ keepLast: 100, olderThan: at(3) })).toBe(0);
+      await expect(saver.pruneEvents({ keepLast: -1, olderThan: at(3) })).rejects.toThrow(/keepLast/);
+      await expect(saver.pruneEvents({ keepLast: 1, olderThan: 'yesterday' })).rejects.toThrow(/olderThan/);
+    });
+
     it('gets, sets and overwrites meta', async () => {
       await saver.setMeta('agent-id', 'first');
       await saver.setMeta('other', '');

@@ -4,6 +4,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -25,6 +26,10 @@ import type { SqliteSaver } from '../../../src/state/sqlite-saver.js';
 import { bareTask, describeSaverContract, event, fullTask } from '../../contract/saver.contract.js';
 
 const INIT_SQL = join(DEFAULT_MIGRATIONS_DIR, '001_init.sql');
+/** The newest shipped schema, and file names for one past it, so these tests outlive new migrations. */
+const LATEST = latestSchemaVersion();
+const NEXT = LATEST + 1;
+const next = (name: string, version = NEXT): string => `${String(version).padStart(3, '0')}_${name}.sql`;
 
 describeSaverContract('SqliteSaver', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-contract-'));
@@ -57,10 +62,14 @@ describe('SqliteSaver', () => {
     open.push(openSqliteSaver(path, options));
     return open.at(-1)!;
   };
-  /** A migrations directory holding 001_init.sql plus `extra` files. */
+  /** A migrations directory holding the shipped migrations (unless `init` is empty) plus `extra` files. */
   const migrationsWith = (extra: Record<string, string>, init = '001_init.sql'): string => {
     const migrations = mkdtempSync(join(dir, 'migrations-'));
-    if (init) copyFileSync(INIT_SQL, join(migrations, init));
+    if (init) {
+      for (const file of readdirSync(DEFAULT_MIGRATIONS_DIR)) {
+        copyFileSync(join(DEFAULT_MIGRATIONS_DIR, file), join(migrations, file === '001_init.sql' ? init : file));
+      }
+    }
     for (const [file, sql] of Object.entries(extra)) writeFileSync(join(migrations, file), sql);
     return migrations;
   };
@@ -89,12 +98,15 @@ describe('SqliteSaver', () => {
     await saverAt().close();
     const applied = connect({ readonly: true }).prepare('SELECT * FROM schema_migrations').all();
     const appliedAt = expect.stringMatching(/^\d{4}-\d\d-\d\dT/);
-    expect(applied).toEqual([{ version: 1, name: 'init', applied_at: appliedAt }]);
+    expect(applied).toEqual([
+      { version: 1, name: 'init', applied_at: appliedAt },
+      { version: 2, name: 'event_retention', applied_at: appliedAt },
+    ]);
     await saverAt().close();
     await saverAt().close();
     expect(connect({ readonly: true }).prepare('SELECT * FROM schema_migrations').all()).toEqual(applied);
-    expect(migrate(connect())).toEqual({ from: 1, to: 1 });
-    expect(latestSchemaVersion()).toBe(1);
+    expect(migrate(connect())).toEqual({ from: LATEST, to: LATEST });
+    expect(LATEST).toBe(2);
   });
 
   it('applies a newer migration to an existing database without cascading deletes', async () => {
@@ -105,14 +117,14 @@ describe('SqliteSaver', () => {
       .match(/CREATE TABLE tasks \([\s\S]*?\) STRICT;/)![0]
       .replace('CREATE TABLE tasks', 'CREATE TABLE tasks_new');
     const migrations = migrationsWith({
-      '002_rebuild_tasks.sql': `${rebuild}
+      [next('rebuild_tasks')]: `${rebuild}
         INSERT INTO tasks_new SELECT * FROM tasks;
         DROP TABLE tasks;
         ALTER TABLE tasks_new RENAME TO tasks;`,
     });
     const db = connect();
     db.pragma('foreign_keys = ON');
-    expect(migrate(db, migrations)).toEqual({ from: 1, to: 2 });
+    expect(migrate(db, migrations)).toEqual({ from: LATEST, to: NEXT });
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     const saver = saverAt({ migrationsDir: migrations });
     expect(await saver.loadTasks()).toStrictEqual([fullTask()]);
@@ -123,13 +135,13 @@ describe('SqliteSaver', () => {
   it('rolls a failing migration back, leaving the last good version', async () => {
     await saverAt().close();
     const migrations = migrationsWith({
-      '002_broken.sql': 'CREATE TABLE extra (x INTEGER); INSERT INTO no_such_table VALUES (1);',
+      [next('broken')]: 'CREATE TABLE extra (x INTEGER); INSERT INTO no_such_table VALUES (1);',
     });
     expect(() => saverAt({ migrationsDir: migrations })).toThrow(
-      /002_broken failed and was rolled back.*no_such_table/,
+      new RegExp(`${next('broken').replace('.sql', '')} failed and was rolled back.*no_such_table`),
     );
     const db = connect();
-    expect(currentSchemaVersion(db)).toBe(1);
+    expect(currentSchemaVersion(db)).toBe(LATEST);
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'extra'").get()).toBeUndefined();
   });
 
@@ -137,7 +149,7 @@ describe('SqliteSaver', () => {
     await saverAt().commit({ put: [bareTask()] });
     await open.pop()!.close();
     const future = connect();
-    future.prepare("INSERT INTO schema_migrations VALUES (2, 'future', '2030-01-01T00:00:00Z')").run();
+    future.prepare("INSERT INTO schema_migrations VALUES (?, 'future', '2030-01-01T00:00:00Z')").run(NEXT);
     future.close();
     const before = fingerprint(path);
 
@@ -148,14 +160,14 @@ describe('SqliteSaver', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(SchemaVersionError);
-    expect(error).toMatchObject({ found: 2, supported: 1 });
-    expect((error as Error).message).toMatch(/schema version 2.*supports up to 1/);
+    expect(error).toMatchObject({ found: NEXT, supported: LATEST });
+    expect((error as Error).message).toMatch(new RegExp(`schema version ${NEXT}.*supports up to ${LATEST}`));
     expect(fingerprint(path)).toBe(before);
     expect(() => openStateReader(path)).toThrow(SchemaVersionError);
   });
 
   it.each([
-    ['a gap', { '003_next.sql': 'SELECT 1;' }, '001_init.sql', /migration 002 is missing \(next is 003_next\.sql\)/],
+    ['a gap', { [next('next', NEXT + 1)]: 'SELECT 1;' }, '001_init.sql', new RegExp(`migration ${String(NEXT).padStart(3, '0')} is missing \\(next is ${next('next', NEXT + 1).replace('.', '\\.')}\\)`)],
     ['a duplicate version', { '001_again.sql': 'SELECT 1;' }, '001_init.sql', /001_again\.sql and 001_init\.sql both/],
     ['a misnamed file', { '2_next.sql': 'SELECT 1;' }, '001_init.sql', /2_next\.sql is not named NNN_name\.sql/],
     ['no migrations at all', { 'README.md': 'notes' }, '', /no NNN_name\.sql files/],
@@ -229,7 +241,7 @@ describe('SqliteSaver', () => {
       const before = [fingerprint(path), fingerprint(`${path}-wal`)];
 
       const reader = openStateReader(path);
-      expect(reader).toMatchObject({ schemaVersion: 1, meta: { 'agent-id': 'abc' }, eventCount: 1 });
+      expect(reader).toMatchObject({ schemaVersion: LATEST, meta: { 'agent-id': 'abc' }, eventCount: 1 });
       // The newest event was pruned (eventCount 1), yet lastSeq still reports it.
       expect(reader.lastSeq).toBe(events[1]!.seq);
       expect(reader.tasks).toStrictEqual(await saver.loadTasks());

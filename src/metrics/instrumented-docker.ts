@@ -1,0 +1,86 @@
+import type { DockerClient, DockerEvent, EventStreamOptions } from '../docker/docker-client.js';
+import type { AgentMetrics, DockerCall } from './metrics.js';
+
+/** Milliseconds from any origin; only differences are used. */
+export interface MonotonicClock {
+  now(): number;
+}
+
+// performance.now() rather than Date.now(): a wall-clock step (NTP) must not produce negative durations.
+const monotonic: MonotonicClock = { now: () => performance.now() };
+
+/** The project's error code (BerthError's `code`), else `Unknown` so the label stays meaningful. */
+export function errorCode(err: unknown): string {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code !== '' ? code : 'Unknown';
+}
+
+/**
+ * A DockerClient that records every call's duration (`observeDockerCall`) and every failure by
+ * call and error code (`dockerError`), then answers or throws exactly as `inner` did — the same
+ * error object, so callers' `instanceof` checks keep working.
+ *
+ * ContainerNotFound from inspect/stop/remove is counted like any failure even though the engine
+ * treats it as an answer: dropping it here would hide, say, containers vanishing under the agent.
+ *
+ * Spelled out method by method rather than proxied, so a method added to DockerClient fails to
+ * compile here until it is instrumented.
+ */
+export function instrumentDocker(
+  inner: DockerClient,
+  metrics: AgentMetrics,
+  clock: MonotonicClock = monotonic,
+): DockerClient {
+  async function timed<T>(call: DockerCall, run: () => Promise<T>): Promise<T> {
+    const started = clock.now();
+    try {
+      return await run();
+    } catch (err) {
+      metrics.dockerError(call, errorCode(err));
+      throw err;
+    } finally {
+      metrics.observeDockerCall(call, Math.max(0, clock.now() - started) / 1000);
+    }
+  }
+
+  return {
+    ping: () => timed('ping', () => inner.ping()),
+    version: () => timed('version', () => inner.version()),
+    pullImage: (image, options) => timed('pull', () => inner.pullImage(image, options)),
+    createContainer: (spec) => timed('create', () => inner.createContainer(spec)),
+    startContainer: (id) => timed('start', () => inner.startContainer(id)),
+    stopContainer: (id, timeoutSeconds) => timed('stop', () => inner.stopContainer(id, timeoutSeconds)),
+    removeContainer: (id) => timed('remove', () => inner.removeContainer(id)),
+    inspectContainer: (idOrName) => timed('inspect', () => inner.inspectContainer(idOrName)),
+    listContainers: (labels) => timed('list', () => inner.listContainers(labels)),
+    containerEvents: (options) => countedEvents(inner, options, metrics),
+  };
+}
+
+/**
+ * A stream lives as long as the agent, so its duration says nothing; only its failures are counted.
+ * The inner stream is opened here, eagerly, because implementations may treat the call itself
+ * (not the first `next()`) as the moment the stream opens.
+ */
+function countedEvents(inner: DockerClient, options: EventStreamOptions, metrics: AgentMetrics): AsyncIterable<DockerEvent> {
+  let stream: AsyncIterable<DockerEvent>;
+  try {
+    stream = inner.containerEvents(options);
+  } catch (err) {
+    metrics.dockerError('events', errorCode(err));
+    throw err;
+  }
+  return {
+    [Symbol.asyncIterator]: () => forward(stream, metrics),
+  };
+}
+
+// yield* passes return() through, so a consumer that breaks out of its loop closes the inner stream.
+async function* forward(stream: AsyncIterable<DockerEvent>, metrics: AgentMetrics): AsyncGenerator<DockerEvent> {
+  try {
+    yield* stream;
+  } catch (err) {
+    metrics.dockerError('events', errorCode(err));
+    throw err;
+  }
+}
