@@ -4,9 +4,13 @@ import type { AgentConfig } from './config/config.js';
 import type { Health, Metadata } from './control/routes.js';
 import { startControlServer, type ControlServer } from './control/server.js';
 import type { DockerClient } from './docker/docker-client.js';
+import { EventRetention } from './engine/event-retention.js';
 import { TaskEngine } from './engine/task-engine.js';
 import { errorMessage } from './errors.js';
 import type { Logger } from './log/logger.js';
+import { instrumentDocker } from './metrics/instrumented-docker.js';
+import { instrumentSaver } from './metrics/instrumented-saver.js';
+import { AgentMetrics } from './metrics/metrics.js';
 import type { Saver } from './state/saver.js';
 import { systemClock, systemRandom, type Clock, type Random } from './util/clock.js';
 
@@ -25,12 +29,15 @@ export interface AgentParts {
   readonly log: Logger;
   readonly clock?: Clock;
   readonly random?: Random;
+  /** Process and Node.js metrics (on by default); tests that start many agents turn them off. */
+  readonly defaultMetrics?: boolean;
 }
 
 export interface RunningAgent {
   readonly agentId: string;
   readonly engine: TaskEngine;
   readonly server: ControlServer;
+  readonly metrics: AgentMetrics;
   /** Stops serving, drains the engine, closes the database. */
   close(): Promise<void>;
 }
@@ -41,8 +48,11 @@ export interface RunningAgent {
  * so tests run the same wiring on the fake Docker.
  */
 export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
-  const { config, docker, saver, log } = parts;
+  const { config, log } = parts;
   const clock = parts.clock ?? systemClock;
+  const metrics = new AgentMetrics({ defaultMetrics: parts.defaultMetrics ?? true });
+  const docker = instrumentDocker(parts.docker, metrics);
+  const saver = instrumentSaver(parts.saver, metrics);
   let agentId = await saver.getMeta(AGENT_ID_KEY);
   if (!agentId) {
     agentId = randomUUID();
@@ -60,8 +70,17 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     cleanupWaitMs: config.taskCleanupWaitMs,
     retry: { backoff: config.actionRetryBackoff, maxRetries: config.actionMaxRetries },
     eventStreamBackoff: config.eventStreamBackoff,
+    observer: metrics,
   });
+  metrics.setStateSource(() => engine.countByStatus());
   await engine.start();
+  const retention = new EventRetention(
+    saver,
+    clock,
+    { keepLast: config.eventRetentionCount, maxAgeMs: config.eventRetentionAgeMs, intervalMs: config.eventRetentionIntervalMs },
+    log,
+  );
+  retention.start();
 
   const id = agentId;
   const metadata = async (): Promise<Metadata> => ({
@@ -91,8 +110,15 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
 
   let server: ControlServer;
   try {
-    server = await startControlServer({ socketPath: config.socketPath, deps: { engine, metadata, health }, log });
+    server = await startControlServer({
+      socketPath: config.socketPath,
+      ...(config.socketGroup === undefined ? {} : { socketGroup: config.socketGroup }),
+      limits: config.http,
+      deps: { engine, metadata, health, metrics: () => metrics.render() },
+      log,
+    });
   } catch (error) {
+    await retention.stop();
     await engine.close();
     throw error;
   }
@@ -100,8 +126,10 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     agentId,
     engine,
     server,
+    metrics,
     close: async () => {
       await server.close();
+      await retention.stop();
       await engine.close();
       await saver.close();
     },

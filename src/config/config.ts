@@ -29,6 +29,28 @@ export interface AgentConfig {
   readonly actionMaxRetries: number;
   readonly logLevel: LogLevel;
   readonly logFormat: 'json' | 'text';
+  /** The event feed keeps at most this many events… */
+  readonly eventRetentionCount: number;
+  /** …and none older than this. */
+  readonly eventRetentionAgeMs: number;
+  /** How often retention runs. */
+  readonly eventRetentionIntervalMs: number;
+  /** A group (name or gid) whose members may use the control socket; absent: the owner only. */
+  readonly socketGroup?: string;
+  readonly http: HttpLimits;
+}
+
+/** Limits on the control socket, so no client can exhaust the agent. */
+export interface HttpLimits {
+  readonly maxConnections: number;
+  readonly maxHeaderBytes: number;
+  /** Time allowed to send the request headers (slow clients are cut off with 408). */
+  readonly headersTimeoutMs: number;
+  /** Time allowed to send the whole request. */
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  /** How often Node checks the two timeouts above. */
+  readonly timeoutCheckIntervalMs: number;
 }
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -48,6 +70,19 @@ export const DEFAULTS = {
   actionMaxRetries: 3,
   logLevel: 'info' as LogLevel,
   logFormat: 'json' as const,
+  eventRetentionCount: 100_000,
+  eventRetentionAgeMs: 7 * 24 * 3_600_000,
+  eventRetentionIntervalMs: 60_000,
+  http: {
+    maxConnections: 128,
+    maxHeaderBytes: 16 * 1024,
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    keepAliveTimeoutMs: 5_000,
+    timeoutCheckIntervalMs: 1_000,
+  },
+  /** `agent state dump` flags a task that has not moved toward its desired status for this long. */
+  stuckAfterMs: 5 * 60_000,
 } as const;
 
 /** Values given on the command line; absent ones fall through to the environment, then DEFAULTS. */
@@ -59,6 +94,9 @@ export interface ConfigFlags {
   readonly cleanupWait?: string;
   readonly logLevel?: string;
   readonly logFormat?: string;
+  readonly eventRetentionCount?: string;
+  readonly eventRetentionAge?: string;
+  readonly socketGroup?: string;
 }
 
 export interface ConfigContext {
@@ -110,7 +148,28 @@ export function resolveConfig(flags: ConfigFlags = {}, ctx: ConfigContext = defa
     actionMaxRetries: DEFAULTS.actionMaxRetries,
     logLevel: logLevel as LogLevel,
     logFormat,
+    eventRetentionCount: positiveInt(
+      'event retention count (BERTH_EVENT_RETENTION_COUNT)',
+      flags.eventRetentionCount ?? env.BERTH_EVENT_RETENTION_COUNT,
+      DEFAULTS.eventRetentionCount,
+    ),
+    eventRetentionAgeMs: duration(
+      'event retention age (BERTH_EVENT_RETENTION_AGE)',
+      flags.eventRetentionAge ?? env.BERTH_EVENT_RETENTION_AGE,
+      DEFAULTS.eventRetentionAgeMs,
+    ),
+    eventRetentionIntervalMs: DEFAULTS.eventRetentionIntervalMs,
+    ...socketGroup(flags.socketGroup ?? env.BERTH_SOCKET_GROUP),
+    http: DEFAULTS.http,
   });
+}
+
+function socketGroup(raw: string | undefined): { socketGroup?: string } {
+  if (raw === undefined || raw === '') return {};
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/.test(raw)) {
+    throw new ConfigError(`socket group must be a group name or numeric gid, got ${JSON.stringify(raw)}`);
+  }
+  return { socketGroup: raw };
 }
 
 function positiveInt(what: string, raw: string | undefined, fallback: number): number {
@@ -120,12 +179,12 @@ function positiveInt(what: string, raw: string | undefined, fallback: number): n
   return n;
 }
 
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** Parses `500ms`, `30s`, `10m`, `1h` (a bare number means seconds). */
+/** Parses `500ms`, `30s`, `10m`, `1h`, `7d` (a bare number means seconds). */
 export function duration(what: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
-  if (!match) throw new ConfigError(`${what} must be a duration like 30s, 10m or 1h, got ${JSON.stringify(raw)}`);
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(raw.trim());
+  if (!match) throw new ConfigError(`${what} must be a duration like 30s, 10m, 1h or 7d, got ${JSON.stringify(raw)}`);
   return Math.round(Number(match[1]) * UNIT_MS[match[2] ?? 's']!);
 }

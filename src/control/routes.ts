@@ -1,10 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { StateChange } from '../api/events.js';
 import { parseTaskInput } from '../api/schema.js';
 import { taskView } from '../api/view.js';
 import type { TaskEngine } from '../engine/task-engine.js';
 import { BerthError, EngineClosedError, TaskConflictError, TaskNotFoundError, ValidationError } from '../errors.js';
+import { CONTAINER_STATUSES, isContainerStatus } from '../api/status.js';
+import { eventsRoute } from './events-route.js';
 import { HttpError, readJsonBody, sendJson } from './http.js';
+import { progressRoute } from './progress-route.js';
+import { allowOnly } from './query.js';
 
 export interface Metadata {
   readonly agentVersion: string;
@@ -22,19 +25,29 @@ export interface RouteDeps {
   readonly engine: TaskEngine;
   readonly metadata: () => Promise<Metadata>;
   readonly health: () => Promise<Health>;
+  /** Prometheus text exposition. */
+  readonly metrics: () => Promise<{ contentType: string; body: string }>;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
 
-const MAX_WAIT_SECONDS = 300;
-const DEFAULT_EVENT_LIMIT = 500;
-const MAX_EVENT_LIMIT = 5000;
 
 /** Method → handler, per path. An unknown path is 404, a known path with another method 405. */
 export function routes(deps: RouteDeps): ReadonlyMap<string, Readonly<Record<string, Handler>>> {
   return new Map<string, Record<string, Handler>>([
     ['/v1/tasks', { GET: (_req, res, url) => listTasks(deps, res, url), POST: (req, res) => postTask(deps, req, res) }],
-    ['/v1/events', { GET: (req, res, url) => events(deps, req, res, url) }],
+    ['/v1/events', { GET: (req, res, url) => eventsRoute(deps.engine, req, res, url) }],
+    [
+      '/metrics',
+      {
+        GET: async (_req, res) => {
+          const { contentType, body } = await deps.metrics();
+          res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+          res.end(body);
+        },
+      },
+    ],
+    ['/v1/progress', { GET: (req, res, url) => progressRoute(deps.engine, req, res, url) }],
     ['/v1/metadata', { GET: async (_req, res) => sendJson(res, 200, await deps.metadata()) }],
     [
       '/v1/health',
@@ -59,11 +72,19 @@ async function postTask(deps: RouteDeps, req: IncomingMessage, res: ServerRespon
 }
 
 async function listTasks(deps: RouteDeps, res: ServerResponse, url: URL): Promise<void> {
-  allowOnly(url, ['taskarn', 'dockerid']);
+  allowOnly(url, ['taskarn', 'dockerid', 'status', 'family']);
   const arn = url.searchParams.get('taskarn');
   const dockerId = url.searchParams.get('dockerid');
+  const status = url.searchParams.get('status');
+  const family = url.searchParams.get('family');
   if (arn !== null && dockerId !== null) {
     throw new HttpError(400, 'InvalidQuery', 'give either taskarn or dockerid, not both');
+  }
+  if ((arn !== null || dockerId !== null) && (status !== null || family !== null)) {
+    throw new HttpError(400, 'InvalidQuery', 'status and family filter the list; they do not combine with taskarn or dockerid');
+  }
+  if (status !== null && !isContainerStatus(status)) {
+    throw new HttpError(400, 'InvalidQuery', `status must be one of ${CONTAINER_STATUSES.join(', ')}, got ${JSON.stringify(status)}`);
   }
   if (arn !== null) {
     const task = deps.engine.getTask(arn);
@@ -80,55 +101,10 @@ async function listTasks(deps: RouteDeps, res: ServerResponse, url: URL): Promis
     sendJson(res, 200, taskView(task));
     return;
   }
-  sendJson(res, 200, { tasks: deps.engine.listTasks().map(taskView) });
-}
-
-async function events(deps: RouteDeps, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-  allowOnly(url, ['after', 'wait', 'limit']);
-  const after = intParam(url, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
-  const wait = intParam(url, 'wait', 0, 0, MAX_WAIT_SECONDS);
-  const limit = intParam(url, 'limit', DEFAULT_EVENT_LIMIT, 1, MAX_EVENT_LIMIT);
-  let found = await deps.engine.eventsAfter(after, limit);
-  if (found.length === 0 && wait > 0) {
-    await nextEventAfter(deps.engine, after, wait * 1000, req);
-    found = await deps.engine.eventsAfter(after, limit);
-  }
-  sendJson(res, 200, { events: found, last: found.at(-1)?.seq ?? after });
-}
-
-/** Resolves when an event past `after` is saved, the wait runs out, or the client goes away. */
-function nextEventAfter(engine: TaskEngine, after: number, waitMs: number, req: IncomingMessage): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      unsubscribe();
-      clearTimeout(timer);
-      req.socket.off('close', done);
-      resolve();
-    };
-    const unsubscribe = engine.subscribe((e: StateChange) => {
-      if (e.seq > after) done();
-    });
-    const timer = setTimeout(done, waitMs);
-    req.socket.once('close', done);
-  });
-}
-
-function allowOnly(url: URL, names: readonly string[]): void {
-  for (const key of url.searchParams.keys()) {
-    if (!names.includes(key)) {
-      throw new HttpError(400, 'InvalidQuery', `unknown query parameter ${JSON.stringify(key)}; allowed: ${names.join(', ')}`);
-    }
-  }
-}
-
-function intParam(url: URL, name: string, fallback: number, min: number, max: number): number {
-  const raw = url.searchParams.get(name);
-  if (raw === null) return fallback;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < min || n > max) {
-    throw new HttpError(400, 'InvalidQuery', `${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  }
-  return n;
+  const tasks = deps.engine
+    .listTasks()
+    .filter((t) => (status === null || t.knownStatus === status) && (family === null || t.family === family));
+  sendJson(res, 200, { tasks: tasks.map(taskView) });
 }
 
 function toHttpError(error: unknown): unknown {

@@ -1,10 +1,11 @@
-import { chmodSync } from 'node:fs';
+import { chmodSync, chownSync } from 'node:fs';
+import type { HttpLimits } from '../config/config.js';
 import { createServer, type Server } from 'node:http';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { HttpError, sendError } from './http.js';
 import { routes, type RouteDeps } from './routes.js';
-import { prepareSocketPath } from './socket-path.js';
+import { prepareSocketPath, resolveGroup } from './socket-path.js';
 
 export interface ControlServer {
   readonly socketPath: string;
@@ -13,6 +14,9 @@ export interface ControlServer {
 
 export interface ControlServerOptions {
   readonly socketPath: string;
+  /** Opens the socket to one group (mode 0660); absent, only the owner may connect (0600). */
+  readonly socketGroup?: string;
+  readonly limits: HttpLimits;
   readonly deps: RouteDeps;
   readonly log: Logger;
 }
@@ -24,7 +28,16 @@ export interface ControlServerOptions {
  */
 export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
   const table = routes(options.deps);
-  const server: Server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000 }, (req, res) => {
+  const { limits } = options;
+  const server: Server = createServer(
+    {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
+    },
+    (req, res) => {
     const url = new URL(req.url ?? '/', 'http://agent');
     const methods = table.get(url.pathname);
     const handler = methods?.[req.method ?? 'GET'];
@@ -49,13 +62,17 @@ export async function startControlServer(options: ControlServerOptions): Promise
       options.log.error('Request failed', { method: req.method, path: url.pathname, error: errorMessage(error) });
       sendError(res, new HttpError(500, 'InternalError', 'the agent failed to handle the request; see its log'));
     });
-  });
+    },
+  );
+  // Past this many open connections new ones are refused, so no client can exhaust the agent.
+  server.maxConnections = limits.maxConnections;
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
     else socket.destroy();
   });
 
-  await prepareSocketPath(options.socketPath);
+  const gid = options.socketGroup === undefined ? undefined : resolveGroup(options.socketGroup);
+  await prepareSocketPath(options.socketPath, gid);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     // A umask-restricted listen, then chmod: the socket is never reachable by others, even briefly.
@@ -69,8 +86,13 @@ export async function startControlServer(options: ControlServerOptions): Promise
       process.umask(previous);
     }
   });
-  chmodSync(options.socketPath, 0o600);
-  options.log.info('Control socket listening', { socket: options.socketPath });
+  if (gid === undefined) {
+    chmodSync(options.socketPath, 0o600);
+  } else {
+    chownSync(options.socketPath, -1, gid);
+    chmodSync(options.socketPath, 0o660);
+  }
+  options.log.info('Control socket listening', { socket: options.socketPath, group: options.socketGroup ?? null });
 
   return {
     socketPath: options.socketPath,

@@ -1,17 +1,23 @@
-import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { ConfigError } from '../errors.js';
 
 /**
- * Makes `path` ready to listen on: its directory exists with mode 0700; a socket left by a crashed
- * agent is removed; a live socket (another agent answering) or a path that is not a socket stops
- * the start with a clear message instead of being clobbered.
+ * Makes `path` ready to listen on: its directory exists with mode 0700 (0710 and owned by the
+ * group when `gid` is given, so members can reach the socket but not list or read the directory);
+ * a socket left by a crashed agent is removed; a live socket (another agent answering) or a path
+ * that is not a socket stops the start with a clear message instead of being clobbered.
  */
-export async function prepareSocketPath(path: string): Promise<void> {
+export async function prepareSocketPath(path: string, gid?: number): Promise<void> {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
+  if (gid === undefined) {
+    chmodSync(dir, 0o700);
+  } else {
+    chownSync(dir, -1, gid);
+    chmodSync(dir, 0o710);
+  }
   let stat;
   try {
     stat = lstatSync(path);
@@ -25,6 +31,22 @@ export async function prepareSocketPath(path: string): Promise<void> {
     throw new ConfigError(`another agent is already serving on ${path}`);
   }
   unlinkSync(path);
+}
+
+/** A group name (looked up in /etc/group) or a numeric gid. */
+export function resolveGroup(group: string): number {
+  if (/^\d+$/.test(group)) return Number(group);
+  let text = '';
+  try {
+    text = readFileSync('/etc/group', 'utf8');
+  } catch {
+    // No group database: only numeric gids work.
+  }
+  for (const line of text.split('\n')) {
+    const [name, , gid] = line.split(':');
+    if (name === group && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
+  }
+  throw new ConfigError(`socket group ${JSON.stringify(group)} does not exist (not in /etc/group)`);
 }
 
 function answers(path: string): Promise<boolean> {

@@ -3,7 +3,13 @@ import type { ContainerState, TaskState } from '../api/task.js';
 import type { ContainerSpec, DockerClient } from '../docker/docker-client.js';
 import { ContainerNotFoundError, DockerApiError, NameConflictError, errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { Action, Outcome } from './actions.js';
+import type { Action, ActionKind, Outcome } from './actions.js';
+
+/** Told of every action performed: its kind, whether it worked, and how long it took. */
+export interface TransitionObserver {
+  observeTransition(kind: ActionKind, result: 'success' | 'failure', seconds: number): void;
+}
+import type { PullProgressHub } from './pull-progress.js';
 import { findContainer } from './task-state.js';
 
 /**
@@ -16,9 +22,19 @@ export class Executor {
     private readonly docker: DockerClient,
     private readonly agentId: string,
     private readonly log: Logger,
+    private readonly progress?: PullProgressHub,
+    private readonly observer?: TransitionObserver,
   ) {}
 
+  /** Performs `action` and reports how long it took and whether it worked. */
   async run(task: TaskState, action: Action): Promise<Outcome> {
+    const started = performance.now();
+    const outcome = await this.perform(task, action);
+    this.observer?.observeTransition(action.kind, outcome.kind === 'failed' ? 'failure' : 'success', (performance.now() - started) / 1000);
+    return outcome;
+  }
+
+  private async perform(task: TaskState, action: Action): Promise<Outcome> {
     if (action.kind === 'cleanup') return this.cleanup(task, action.dockerIds);
     const c = findContainer(task, action.container);
     if (!c) throw new Error(`task ${task.arn} has no container ${action.container}`);
@@ -31,7 +47,7 @@ export class Executor {
         case 'inspect':
           return await this.inspect(c, action.ref, log);
         case 'pull':
-          return await this.pull(c, log);
+          return await this.pull(task, c, log);
         case 'create':
           return await this.create(task, c, log);
         case 'start':
@@ -59,15 +75,18 @@ export class Executor {
     }
   }
 
-  private async pull(c: ContainerState, log: Logger): Promise<Outcome> {
+  private async pull(task: TaskState, c: ContainerState, log: Logger): Promise<Outcome> {
     const image = c.definition.image;
     log.info('Pulling image…', { image });
     const started = Date.now();
+    const tracker = this.progress?.track(task.arn, c.definition.name, image);
     try {
-      await this.docker.pullImage(image);
+      await this.docker.pullImage(image, tracker ? { onProgress: tracker.onProgress } : {});
     } catch (error) {
       log.error('Failed to pull image', { image, error: errorMessage(error) });
       throw error;
+    } finally {
+      tracker?.finish();
     }
     log.info('Pulled image', { image, ms: Date.now() - started });
     return { kind: 'pulled', container: c.definition.name };

@@ -32,6 +32,7 @@ export class StateStore {
   private readonly listeners = new Set<ChangeListener>();
   private queue: Pending[] = [];
   private flushing = false;
+  private published = 0;
 
   constructor(
     private readonly saver: Saver,
@@ -42,7 +43,16 @@ export class StateStore {
   async load(): Promise<readonly TaskState[]> {
     const tasks = await this.saver.loadTasks();
     for (const t of tasks) this.index(t);
+    this.published = await this.saver.lastSeq();
     return tasks;
+  }
+
+  /**
+   * The highest event seq whose state is visible through `get`/`list`. Readers of the feed stop
+   * here, so an event is never served before the state it reports.
+   */
+  publishedSeq(): number {
+    return this.published;
   }
 
   get(arn: string): TaskState | undefined {
@@ -143,7 +153,16 @@ export class StateStore {
       offset += a.events.length;
       a.p.resolve({ before: a.before, after: a.after, events });
     }
-    for (const e of saved) for (const l of this.listeners) l(e);
+    this.published = saved.at(-1)?.seq ?? this.published;
+    for (const e of saved) {
+      for (const l of this.listeners) {
+        try {
+          l(e);
+        } catch {
+          // A listener's failure is its own (a client that went away); the state is saved regardless.
+        }
+      }
+    }
   }
 
   private index(t: TaskState): void {

@@ -3,7 +3,7 @@ import PQueue from 'p-queue';
 import type { StateChange } from '../api/events.js';
 import { LABELS } from '../api/labels.js';
 import type { TaskInput } from '../api/schema.js';
-import { statusRank } from '../api/status.js';
+import { statusRank, type ContainerStatus } from '../api/status.js';
 import type { TaskDefinition, TaskState } from '../api/task.js';
 import type { DockerClient, DockerEvent } from '../docker/docker-client.js';
 import { EngineClosedError, TaskConflictError, TaskNotFoundError } from '../errors.js';
@@ -12,11 +12,12 @@ import type { Saver } from '../state/saver.js';
 import type { BackoffPolicy } from '../util/backoff.js';
 import type { Clock, Random } from '../util/clock.js';
 import { DockerEventWatcher } from './docker-event-watcher.js';
-import { Executor } from './executor.js';
+import { Executor, type TransitionObserver } from './executor.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { StateStore, type ChangeListener } from './state-store.js';
 import { TaskReconciler } from './task-reconciler.js';
 import { newTaskState, raiseDesired } from './task-state.js';
+import { PullProgressHub, type ProgressListener } from './pull-progress.js';
 
 export interface TaskEngineOptions {
   readonly docker: DockerClient;
@@ -29,6 +30,12 @@ export interface TaskEngineOptions {
   readonly cleanupWaitMs: number;
   readonly retry: RetryPolicy;
   readonly eventStreamBackoff: BackoffPolicy;
+  /** Told of every action and every event-stream reconnect (metrics). */
+  readonly observer?: EngineObserver;
+}
+
+export interface EngineObserver extends TransitionObserver {
+  eventStreamReconnect(): void;
 }
 
 export interface AddTaskResult {
@@ -53,6 +60,7 @@ export class TaskEngine {
   private readonly executor: Executor;
   private readonly watcher: DockerEventWatcher;
   private readonly reconcilers = new Map<string, TaskReconciler>();
+  private readonly progress = new PullProgressHub();
   private state: 'new' | 'started' | 'closing' | 'closed' = 'new';
   private lastPassAt: number | undefined;
 
@@ -62,11 +70,17 @@ export class TaskEngine {
     this.queue.on('idle', () => {
       this.lastPassAt = opts.clock.now();
     });
-    this.executor = new Executor(opts.docker, opts.agentId, opts.log);
+    this.executor = new Executor(opts.docker, opts.agentId, opts.log, this.progress, opts.observer);
     this.watcher = new DockerEventWatcher(
       opts.docker,
       { [LABELS.agentId]: opts.agentId },
-      { onEvent: (e) => this.onDockerEvent(e), onReconnect: () => this.refreshAll() },
+      {
+        onEvent: (e) => this.onDockerEvent(e),
+        onReconnect: () => {
+          opts.observer?.eventStreamReconnect();
+          this.refreshAll();
+        },
+      },
       { clock: opts.clock, random: opts.random, backoff: opts.eventStreamBackoff, log: opts.log },
     );
   }
@@ -122,6 +136,17 @@ export class TaskEngine {
     return this.store.list();
   }
 
+  /** How many tasks and containers are at each known status (for metrics). */
+  countByStatus(): { tasks: Record<ContainerStatus, number>; containers: Record<ContainerStatus, number> } {
+    const zero = (): Record<ContainerStatus, number> => ({ NONE: 0, PULLED: 0, CREATED: 0, RUNNING: 0, STOPPED: 0 });
+    const counts = { tasks: zero(), containers: zero() };
+    for (const t of this.store.list()) {
+      counts.tasks[t.knownStatus] += 1;
+      for (const c of t.containers) counts.containers[c.knownStatus] += 1;
+    }
+    return counts;
+  }
+
   getTask(arn: string): TaskState | undefined {
     return this.store.get(arn);
   }
@@ -137,9 +162,21 @@ export class TaskEngine {
     return this.store.subscribe(listener);
   }
 
-  /** Events after `after`, from the durable feed. */
-  eventsAfter(after: number, limit: number): Promise<StateChange[]> {
-    return this.opts.saver.eventsAfter(after, limit);
+  /** Events after `after` from the durable feed, up to the last one whose state is visible. */
+  async eventsAfter(after: number, limit: number): Promise<StateChange[]> {
+    const published = this.store.publishedSeq();
+    const events = await this.opts.saver.eventsAfter(after, limit);
+    return events.filter((e) => e.seq <= published);
+  }
+
+  /** The seq of the newest event whose state is visible in `listTasks`/`getTask`. */
+  lastEventSeq(): number {
+    return this.store.publishedSeq();
+  }
+
+  /** Live image-pull progress of every container; transient, never saved. */
+  onPullProgress(listener: ProgressListener): () => void {
+    return this.progress.subscribe(listener);
   }
 
   /** When the reconcile queue last drained (epoch ms), for health reporting. */

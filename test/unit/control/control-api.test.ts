@@ -29,7 +29,7 @@ const task = (arn = 'arn:test:task/api-1', extra: Record<string, unknown> = {}) 
 
 async function boot(): Promise<void> {
   const config = resolveConfig({ dataDir: join(dir, 'data') }, { env: {}, uid: 1000, home: dir });
-  agent = await startAgent({ config, docker, saver, log: silentLogger() });
+  agent = await startAgent({ config, docker, saver, log: silentLogger(), defaultMetrics: false });
   client = new ControlClient(config.socketPath, 5_000);
 }
 
