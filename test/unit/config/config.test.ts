@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, duration, resolveConfig } from '../../../src/config/config.js';
+import { ConfigError } from '../../../src/errors.js';
+
+const ctx = (env: Record<string, string> = {}, uid = 1000) => ({ env, uid, home: '/home/op' });
+
+describe('resolveConfig', () => {
+  it('defaults the data dir to /var/lib/berth for root and ~/.local/state/berth otherwise', () => {
+    expect(resolveConfig({}, ctx({}, 0)).dataDir).toBe('/var/lib/berth');
+    const user = resolveConfig({}, ctx());
+    expect(user.dataDir).toBe('/home/op/.local/state/berth');
+    expect(user.socketPath).toBe('/home/op/.local/state/berth/agent.sock');
+    expect(user.databasePath).toBe('/home/op/.local/state/berth/state.db');
+  });
+
+  it('takes a flag over the environment over the default', () => {
+    expect(resolveConfig({}, ctx({ BERTH_DATA_DIR: '/env' })).dataDir).toBe('/env');
+    expect(resolveConfig({ dataDir: '/flag' }, ctx({ BERTH_DATA_DIR: '/env' })).dataDir).toBe('/flag');
+    expect(resolveConfig({ concurrency: '3' }, ctx({ BERTH_RECONCILE_CONCURRENCY: '5' })).reconcileConcurrency).toBe(3);
+    expect(resolveConfig({}, ctx({ BERTH_RECONCILE_CONCURRENCY: '5' })).reconcileConcurrency).toBe(5);
+    expect(resolveConfig({}, ctx({ DOCKER_HOST: 'tcp://127.0.0.1:2375' })).dockerHost).toBe('tcp://127.0.0.1:2375');
+  });
+
+  it('fills every setting, frozen, with the documented defaults', () => {
+    const c = resolveConfig({}, ctx());
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(c).toMatchObject({
+      reconcileConcurrency: DEFAULTS.reconcileConcurrency,
+      taskCleanupWaitMs: 3_600_000,
+      eventRetentionCount: 100_000,
+      eventRetentionAgeMs: 7 * 86_400_000,
+      dockerHost: 'unix:///var/run/docker.sock',
+      logLevel: 'info',
+      logFormat: 'json',
+      http: DEFAULTS.http,
+    });
+    expect(c.socketGroup).toBeUndefined();
+  });
+
+  it.each([
+    [{ concurrency: '0' }, /concurrency.*at least 1.*"0"/],
+    [{ concurrency: 'lots' }, /concurrency/],
+    [{ cleanupWait: 'soon' }, /cleanup wait.*duration.*"soon"/],
+    [{ logLevel: 'loud' }, /log level must be one of/],
+    [{ logFormat: 'xml' }, /log format must be json or text/],
+    [{ dockerHost: 'ftp://x' }, /docker host must look like/],
+    [{ socketGroup: 'bad group!' }, /socket group must be a group name or numeric gid/],
+    [{ eventRetentionAge: '-1d' }, /event retention age/],
+  ])('rejects %j with a message naming the setting', (flags, message) => {
+    expect(() => resolveConfig(flags, ctx())).toThrow(ConfigError);
+    expect(() => resolveConfig(flags, ctx())).toThrow(message);
+  });
+});
+
+describe('duration', () => {
+  it.each([
+    ['500ms', 500],
+    ['30s', 30_000],
+    ['30', 30_000],
+    ['10m', 600_000],
+    ['1.5h', 5_400_000],
+    ['7d', 604_800_000],
+  ])('parses %s', (raw, ms) => {
+    expect(duration('x', raw, 0)).toBe(ms);
+  });
+
+  it('uses the fallback when absent', () => {
+    expect(duration('x', undefined, 42)).toBe(42);
+  });
+});
