@@ -53,12 +53,8 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
   const metrics = new AgentMetrics({ defaultMetrics: parts.defaultMetrics ?? true });
   const docker = instrumentDocker(parts.docker, metrics);
   const saver = instrumentSaver(parts.saver, metrics);
-  let agentId = await saver.getMeta(AGENT_ID_KEY);
-  if (!agentId) {
-    agentId = randomUUID();
-    await saver.setMeta(AGENT_ID_KEY, agentId);
-  }
-  await saver.setMeta(CONFIG_KEY, JSON.stringify(config));
+  const storedId = await saver.getMeta(AGENT_ID_KEY);
+  const agentId = storedId ?? randomUUID();
   const engine = new TaskEngine({
     docker,
     saver,
@@ -73,51 +69,29 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     observer: metrics,
   });
   metrics.setStateSource(() => engine.countByStatus());
-  await engine.start();
   const retention = new EventRetention(
     saver,
     clock,
     { keepLast: config.eventRetentionCount, maxAgeMs: config.eventRetentionAgeMs, intervalMs: config.eventRetentionIntervalMs },
     log,
   );
-  retention.start();
 
-  const id = agentId;
-  const metadata = async (): Promise<Metadata> => ({
-    agentVersion: AGENT_VERSION,
-    agentId: id,
-    dockerVersion: await docker.version().then(
-      (v) => v.version,
-      () => null,
-    ),
-    dataDir: config.dataDir,
+  // The socket is claimed first: a second agent pointed at the same data directory stops here,
+  // before it has written to the database or touched a container.
+  const server = await startControlServer({
+    socketPath: config.socketPath,
+    ...(config.socketGroup === undefined ? {} : { socketGroup: config.socketGroup }),
+    limits: config.http,
+    deps: { engine, metadata: metadataOf(config, agentId, docker, engine), health: healthOf(docker, saver, engine, clock), metrics: () => metrics.render() },
+    log,
   });
-  const health = async (): Promise<Health> => {
-    const [dockerCheck, dbCheck] = await Promise.all([
-      check(() => docker.ping()),
-      check(() => saver.lastSeq()),
-    ]);
-    const last = engine.lastReconcilePassAt();
-    const reconcile = {
-      ok: true,
-      detail: last === undefined ? 'no pass yet' : `last pass ${Math.round((clock.now() - last) / 1000)} s ago`,
-    };
-    return {
-      healthy: dockerCheck.ok && dbCheck.ok,
-      checks: { docker: dockerCheck, database: dbCheck, reconcile },
-    };
-  };
-
-  let server: ControlServer;
   try {
-    server = await startControlServer({
-      socketPath: config.socketPath,
-      ...(config.socketGroup === undefined ? {} : { socketGroup: config.socketGroup }),
-      limits: config.http,
-      deps: { engine, metadata, health, metrics: () => metrics.render() },
-      log,
-    });
+    if (!storedId) await saver.setMeta(AGENT_ID_KEY, agentId);
+    await saver.setMeta(CONFIG_KEY, JSON.stringify(config));
+    await engine.start();
+    retention.start();
   } catch (error) {
+    await server.close();
     await retention.stop();
     await engine.close();
     throw error;
@@ -133,6 +107,31 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
       await engine.close();
       await saver.close();
     },
+  };
+}
+
+function metadataOf(config: AgentConfig, agentId: string, docker: DockerClient, engine: TaskEngine): () => Promise<Metadata> {
+  return async () => ({
+    agentVersion: AGENT_VERSION,
+    agentId,
+    dockerVersion: await docker.version().then(
+      (v) => v.version,
+      () => null,
+    ),
+    dataDir: config.dataDir,
+    events: { oldestSeq: (await engine.oldestEventSeq()) ?? null, lastSeq: engine.lastEventSeq() },
+  });
+}
+
+function healthOf(docker: DockerClient, saver: Saver, engine: TaskEngine, clock: Clock): () => Promise<Health> {
+  return async () => {
+    const [dockerCheck, dbCheck] = await Promise.all([check(() => docker.ping()), check(() => saver.lastSeq())]);
+    const last = engine.lastReconcilePassAt();
+    const reconcile = {
+      ok: true,
+      detail: last === undefined ? 'no pass yet' : `last pass ${Math.round((clock.now() - last) / 1000)} s ago`,
+    };
+    return { healthy: dockerCheck.ok && dbCheck.ok, checks: { docker: dockerCheck, database: dbCheck, reconcile } };
   };
 }
 

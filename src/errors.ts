@@ -138,11 +138,11 @@ export class ConfigError extends BerthError {
   }
 }
 
-/** The engine was closed; no new work is accepted. */
+/** The engine is not running (still starting, or shutting down); no work is accepted. Retry shortly. */
 export class EngineClosedError extends BerthError {
-  readonly code = 'EngineClosed';
-  constructor() {
-    super('the task engine is shutting down');
+  readonly code = 'EngineNotRunning';
+  constructor(phase: 'starting' | 'stopping' = 'stopping') {
+    super(`the task engine is ${phase === 'starting' ? 'still starting' : 'shutting down'}`, { retryable: true });
   }
 }
 

@@ -22,12 +22,18 @@ export async function eventsRoute(engine: TaskEngine, req: IncomingMessage, res:
   if (stream) return streamEvents(engine, req, res, after);
   const wait = intParam(url, 'wait', 0, 0, MAX_WAIT_SECONDS);
   const limit = intParam(url, 'limit', DEFAULT_EVENT_LIMIT, 1, MAX_EVENT_LIMIT);
-  let found = await readChecked(engine, after, limit);
-  if (found.length === 0 && wait > 0) {
-    await nextEventAfter(engine, after, wait * 1000, req);
-    found = await readChecked(engine, after, limit);
+  // Listening starts before the first read, so an event saved while it runs still ends the wait.
+  const arrival = wait > 0 ? nextEventAfter(engine, after, wait * 1000, req) : undefined;
+  try {
+    let found = await readChecked(engine, after, limit);
+    if (found.length === 0 && arrival) {
+      await arrival.promise;
+      found = await readChecked(engine, after, limit);
+    }
+    sendJson(res, 200, { events: found, last: found.at(-1)?.seq ?? after });
+  } finally {
+    arrival?.cancel();
   }
-  sendJson(res, 200, { events: found, last: found.at(-1)?.seq ?? after });
 }
 
 /** Reads events after the cursor and proves none are missing between the cursor and the first one. */
@@ -39,20 +45,22 @@ async function readChecked(engine: TaskEngine, after: number, limit: number): Pr
   const found = await engine.eventsAfter(after, limit);
   const first = found[0]?.seq;
   if ((first === undefined && after < last) || (first !== undefined && first > after + 1)) {
+    const oldest = await engine.oldestEventSeq();
     throw new HttpError(
       410,
       'CursorExpired',
       `events after ${after} are no longer kept (retention); resync from GET /v1/tasks and resume from after=${last}`,
-      { resumeAfter: last },
+      { resumeAfter: last, oldestKept: oldest ?? null },
     );
   }
   return found;
 }
 
-/** Resolves when an event past `after` is visible, the wait runs out, or the client goes away. */
-function nextEventAfter(engine: TaskEngine, after: number, waitMs: number, req: IncomingMessage): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
+/** Settles when an event past `after` is visible, the wait runs out, or the client goes away. */
+function nextEventAfter(engine: TaskEngine, after: number, waitMs: number, req: IncomingMessage): { promise: Promise<void>; cancel(): void } {
+  let done = (): void => undefined;
+  const promise = new Promise<void>((resolve) => {
+    done = (): void => {
       unsubscribe();
       clearTimeout(timer);
       req.socket.off('close', done);
@@ -62,8 +70,10 @@ function nextEventAfter(engine: TaskEngine, after: number, waitMs: number, req: 
       if (e.seq > after) done();
     });
     const timer = setTimeout(done, waitMs);
-    req.socket.once('close', done);
+    if (req.socket.destroyed) done();
+    else req.socket.once('close', done);
   });
+  return { promise, cancel: () => done() };
 }
 
 /**
@@ -81,7 +91,7 @@ async function streamEvents(engine: TaskEngine, req: IncomingMessage, res: Serve
     if (res.writableLength > MAX_STREAM_BUFFER_BYTES) res.destroy();
   };
   const unsubscribe = engine.subscribe((e) => (live ? write(e) : held.push(e)));
-  const closed = new Promise<void>((resolve) => req.socket.once('close', resolve));
+  const closed = new Promise<void>((resolve) => (req.socket.destroyed ? resolve() : req.socket.once('close', resolve)));
   try {
     let page = await readChecked(engine, after, MAX_EVENT_LIMIT);
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
@@ -90,6 +100,12 @@ async function streamEvents(engine: TaskEngine, req: IncomingMessage, res: Serve
       page.forEach(write);
       if (page.length < MAX_EVENT_LIMIT || res.destroyed) break;
       page = await engine.eventsAfter(cursor, MAX_EVENT_LIMIT);
+      // Retention may have pruned past the cursor meanwhile: end the stream rather than skip;
+      // the client reconnects from its last seq and is told to resync.
+      if (page[0] && page[0].seq !== cursor + 1) {
+        res.destroy();
+        break;
+      }
     }
     held.splice(0).forEach(write);
     live = true;

@@ -13,8 +13,8 @@ export type Action =
   | { readonly kind: 'stop'; readonly container: string; readonly dockerId: string; readonly timeoutSeconds: number }
   /** The container never reached Docker and is no longer wanted: it becomes STOPPED without a call. */
   | { readonly kind: 'abandon'; readonly container: string }
-  /** Remove every Docker container of the task and forget the task. */
-  | { readonly kind: 'cleanup'; readonly dockerIds: readonly string[] };
+  /** Remove every Docker container of the task (by ID, else by name) and forget the task. */
+  | { readonly kind: 'cleanup'; readonly targets: readonly { readonly container: string; readonly ref: string }[] };
 
 export type ActionKind = Action['kind'];
 

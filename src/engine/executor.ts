@@ -1,6 +1,6 @@
 import { berthLabels, LABELS } from '../api/labels.js';
 import type { ContainerState, TaskState } from '../api/task.js';
-import type { ContainerSpec, DockerClient } from '../docker/docker-client.js';
+import type { ContainerInfo, ContainerSpec, DockerClient } from '../docker/docker-client.js';
 import { ContainerNotFoundError, DockerApiError, NameConflictError, errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Action, ActionKind, Outcome } from './actions.js';
@@ -30,12 +30,16 @@ export class Executor {
   async run(task: TaskState, action: Action): Promise<Outcome> {
     const started = performance.now();
     const outcome = await this.perform(task, action);
-    this.observer?.observeTransition(action.kind, outcome.kind === 'failed' ? 'failure' : 'success', (performance.now() - started) / 1000);
+    try {
+      this.observer?.observeTransition(action.kind, outcome.kind === 'failed' ? 'failure' : 'success', (performance.now() - started) / 1000);
+    } catch (error) {
+      this.log.warn('Transition observer failed', { error: errorMessage(error) });
+    }
     return outcome;
   }
 
   private async perform(task: TaskState, action: Action): Promise<Outcome> {
-    if (action.kind === 'cleanup') return this.cleanup(task, action.dockerIds);
+    if (action.kind === 'cleanup') return this.cleanup(task, action.targets);
     const c = findContainer(task, action.container);
     if (!c) throw new Error(`task ${task.arn} has no container ${action.container}`);
     const log = this.log.child({ taskArn: task.arn, container: c.definition.name, ...(c.dockerId ? { dockerId: c.dockerId } : {}) });
@@ -45,7 +49,7 @@ export class Executor {
           log.info('Container will not be started: the task is stopping');
           return { kind: 'abandoned', container: action.container };
         case 'inspect':
-          return await this.inspect(c, action.ref, log);
+          return await this.inspect(task, c, action.ref, log);
         case 'pull':
           return await this.pull(task, c, log);
         case 'create':
@@ -60,10 +64,14 @@ export class Executor {
     }
   }
 
-  private async inspect(c: ContainerState, ref: string, log: Logger): Promise<Outcome> {
+  private async inspect(task: TaskState, c: ContainerState, ref: string, log: Logger): Promise<Outcome> {
     try {
       const info = await this.docker.inspectContainer(ref);
       log.debug('Inspected container', { dockerId: info.id, state: info.state });
+      if (!c.dockerId && !isOurs(task, c, info.labels)) {
+        log.warn('A container holds our name but not our labels; not adopting it', { ref, dockerId: info.id });
+        return { kind: 'gone', container: c.definition.name };
+      }
       return { kind: 'observed', container: c.definition.name, info };
     } catch (error) {
       if (error instanceof ContainerNotFoundError) {
@@ -83,11 +91,11 @@ export class Executor {
     try {
       await this.docker.pullImage(image, tracker ? { onProgress: tracker.onProgress } : {});
     } catch (error) {
+      tracker?.finish('failed');
       log.error('Failed to pull image', { image, error: errorMessage(error) });
       throw error;
-    } finally {
-      tracker?.finish();
     }
+    tracker?.finish('pulled');
     log.info('Pulled image', { image, ms: Date.now() - started });
     return { kind: 'pulled', container: c.definition.name };
   }
@@ -103,17 +111,20 @@ export class Executor {
       log.error('Failed to create container', { dockerName: spec.name, error: errorMessage(error) });
       throw error;
     }
-    const info = await this.docker.inspectContainer(id);
     log.info('Created container', { dockerId: id });
-    return { kind: 'observed', container: c.definition.name, info };
+    try {
+      return { kind: 'observed', container: c.definition.name, info: await this.docker.inspectContainer(id) };
+    } catch (error) {
+      // Docker made it and said so: its ID must be saved even if it cannot be read back right now.
+      log.warn('Failed to inspect the new container; recording it as created', { dockerId: id, error: errorMessage(error) });
+      return { kind: 'observed', container: c.definition.name, info: justCreated(id, spec) };
+    }
   }
 
   /** A container with our deterministic name exists: made by an earlier run that crashed before saving its ID. */
   private async adopt(task: TaskState, c: ContainerState, name: string, log: Logger): Promise<Outcome> {
     const info = await this.docker.inspectContainer(name);
-    const ours =
-      info.labels[LABELS.taskArn] === task.arn && info.labels[LABELS.containerName] === c.definition.name;
-    if (!ours) {
+    if (!isOurs(task, c, info.labels)) {
       throw new DockerApiError('create', 409, `name ${name} is taken by a container that does not belong to this task`);
     }
     log.info('Adopted existing container', { dockerId: info.id, state: info.state });
@@ -129,18 +140,29 @@ export class Executor {
       log.error('Failed to start container', { error: errorMessage(error) });
       throw error;
     }
-    const info = await this.docker.inspectContainer(id);
-    log.info('Started container', { state: info.state, ports: info.portBindings });
-    return { kind: 'observed', container: c.definition.name, info };
+    return this.inspectAfter('Started container', c, id, log);
+  }
+
+  /**
+   * Reads a container back after an action Docker accepted. A failure here is a failed inspect,
+   * not a failed action: the container is re-read later rather than given up.
+   */
+  private async inspectAfter(done: string, c: ContainerState, id: string, log: Logger): Promise<Outcome> {
+    try {
+      const info = await this.docker.inspectContainer(id);
+      log.info(done, { state: info.state, exitCode: info.exitCode, ports: info.portBindings });
+      return { kind: 'observed', container: c.definition.name, info };
+    } catch (error) {
+      if (error instanceof ContainerNotFoundError) return { kind: 'gone', container: c.definition.name };
+      log.warn(`${done}, but failed to inspect it`, { error: errorMessage(error) });
+      return { kind: 'failed', container: c.definition.name, action: 'inspect', error };
+    }
   }
 
   private async stop(c: ContainerState, id: string, timeoutSeconds: number, log: Logger): Promise<Outcome> {
     log.info('Stopping container…', { timeoutSeconds });
     try {
       await this.docker.stopContainer(id, timeoutSeconds);
-      const info = await this.docker.inspectContainer(id);
-      log.info('Stopped container', { exitCode: info.exitCode });
-      return { kind: 'observed', container: c.definition.name, info };
     } catch (error) {
       if (error instanceof ContainerNotFoundError) {
         log.warn('Container to stop is already gone');
@@ -149,16 +171,20 @@ export class Executor {
       log.error('Failed to stop container', { error: errorMessage(error) });
       throw error;
     }
+    return this.inspectAfter('Stopped container', c, id, log);
   }
 
-  private async cleanup(task: TaskState, dockerIds: readonly string[]): Promise<Outcome> {
+  private async cleanup(task: TaskState, targets: readonly { container: string; ref: string }[]): Promise<Outcome> {
     const log = this.log.child({ taskArn: task.arn });
-    log.info('Cleaning up task…', { containers: dockerIds.length });
+    log.info('Cleaning up task…', { containers: targets.length });
     try {
-      for (const id of dockerIds) {
+      for (const { container, ref } of targets) {
         try {
-          await this.docker.removeContainer(id);
-          log.info('Removed container', { dockerId: id });
+          const c = findContainer(task, container)!;
+          // A name alone is only trusted once the container behind it proves to be ours.
+          if (!c.dockerId && !isOurs(task, c, (await this.docker.inspectContainer(ref)).labels)) continue;
+          await this.docker.removeContainer(ref);
+          log.info('Removed container', { container: c.definition.name, ref });
         } catch (error) {
           if (!(error instanceof ContainerNotFoundError)) throw error;
         }
@@ -170,6 +196,15 @@ export class Executor {
     log.info('Cleaned up task');
     return { kind: 'cleaned' };
   }
+}
+
+function isOurs(task: TaskState, c: ContainerState, labels: Readonly<Record<string, string>>): boolean {
+  return labels[LABELS.taskArn] === task.arn && labels[LABELS.containerName] === c.definition.name;
+}
+
+/** What is known of a container Docker just created, when it cannot be inspected. */
+function justCreated(id: string, spec: ContainerSpec): ContainerInfo {
+  return { id, name: spec.name, image: spec.image, state: 'created', oomKilled: false, labels: spec.labels, portBindings: [] };
 }
 
 /** The Docker container a definition becomes: the user's labels plus berth's, which always win. */

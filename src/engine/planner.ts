@@ -8,13 +8,16 @@ import { isTaskDone } from './task-state.js';
  * Containers advance independently, so one plan may hold an action for each of them.
  */
 
+/** The key under which a task's cleanup waits out its retry backoff in `PlanInput.retryAt`. */
+export const CLEANUP_KEY = '#cleanup';
+
 export interface PlanInput {
   readonly task: TaskState;
   readonly now: number;
   readonly cleanupWaitMs: number;
   /** Containers whose real state must be read from Docker before anything else is done to them. */
   readonly refresh: ReadonlySet<string>;
-  /** Containers waiting out a retry backoff, with when they may be tried again. */
+  /** Containers (or CLEANUP_KEY) waiting out a retry backoff, with when they may be tried again. */
   readonly retryAt: ReadonlyMap<string, number>;
 }
 
@@ -33,10 +36,11 @@ export function plan(input: PlanInput): Plan {
   };
 
   if (isTaskDone(task)) {
-    const due = (task.stoppedAt ?? now) + input.cleanupWaitMs;
+    const due = Math.max((task.stoppedAt ?? now) + input.cleanupWaitMs, input.retryAt.get(CLEANUP_KEY) ?? 0);
     if (due > now) return { actions, wakeAt: due };
-    const dockerIds = task.containers.flatMap((c) => (c.dockerId ? [c.dockerId] : []));
-    return { actions: [{ kind: 'cleanup', dockerIds }] };
+    // By name when no ID was saved: a create whose answer was lost may still have made the container.
+    const targets = task.containers.map((c) => ({ container: c.definition.name, ref: c.dockerId ?? c.dockerName }));
+    return { actions: [{ kind: 'cleanup', targets }] };
   }
 
   for (const c of task.containers) {
@@ -114,6 +118,6 @@ export function formatAction(a: Action): string {
     case 'abandon':
       return `abandon ${a.container}`;
     case 'cleanup':
-      return `cleanup ${a.dockerIds.length === 0 ? '(no containers)' : a.dockerIds.map((id) => id.slice(0, 12)).join(' ')}`;
+      return `cleanup ${a.targets.map((t) => (/^[0-9a-f]{64}$/.test(t.ref) ? t.ref.slice(0, 12) : t.ref)).join(' ')}`;
   }
 }

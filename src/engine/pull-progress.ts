@@ -12,6 +12,8 @@ export interface PullProgressSnapshot {
   readonly current: number;
   readonly total: number;
   readonly done: boolean;
+  /** Present once done: whether the pull succeeded. */
+  readonly result?: 'pulled' | 'failed';
 }
 
 export type ProgressListener = (snapshot: PullProgressSnapshot) => void;
@@ -36,10 +38,10 @@ export class PullProgressHub {
   }
 
   /** A per-pull tracker: feed it Docker's progress lines, then `finish()`. */
-  track(taskArn: string, containerName: string, image: string): { onProgress(p: PullProgress): void; finish(): void } {
+  track(taskArn: string, containerName: string, image: string): { onProgress(p: PullProgress): void; finish(result: 'pulled' | 'failed'): void } {
     const layers = new Map<string, { current: number; total: number; done: boolean }>();
     let status = 'Pulling';
-    const snapshot = (done: boolean): PullProgressSnapshot => {
+    const snapshot = (result?: 'pulled' | 'failed'): PullProgressSnapshot => {
       let current = 0;
       let total = 0;
       let finished = 0;
@@ -48,12 +50,19 @@ export class PullProgressHub {
         total += l.total;
         if (l.done) finished += 1;
       }
-      return { taskArn, containerName, image, status, layers: { done: finished, total: layers.size }, current, total, done };
+      const base = { taskArn, containerName, image, status, layers: { done: finished, total: layers.size }, current, total };
+      return result === undefined ? { ...base, done: false } : { ...base, done: true, result };
     };
-    const publish = (done: boolean): void => {
+    const publish = (result?: 'pulled' | 'failed'): void => {
       if (this.listeners.size === 0) return;
-      const s = snapshot(done);
-      for (const l of this.listeners) l(s);
+      const s = snapshot(result);
+      for (const l of this.listeners) {
+        try {
+          l(s);
+        } catch {
+          // A listener's failure (a client gone away) must never fail the pull it watches.
+        }
+      }
     };
     return {
       onProgress: (p) => {
@@ -68,9 +77,9 @@ export class PullProgressHub {
           }
           layers.set(p.id, layer);
         }
-        publish(false);
+        publish();
       },
-      finish: () => publish(true),
+      finish: (result) => publish(result),
     };
   }
 }

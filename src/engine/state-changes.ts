@@ -1,5 +1,6 @@
 import type { NewStateChange } from '../api/events.js';
 import type { ContainerState, TaskState } from '../api/task.js';
+import { statusRank } from '../api/status.js';
 import { taskStopReason } from './task-state.js';
 
 /**
@@ -10,8 +11,13 @@ import { taskStopReason } from './task-state.js';
 export function stateChanges(before: TaskState | undefined, after: TaskState, at: string): NewStateChange[] {
   const events: NewStateChange[] = [];
   for (const c of after.containers) {
-    const previous = before?.containers.find((p) => p.definition.name === c.definition.name);
-    if ((previous?.knownStatus ?? 'NONE') !== c.knownStatus) events.push(containerChange(after.arn, c, at));
+    const previous = before?.containers.find((p) => p.definition.name === c.definition.name)?.knownStatus ?? 'NONE';
+    if (previous === c.knownStatus) continue;
+    // A container that ran and exited between two looks did run: clients waiting for RUNNING see it.
+    if (c.knownStatus === 'STOPPED' && c.startedAt !== undefined && statusRank(previous) < statusRank('RUNNING')) {
+      events.push(containerChange(after.arn, { ...c, knownStatus: 'RUNNING', exitCode: undefined, reason: undefined }, at));
+    }
+    events.push(containerChange(after.arn, c, at));
   }
   if ((before?.knownStatus ?? 'NONE') !== after.knownStatus) {
     const why = after.knownStatus === 'STOPPED' ? taskStopReason(after) : undefined;

@@ -108,7 +108,7 @@ export class TaskEngine {
    * under a known ARN is a conflict.
    */
   async addTask(input: TaskInput): Promise<AddTaskResult> {
-    if (this.state !== 'started') throw new EngineClosedError();
+    if (this.state !== 'started') throw new EngineClosedError(this.state === 'new' ? 'starting' : 'stopping');
     const arn = input.kind === 'definition' ? input.task.arn : input.arn;
     let created = false;
     const result = await this.store.mutate(arn, (current) => {
@@ -169,6 +169,11 @@ export class TaskEngine {
     return events.filter((e) => e.seq <= published);
   }
 
+  /** The lowest seq the feed still keeps (retention prunes older ones), if any. */
+  oldestEventSeq(): Promise<number | undefined> {
+    return this.opts.saver.oldestSeq();
+  }
+
   /** The seq of the newest event whose state is visible in `listTasks`/`getTask`. */
   lastEventSeq(): number {
     return this.store.publishedSeq();
@@ -189,6 +194,7 @@ export class TaskEngine {
     if (this.state === 'closed' || this.state === 'closing') return;
     this.state = 'closing';
     for (const r of this.reconcilers.values()) r.close();
+    this.queue.clear();
     await this.watcher.stop();
     await this.queue.onIdle();
     this.state = 'closed';

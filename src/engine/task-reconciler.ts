@@ -5,8 +5,8 @@ import type { Logger } from '../log/logger.js';
 import type { Clock, Random, TimerHandle } from '../util/clock.js';
 import type { Outcome } from './actions.js';
 import type { Executor } from './executor.js';
-import { formatPlan, plan } from './planner.js';
-import { decideRetry, type RetryPolicy } from './retry-policy.js';
+import { CLEANUP_KEY, formatPlan, plan } from './planner.js';
+import { decideRetry, NO_FAILURES, type RetryCount, type RetryDecision, type RetryPolicy } from './retry-policy.js';
 import type { StateStore } from './state-store.js';
 import { applyGiveUp, applyOutcome } from './transitions.js';
 
@@ -32,8 +32,8 @@ export interface ReconcilerDeps {
 export class TaskReconciler {
   /** Containers to read back from Docker before acting on them. */
   private readonly refresh = new Set<string>();
-  private readonly attempts = new Map<string, number>();
-  private readonly retryAt = new Map<string, number>();
+  /** Failures so far per container (or CLEANUP_KEY), and when each may be tried again. */
+  private readonly failures = new Map<string, { count: RetryCount; at: number }>();
   private queued = false;
   private running = false;
   private pending = false;
@@ -72,11 +72,16 @@ export class TaskReconciler {
 
   private async step(): Promise<void> {
     this.queued = false;
+    // Queued before close(): starting Docker work now would only delay the shutdown.
+    if (this.closed) return;
     this.running = true;
     this.pending = false;
     let again = false;
     try {
       again = await this.stepOnce();
+    } catch (error) {
+      this.log.error('Reconcile step failed; retrying', { error: errorMessage(error) });
+      this.wakeAt(this.deps.clock.now() + this.deps.retry.backoff.initialMs);
     } finally {
       this.running = false;
       if (again || this.pending) this.trigger();
@@ -92,57 +97,77 @@ export class TaskReconciler {
       return false;
     }
     const now = this.deps.clock.now();
-    const next = plan({ task, now, cleanupWaitMs: this.deps.cleanupWaitMs, refresh: this.refresh, retryAt: this.retryAt });
+    const retryAt = new Map([...this.failures].map(([key, f]) => [key, f.at]));
+    const next = plan({ task, now, cleanupWaitMs: this.deps.cleanupWaitMs, refresh: this.refresh, retryAt });
     if (next.wakeAt !== undefined) this.wakeAt(next.wakeAt);
     if (next.actions.length === 0) return false;
     this.log.debug('Plan', { plan: formatPlan(next) });
 
     for (const a of next.actions) if (a.kind === 'inspect') this.refresh.delete(a.container);
     const outcomes = await Promise.all(next.actions.map((a) => this.deps.executor.run(task, a)));
+    const decisions = outcomes.map((o) => this.decide(o));
+    let saved;
     try {
-      await this.deps.store.mutate(this.arn, (current) => (current ? this.applyAll(current, outcomes) : undefined));
+      saved = await this.deps.store.mutate(this.arn, (current) => (current ? this.applyAll(current, outcomes, decisions) : undefined));
     } catch (error) {
-      // Docker may have acted, but the state did not move: the next step repeats the same actions,
-      // which are safe to repeat (a second create finds the first container by its name).
+      // Docker may have acted, but the state did not move: re-read every container acted on
+      // before acting again, so a container made meanwhile is adopted rather than made twice.
+      for (const a of next.actions) if (a.kind !== 'cleanup') this.refresh.add(a.container);
       this.log.error('Failed to save the outcome of a step; retrying', { error: errorMessage(error) });
       this.wakeAt(this.deps.clock.now() + this.deps.retry.backoff.initialMs);
+      return false;
+    }
+    this.recordFailures(outcomes, decisions, now);
+    const learned = saved.before !== saved.after || next.actions.some((a) => a.kind === 'inspect') || outcomes.some((o) => o.kind === 'failed');
+    if (!learned) {
+      // Actions that changed nothing would be planned again at once: back off instead of spinning.
+      this.log.warn('A step changed nothing; backing off', { plan: formatPlan(next) });
+      this.wakeAt(this.deps.clock.now() + this.deps.retry.backoff.maxMs);
       return false;
     }
     return true;
   }
 
-  /** Folds every outcome of a step into the task, deciding retries for the failures. */
-  private applyAll(task: TaskState, outcomes: readonly Outcome[]): TaskState | 'forget' {
+  /** Pure: what to do about a failed outcome, from the failures recorded so far. */
+  private decide(o: Outcome): RetryDecision | undefined {
+    if (o.kind !== 'failed') return undefined;
+    const before = this.failures.get(failureKey(o))?.count ?? NO_FAILURES;
+    return decideRetry(this.deps.retry, o.action, o.error, before, this.deps.random);
+  }
+
+  /** Folds every outcome of a step into the task; failures given up stop their container. */
+  private applyAll(task: TaskState, outcomes: readonly Outcome[], decisions: readonly (RetryDecision | undefined)[]): TaskState | 'forget' {
     let next: TaskState | 'forget' = task;
     const now = this.deps.clock.now();
-    for (const o of outcomes) {
-      if (next === 'forget') break;
-      const name = o.kind === 'cleaned' ? undefined : o.container;
-      if (o.kind !== 'failed') {
-        if (name) this.clearRetry(name);
-        next = applyOutcome(next, o, now);
-        continue;
-      }
-      const key = name ?? '';
-      const attempt = (this.attempts.get(key) ?? 0) + 1;
-      const decision = decideRetry(this.deps.retry, o.action, o.error, attempt, this.deps.random);
-      if (decision.kind === 'retry') {
-        this.attempts.set(key, attempt);
-        this.retryAt.set(key, now + decision.delayMs);
-        if (o.action === 'inspect' && name) this.refresh.add(name);
-        this.log.warn(`Retrying ${o.action} in ${decision.delayMs} ms`, { container: name, attempt, error: errorMessage(o.error) });
-      } else if (name) {
-        this.clearRetry(name);
-        this.log.error(`Giving up on ${o.action}`, { container: name, attempt, error: errorMessage(o.error) });
-        next = applyGiveUp(next, name, o.action, o.error, now);
-      }
-    }
+    outcomes.forEach((o, i) => {
+      if (next === 'forget') return;
+      if (o.kind !== 'failed') next = applyOutcome(next, o, now);
+      else if (decisions[i]?.kind === 'give-up' && o.container) next = applyGiveUp(next, o.container, o.action, o.error, now);
+    });
     return next;
   }
 
-  private clearRetry(name: string): void {
-    this.attempts.delete(name);
-    this.retryAt.delete(name);
+  /** After the step is saved: remember retries, forget failures that cleared. */
+  private recordFailures(outcomes: readonly Outcome[], decisions: readonly (RetryDecision | undefined)[], now: number): void {
+    outcomes.forEach((o, i) => {
+      const key = failureKey(o);
+      const decision = decisions[i];
+      if (o.kind !== 'failed' || decision === undefined || decision.kind === 'give-up') {
+        this.failures.delete(key);
+        if (decision?.kind === 'give-up' && o.kind === 'failed') {
+          this.log.error(`Giving up on ${o.action}`, { container: o.container, error: errorMessage(o.error) });
+        }
+        return;
+      }
+      this.failures.set(key, { count: decision.count, at: now + decision.delayMs });
+      // A failed create may still have made the container; a failed inspect learned nothing.
+      if ((o.action === 'create' || o.action === 'inspect') && o.container) this.refresh.add(o.container);
+      this.log.warn(`Retrying ${o.action} in ${decision.delayMs} ms`, {
+        container: o.container,
+        attempt: decision.count.streak,
+        error: errorMessage(o.error),
+      });
+    });
   }
 
   private wakeAt(at: number): void {
@@ -163,4 +188,8 @@ export class TaskReconciler {
     if (this.timer) this.deps.clock.clearTimeout(this.timer.handle);
     this.timer = undefined;
   }
+}
+
+function failureKey(o: Outcome): string {
+  return o.kind === 'cleaned' ? CLEANUP_KEY : (o.container ?? CLEANUP_KEY);
 }

@@ -83,7 +83,8 @@ function statusOf(info: ContainerInfo): ContainerStatus {
  */
 function observe(task: TaskState, c: ContainerState, info: ContainerInfo): ContainerState {
   if (c.knownStatus === 'STOPPED') return c;
-  const status = statusOf(info);
+  // Docker keeps a stopped, never-started container "created"; unwanted, it will never run.
+  const status = statusOf(info) === 'CREATED' && c.desiredStatus === 'STOPPED' ? 'STOPPED' : statusOf(info);
   const adopted: ContainerState = {
     ...c,
     dockerId: info.id,

@@ -75,8 +75,6 @@ export class AgentMetrics {
   readonly registry = new Registry();
   #stateSource: StateSource | undefined;
 
-  readonly #tasks: Gauge<'status'>;
-  readonly #containers: Gauge<'status'>;
   readonly #transitions: Counter<'kind' | 'result'>;
   readonly #transitionSeconds: Histogram<'kind'>;
   readonly #dockerErrors: Counter<'call' | 'code'>;
@@ -91,7 +89,8 @@ export class AgentMetrics {
     const registers = [this.registry];
     const source = (): StateCounts | undefined => this.#stateSource?.();
 
-    this.#tasks = new Gauge({
+    // Registered with the registry and filled at scrape time; nothing else holds them.
+    new Gauge({
       name: `${prefix}tasks`,
       help: 'Tasks the agent holds, by known status.',
       labelNames: ['status'],
@@ -100,7 +99,7 @@ export class AgentMetrics {
         fillByStatus(this, source()?.tasks);
       },
     });
-    this.#containers = new Gauge({
+    new Gauge({
       name: `${prefix}containers`,
       help: 'Containers of the tasks the agent holds, by known status.',
       labelNames: ['status'],

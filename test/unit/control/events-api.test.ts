@@ -84,6 +84,24 @@ describe('event feed', () => {
     expect(fine.body.events).toHaveLength(2);
   });
 
+  it('a long poll is woken by an event saved while its first read is in flight', async () => {
+    const saver = new MemorySaver();
+    let injected = false;
+    const read = saver.eventsAfter.bind(saver);
+    saver.eventsAfter = async (after, limit) => {
+      const before = await read(after, limit);
+      if (!injected) {
+        injected = true;
+        await a.client.post('/v1/tasks', taskBody('arn:during'));
+      }
+      return before;
+    };
+    a = new InProcessAgent({ saver });
+    await a.start();
+    const res = await a.client.get<{ events: StateChange[] }>('/v1/events?after=0&wait=60');
+    expect(res.body.events.length).toBeGreaterThan(0);
+  });
+
   it('answers 410 CursorAhead for a cursor past the newest event', async () => {
     await a.start();
     const res = await a.client.get<{ error: { code: string } }>('/v1/events?after=99');
@@ -140,9 +158,12 @@ describe('GET /metrics', () => {
 describe('GET /v1/progress', () => {
   it('streams pull progress for the task until the pull completes', async () => {
     await a.start();
+    let release!: () => void;
+    a.docker.delayNext('pull', new Promise<void>((r) => (release = r)));
+    await a.client.post('/v1/tasks', taskBody('arn:one'));
     const streaming = streamLines('/v1/progress?taskarn=arn:one', (lines) => lines.some((l) => (l as { done: boolean }).done));
     await new Promise((r) => setTimeout(r, 20));
-    await a.client.post('/v1/tasks', taskBody('arn:one'));
+    release();
     const { lines } = await streaming;
     expect(lines.at(-1)).toMatchObject({ taskArn: 'arn:one', containerName: 'web', done: true });
     expect((await a.client.get('/v1/progress')).status).toBe(400);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatPlan, plan, type PlanInput } from '../../../src/engine/planner.js';
+import { CLEANUP_KEY, formatPlan, plan, type PlanInput } from '../../../src/engine/planner.js';
 import { fakeId, taskAt } from '../../support/fixtures.js';
 
 const NOW = 10_000;
@@ -68,9 +68,14 @@ describe('plan', () => {
       `wake at ${new Date(NOW - 1_000 + 60_000).toISOString()}`,
     ],
     [
-      'a stopped task is cleaned up once the delay has passed',
+      'a stopped task is cleaned up once the delay has passed; a container without a saved ID by its name',
       input(taskAt({ app: ['STOPPED', { dockerId: fakeId('app') }], side: 'STOPPED' }, { stoppedAt: NOW - 60_000 })),
-      `cleanup ${id('app')}`,
+      `cleanup ${id('app')} ${taskAt({ side: 'STOPPED' }).containers[0]!.dockerName}`,
+    ],
+    [
+      'a cleanup that failed waits out its backoff',
+      input(taskAt({ app: ['STOPPED', { dockerId: fakeId('app') }] }, { stoppedAt: NOW - 60_000 }), { retryAt: new Map([[CLEANUP_KEY, NOW + 250]]) }),
+      `wake at ${new Date(NOW + 250).toISOString()}`,
     ],
   ];
 

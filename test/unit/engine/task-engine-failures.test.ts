@@ -1,0 +1,190 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DockerApiError, DockerTimeoutError, DockerUnavailableError, ImagePullError } from '../../../src/errors.js';
+import type { TaskEngine } from '../../../src/engine/task-engine.js';
+import { FakeDocker } from '../../../src/docker/fake-docker.js';
+import { MemorySaver } from '../../../src/state/memory-saver.js';
+import { containerDef, IMAGE, taskDef } from '../../support/fixtures.js';
+import { AGENT_ID, makeEngine, running, stopped, waitForTask } from '../../support/engine-harness.js';
+import { containerSpec } from '../../../src/engine/executor.js';
+import { newTaskState } from '../../../src/engine/task-state.js';
+import type { TaskState } from '../../../src/api/task.js';
+
+const engines: TaskEngine[] = [];
+function engineFor(...args: Parameters<typeof makeEngine>) {
+  const made = makeEngine(...args);
+  engines.push(made.engine);
+  return made;
+}
+afterEach(async () => {
+  vi.useRealTimers();
+  await Promise.all(engines.splice(0).map((e) => e.close()));
+});
+
+const ARN = 'arn:test:task/failures';
+const gate = (): { wait: Promise<void>; open: () => void } => {
+  let open!: () => void;
+  const wait = new Promise<void>((r) => (open = r));
+  return { wait, open };
+};
+const count = (docker: FakeDocker, op: string): number => docker.calls.filter((c) => c.op === op).length;
+
+describe('failures around Docker calls', () => {
+  it('a start that worked but whose inspect failed is not blamed on the start: the container is re-read, not given up', async () => {
+    const { engine, docker } = engineFor();
+    const hold = gate();
+    docker.delayNext('start', hold.wait);
+    await engine.start();
+    await engine.addTask({ kind: 'definition', task: taskDef(ARN) });
+    await vi.waitFor(() => expect(count(docker, 'start')).toBe(1));
+    docker.failNext('inspect', new DockerApiError('inspect', 400, 'bad request'));
+    hold.open();
+    const t = await waitForTask(engine, ARN, running);
+    expect(t.containers[0]!.reason).toBeUndefined();
+    expect(count(docker, 'start')).toBe(1);
+  });
+
+  it('a create that worked but whose inspect failed still saves the new container ID: no orphan, no second container', async () => {
+    const { engine, docker } = engineFor();
+    const hold = gate();
+    docker.delayNext('create', hold.wait);
+    await engine.start();
+    await engine.addTask({ kind: 'definition', task: taskDef(ARN) });
+    await vi.waitFor(() => expect(count(docker, 'create')).toBe(1));
+    docker.failNext('inspect', new DockerApiError('inspect', 400, 'bad request'));
+    hold.open();
+    await waitForTask(engine, ARN, running);
+    expect(docker.containerCount()).toBe(1);
+    expect(count(docker, 'create')).toBe(1);
+  });
+
+  it('a create that timed out (and may have happened) is looked up by name before anything else', async () => {
+    const { engine, docker } = engineFor();
+    const hold = gate();
+    docker.delayNext('create', hold.wait);
+    await engine.start();
+    await engine.addTask({ kind: 'definition', task: taskDef(ARN) });
+    await vi.waitFor(() => expect(count(docker, 'create')).toBe(1));
+    // The stop arrives while the create is in flight; the create then "times out" although Docker made the container.
+    await engine.addTask({ kind: 'desired-status', arn: ARN, desiredStatus: 'STOPPED' });
+    hold.open();
+    await waitForTask(engine, ARN, stopped);
+    const t = engine.getTask(ARN)!;
+    // The fake made the container; the engine must know it, so cleanup can remove it.
+    expect(t.containers[0]!.dockerId).toBe((await docker.listContainers({}))[0]!.id);
+  });
+
+  it('a failing cleanup is retried with backoff, not in a tight loop', async () => {
+    const { engine, docker } = engineFor({ cleanupWaitMs: 0 });
+    await engine.start();
+    await engine.addTask({ kind: 'definition', task: taskDef(ARN) });
+    await waitForTask(engine, ARN, running);
+    for (let i = 0; i < 50; i++) docker.failNext('remove', new DockerUnavailableError('down'));
+    await engine.addTask({ kind: 'desired-status', arn: ARN, desiredStatus: 'STOPPED' });
+    await new Promise((r) => setTimeout(r, 60));
+    // Backoff 5, 10, 20, 20… ms: a handful of tries in 60 ms, not dozens.
+    expect(count(docker, 'remove')).toBeLessThan(10);
+    expect(count(docker, 'remove')).toBeGreaterThan(1);
+  });
+
+  /** A task saved at PULLED, as a run that crashed between its pull and its create leaves it. */
+  async function savedAtPulled(saver: MemorySaver): Promise<TaskState> {
+    const fresh = newTaskState(taskDef(ARN), 1_000);
+    const task = { ...fresh, knownStatus: 'PULLED' as const, containers: fresh.containers.map((c) => ({ ...c, knownStatus: 'PULLED' as const })) };
+    await saver.commit({ put: [task] });
+    return task;
+  }
+
+  it('cleanup removes a container known only by its name (its ID was never saved)', async () => {
+    const saver = new MemorySaver();
+    const docker = new FakeDocker({ images: [IMAGE] });
+    const task = await savedAtPulled(saver);
+    await docker.pullImage(IMAGE);
+    // The crashed run's create reached Docker: our name and our labels, but no saved ID.
+    await docker.createContainer(containerSpec(task, task.containers[0]!, AGENT_ID));
+    const hold = gate();
+    docker.delayNext('inspect', hold.wait);
+    const { engine } = engineFor({ saver, docker, cleanupWaitMs: 0 });
+    await engine.start();
+    // The stop arrives before the restart's look-up by name has answered.
+    await engine.addTask({ kind: 'desired-status', arn: ARN, desiredStatus: 'STOPPED' });
+    hold.open();
+    await vi.waitFor(() => expect(engine.getTask(ARN)).toBeUndefined());
+    expect(docker.containerCount()).toBe(0);
+  });
+
+  it('a container found by name that does not carry our labels is neither adopted nor removed', async () => {
+    const saver = new MemorySaver();
+    const docker = new FakeDocker({ images: [IMAGE] });
+    const task = await savedAtPulled(saver);
+    await docker.pullImage(IMAGE);
+    await docker.createContainer({ name: task.containers[0]!.dockerName, image: IMAGE, env: {}, labels: { other: 'x' }, portMappings: [], stopTimeout: 1 });
+    const { engine } = engineFor({ saver, docker, cleanupWaitMs: 0 });
+    await engine.start();
+    await vi.waitFor(() => expect(engine.getTask(ARN)).toBeUndefined());
+    expect(docker.containerCount()).toBe(1);
+    expect((await docker.listContainers({ other: 'x' }))).toHaveLength(1);
+  });
+
+  it('an outage does not use up the retry budget of a bring-up action', async () => {
+    const { engine, docker } = engineFor();
+    for (let i = 0; i < 4; i++) docker.failNext('pull', new DockerUnavailableError('down'));
+    docker.failNext('pull', new ImagePullError(IMAGE, 'hiccup'));
+    await engine.start();
+    await engine.addTask({ kind: 'definition', task: taskDef(ARN) });
+    await waitForTask(engine, ARN, running, 10_000);
+  });
+
+  it('close() starts no new Docker work for steps still queued', async () => {
+    const { engine, docker } = engineFor({ concurrency: 1 });
+    const hold = gate();
+    docker.delayNext('pull', hold.wait);
+    await engine.start();
+    await engine.addTask({ kind: 'definition', task: taskDef('arn:a') });
+    await engine.addTask({ kind: 'definition', task: taskDef('arn:b') });
+    await vi.waitFor(() => expect(count(docker, 'pull')).toBe(1));
+    const closing = engine.close();
+    hold.open();
+    await closing;
+    expect(count(docker, 'pull')).toBe(1);
+  });
+
+  it('a throwing observer or progress listener does not stall or fail the task', async () => {
+    const observer = {
+      observeTransition: () => {
+        throw new Error('metrics broke');
+      },
+      eventStreamReconnect: () => undefined,
+    };
+    const { engine } = engineFor({ observer });
+    engine.onPullProgress(() => {
+      throw new Error('listener broke');
+    });
+    await engine.start();
+    await engine.addTask({ kind: 'definition', task: taskDef(ARN) });
+    await waitForTask(engine, ARN, running);
+  });
+
+  it('reports RUNNING before STOPPED for a container that exited as soon as it started', async () => {
+    const { engine, events } = engineFor();
+    await engine.start();
+    await engine.addTask({
+      kind: 'definition',
+      task: taskDef(ARN, [containerDef('quick', { command: ['sh', '-c', 'exit 3'] })]),
+    });
+    await waitForTask(engine, ARN, stopped);
+    expect(events.filter((e) => e.type === 'container').map((e) => e.status)).toEqual(['PULLED', 'CREATED', 'RUNNING', 'STOPPED']);
+    expect(events.filter((e) => e.type === 'container').at(-1)).toMatchObject({ exitCode: 3 });
+  });
+
+  it('a timed-out stop is retried until the container is really stopped', async () => {
+    const { engine, docker } = engineFor();
+    await engine.start();
+    await engine.addTask({ kind: 'definition', task: taskDef(ARN) });
+    await waitForTask(engine, ARN, running);
+    docker.failNext('stop', new DockerTimeoutError('stop', 100));
+    await engine.addTask({ kind: 'desired-status', arn: ARN, desiredStatus: 'STOPPED' });
+    const t = await waitForTask(engine, ARN, stopped);
+    expect(t.containers[0]!.reason?.code).toBe('TaskStopRequested');
+    expect(count(docker, 'stop')).toBe(2);
+  });
+});
