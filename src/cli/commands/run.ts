@@ -1,0 +1,62 @@
+import { Option, type Command } from 'commander';
+import { startAgent } from '../../agent.js';
+import type { ConfigFlags } from '../../config/config.js';
+import { DockerodeClient } from '../../docker/dockerode-client.js';
+import { errorMessage } from '../../errors.js';
+import { createLogger } from '../../log/logger.js';
+import { openSqliteSaver } from '../../state/sqlite-saver.js';
+import type { CliContext } from '../io.js';
+import { examples } from './shared.js';
+
+type RunFlags = ConfigFlags & { readonly json?: boolean };
+
+export function registerRunCommand(program: Command, ctx: CliContext): void {
+  examples(
+    program
+      .command('run')
+      .description('run the agent: serve the control socket and drive tasks on Docker')
+      .option('--data-dir <dir>', 'state directory (env BERTH_DATA_DIR; default /var/lib/berth for root, else ~/.local/state/berth)')
+      .option('--socket <path>', 'control socket path (env BERTH_SOCKET; default <data-dir>/agent.sock)')
+      .option('--socket-group <group>', 'let this group (name or gid) use the socket, mode 0660 (env BERTH_SOCKET_GROUP; default: owner only)')
+      .option('--docker-host <url>', 'Docker endpoint (env DOCKER_HOST; default unix:///var/run/docker.sock)')
+      .option('--concurrency <n>', 'tasks reconciled at once (env BERTH_RECONCILE_CONCURRENCY; default 8)')
+      .option('--cleanup-wait <duration>', 'how long a stopped task is kept before cleanup, e.g. 30s, 10m, 1h (env BERTH_TASK_CLEANUP_WAIT; default 1h)')
+      .option('--event-retention-count <n>', 'keep at most this many events on the feed (env BERTH_EVENT_RETENTION_COUNT; default 100000)')
+      .option('--event-retention-age <duration>', 'keep no event older than this, e.g. 12h, 7d (env BERTH_EVENT_RETENTION_AGE; default 7d)')
+      .option('--log-level <level>', 'error, warn, info or debug (env BERTH_LOG_LEVEL; default info)')
+      .addOption(new Option('--log-format <format>', 'json or text (env BERTH_LOG_FORMAT; default json)').conflicts('json'))
+      .option('--json', 'log JSON lines (the same as --log-format json)'),
+    'agent run --data-dir /tmp/berth --log-format text',
+    'agent run --socket-group berth-operators --event-retention-count 50000 --event-retention-age 2d',
+  ).action(async (flags: RunFlags) => {
+    const { json, ...rest } = flags;
+    const config = ctx.config(json ? { ...rest, logFormat: 'json' } : rest);
+    const log = createLogger({ level: config.logLevel, format: config.logFormat });
+    log.info('Starting agent', { dataDir: config.dataDir, socket: config.socketPath, dockerHost: config.dockerHost });
+    const saver = openSqliteSaver(config.databasePath);
+    const docker = new DockerodeClient({
+      host: config.dockerHost,
+      timeoutMs: config.dockerTimeoutMs,
+      pullTimeoutMs: config.pullTimeoutMs,
+    });
+    let agent;
+    try {
+      agent = await startAgent({ config, docker, saver, log });
+    } catch (error) {
+      await saver.close();
+      throw error;
+    }
+    // The daemon's life is the process's: it ends on SIGTERM/SIGINT, not on the CLI's abort signal.
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string): void => {
+        log.info('Shutting down', { signal });
+        agent
+          .close()
+          .catch((error: unknown) => log.error('Shutdown failed', { error: errorMessage(error) }))
+          .finally(resolve);
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+  });
+}

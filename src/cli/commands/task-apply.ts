@@ -1,0 +1,120 @@
+import { Option, type Command } from 'commander';
+import type { TaskView } from '../../api/view.js';
+import type { Api } from '../client/api.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import type { CliContext } from '../io.js';
+import { changeLine } from '../render/events.js';
+import { durationText } from '../render/format.js';
+import { progressDisplay, type ProgressDisplay } from '../render/progress.js';
+import { containerTable } from '../render/task.js';
+import { readTaskFile } from '../task-file.js';
+import { TaskWatch, type WaitOutcome } from '../wait/task-watch.js';
+import { api, durationOption, examples, withClientFlags, type ClientFlags } from './shared.js';
+
+interface ApplyFlags extends ClientFlags {
+  readonly file: string;
+  readonly wait?: boolean;
+  readonly timeout: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+
+export function registerApplyCommand(task: Command, ctx: CliContext): void {
+  examples(
+    withClientFlags(
+      task
+        .command('apply')
+        .description('create a task from a JSON or YAML file, or raise the desired status of a known one')
+        .requiredOption('-f, --file <file>', 'task definition, JSON or YAML (.yaml/.yml); - reads standard input')
+        .option('--wait', 'follow the task until it is RUNNING (exit 0) or STOPPED (exit 6), showing progress')
+        .addOption(
+          new Option('--timeout <duration>', 'with --wait: give up after this long (exit 7), e.g. 90s, 5m')
+            .argParser(durationOption('--timeout'))
+            .default(DEFAULT_TIMEOUT_MS, '5m'),
+        ),
+    ),
+    'agent task apply -f examples/web-task.json',
+    'agent task apply -f web.yaml --wait --timeout 2m',
+    'cat task.json | agent task apply -f - --wait --json',
+  ).action(async (flags: ApplyFlags) => {
+    const file = await readTaskFile(flags.file, ctx.io.stdin ?? process.stdin);
+    const client = api(ctx, flags);
+    if (!flags.wait) {
+      const res = await client.send<TaskView>('POST', '/v1/tasks', file.body);
+      if (flags.json) return ctx.json(res.body);
+      return ctx.out(applied(res.body, res.status));
+    }
+    const arn = file.input.kind === 'definition' ? file.input.task.arn : file.input.arn;
+    const target = file.input.kind === 'definition' ? file.input.task.desiredStatus : file.input.desiredStatus;
+    await applyAndWait(ctx, client, { arn, target, body: file.body, flags });
+  });
+}
+
+function applied(t: TaskView, status: number): string {
+  return `task ${t.arn} ${status === 201 ? 'created' : 'updated'}: desired ${t.desiredStatus}, known ${t.knownStatus}`;
+}
+
+async function applyAndWait(
+  ctx: CliContext,
+  client: Api,
+  o: { arn: string; target: 'RUNNING' | 'STOPPED'; body: unknown; flags: ApplyFlags },
+): Promise<void> {
+  const display: ProgressDisplay | undefined = o.flags.json ? undefined : progressDisplay(ctx.io.stdout, ctx.now);
+  const started = ctx.now();
+  const elapsed = (): string => `${((ctx.now() - started) / 1000).toFixed(1)}s`;
+  const watch = await TaskWatch.open({
+    api: client,
+    arn: o.arn,
+    target: o.target,
+    timeoutMs: o.flags.timeout,
+    signal: ctx.signal,
+    onChange: (e) => display?.line(`+${elapsed().padStart(5)}  ${changeLine(e)}`),
+    ...(display ? { onProgress: (p) => display.progress(p) } : {}),
+    onNote: (text) => ctx.err(`agent: ${text}`),
+  });
+  let outcome: WaitOutcome;
+  try {
+    const res = await client.send<TaskView>('POST', '/v1/tasks', o.body);
+    display?.line(applied(res.body, res.status));
+    outcome = await watch.until(res.body);
+  } finally {
+    watch.close();
+    display?.close();
+  }
+  report(ctx, outcome, { ...o, elapsed: elapsed(), timeoutMs: o.flags.timeout });
+}
+
+function report(ctx: CliContext, outcome: WaitOutcome, o: { arn: string; target: string; elapsed: string; timeoutMs: number; flags: ApplyFlags }): void {
+  const t = outcome.task;
+  if (o.flags.json && t) ctx.json(t);
+  const details = (): void => {
+    if (!o.flags.json && t) ctx.out(containerTable(t));
+  };
+  switch (outcome.kind) {
+    case 'reached':
+      if (!o.flags.json) ctx.out(`task ${o.arn} is ${o.target} (${o.elapsed})`);
+      return details();
+    case 'stopped':
+      if (!o.flags.json) ctx.out(`task ${o.arn} STOPPED instead of reaching ${o.target} (${o.elapsed}):`);
+      details();
+      throw new CliError(`task ${o.arn} stopped instead of running${t ? `: ${why(t)}` : ''}`, EXIT.taskStopped);
+    case 'timeout':
+      details();
+      throw new CliError(
+        `task ${o.arn} is ${t?.knownStatus ?? 'in an unknown state'}, not ${o.target}, after ${durationText(o.timeoutMs)} (--timeout); the agent carries on`,
+        EXIT.timeout,
+      );
+    case 'interrupted':
+      throw new CliError(`stopped waiting for task ${o.arn} (it is ${t?.knownStatus ?? 'unknown'}; the agent carries on)`, EXIT.interrupted);
+  }
+}
+
+/** The container that brought the task down, rather than those stopped because of it. */
+function why(t: TaskView): string {
+  const culprit =
+    t.containers.find((c) => c.reason && c.reason !== 'EssentialContainerExited' && c.reason !== 'TaskStoppedBeforeStart' && c.essential) ??
+    t.containers.find((c) => c.reason);
+  if (!culprit) return 'no reason recorded';
+  const exit = culprit.exitCode === undefined ? '' : ` (exit code ${culprit.exitCode})`;
+  return `container ${culprit.name}: ${culprit.reason}${culprit.reasonMessage ? ` ${culprit.reasonMessage}` : ''}${exit}`;
+}

@@ -1,0 +1,108 @@
+import type { TaskState } from '../../api/task.js';
+import { taskView, type TaskView } from '../../api/view.js';
+import { age, durationText, exitText, ports, reasonText, shortId, table } from './format.js';
+
+export interface DumpInput {
+  readonly databasePath: string;
+  readonly schemaVersion: number;
+  readonly meta: Readonly<Record<string, string>>;
+  readonly config: Record<string, unknown> | undefined;
+  readonly tasks: readonly TaskState[];
+  readonly lastSeq: number;
+  readonly eventCount: number;
+}
+
+/** A task that has not moved toward its desired status for longer than the threshold. */
+export interface Stuck {
+  readonly forMs: number;
+  readonly since: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+/**
+ * Stuck means: not yet where it is headed, and no saved change for `stuckAfterMs`. Every step
+ * of a reconciler saves the task, so a quiet `updatedAt` is a transition that is not progressing.
+ */
+export function stuck(task: TaskState, now: number, stuckAfterMs: number): Stuck | undefined {
+  const target = task.desiredStatus;
+  if (task.knownStatus === target) return undefined;
+  const forMs = now - task.updatedAt;
+  if (forMs < stuckAfterMs) return undefined;
+  return { forMs, since: new Date(task.updatedAt).toISOString(), from: task.knownStatus, to: target };
+}
+
+export type DumpTask = TaskView & { readonly updatedAt: string; readonly stuck: Stuck | null };
+
+/** The `--json` / `--yaml` document: one shape for both. */
+export interface DumpDocument {
+  readonly database: string;
+  readonly schemaVersion: number;
+  readonly agentId: string | null;
+  readonly eventCount: number;
+  readonly lastSeq: number;
+  readonly stuckAfterMs: number;
+  readonly config: Record<string, unknown> | null;
+  readonly tasks: readonly DumpTask[];
+}
+
+export function dumpDocument(dump: DumpInput, now: number, stuckAfterMs: number): DumpDocument {
+  return {
+    database: dump.databasePath,
+    schemaVersion: dump.schemaVersion,
+    agentId: dump.meta['agent-id'] ?? null,
+    eventCount: dump.eventCount,
+    lastSeq: dump.lastSeq,
+    stuckAfterMs,
+    config: dump.config ?? null,
+    tasks: dump.tasks.map((t) => ({
+      ...taskView(t),
+      updatedAt: new Date(t.updatedAt).toISOString(),
+      stuck: stuck(t, now, stuckAfterMs) ?? null,
+    })),
+  };
+}
+
+export function stuckText(s: Stuck, now: number): string {
+  return `STUCK ${age(now - s.forMs, now)} (${s.from} -> ${s.to})`;
+}
+
+export function formatDump(dump: DumpInput, now: number, stuckAfterMs: number): string {
+  const flagged = dump.tasks.map((t) => stuck(t, now, stuckAfterMs));
+  const stuckCount = flagged.filter(Boolean).length;
+  const out: string[] = [
+    `database     ${dump.databasePath} (schema v${dump.schemaVersion})`,
+    `agent id     ${dump.meta['agent-id'] ?? '(not yet assigned)'}`,
+    `events       ${dump.eventCount} kept, last seq ${dump.lastSeq}`,
+    `tasks        ${dump.tasks.length}${stuckCount ? `, ${stuckCount} STUCK (no progress for ${durationText(stuckAfterMs)} or more)` : ''}`,
+    '',
+    dump.config ? 'configuration (as the agent last started)' : 'configuration: the agent has not started on this database yet',
+  ];
+  for (const [key, value] of Object.entries(dump.config ?? {})) {
+    out.push(`  ${key.padEnd(26)} ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
+  }
+  dump.tasks.forEach((t, i) => {
+    const s = flagged[i];
+    out.push('');
+    out.push(
+      `task ${t.arn}  ${t.family}:${t.version}  known ${t.knownStatus}  desired ${t.desiredStatus}  age ${age(t.createdAt, now)}` +
+        (s ? `  ${stuckText(s, now)}` : ''),
+    );
+    out.push(
+      table(
+        ['container', 'docker id', 'known', 'desired', 'exit', 'ports', 'reason'],
+        t.containers.map((c) => [
+          c.definition.name,
+          shortId(c.dockerId),
+          c.knownStatus,
+          c.desiredStatus,
+          exitText(c.exitCode),
+          ports(c.portBindings),
+          reasonText(c.reason?.code, c.reason?.message),
+        ]),
+        '  ',
+      ),
+    );
+  });
+  return out.join('\n');
+}

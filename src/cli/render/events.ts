@@ -1,0 +1,27 @@
+import type { StateChange } from '../../api/events.js';
+import { reasonText } from './format.js';
+
+/**
+ * `agent events`: one line per change, fields in a fixed order so the eye (and grep) finds them:
+ * time, seq, TASK/CONTAINER, arn, container, status, exit code, reason.
+ */
+export function eventLine(e: StateChange): string {
+  return [
+    e.at,
+    `#${e.seq}`,
+    e.type === 'task' ? 'TASK     ' : 'CONTAINER',
+    e.taskArn,
+    e.containerName ?? '-',
+    e.status.padEnd(7),
+    e.exitCode === undefined ? 'exit -' : `exit ${e.exitCode}`,
+    reasonText(e.reason, e.reasonMessage),
+  ].join('  ');
+}
+
+/** While `task apply --wait` follows one task, the ARN goes without saying. */
+export function changeLine(e: StateChange): string {
+  const what = e.type === 'task' ? 'task' : `container ${e.containerName ?? '?'}`;
+  const exit = e.exitCode === undefined ? '' : `  exit ${e.exitCode}`;
+  const why = e.reason ? `  ${reasonText(e.reason, e.reasonMessage)}` : '';
+  return `${what} ${e.status}${exit}${why}`;
+}

@@ -1,0 +1,61 @@
+import type { ContainerView, TaskView } from '../../api/view.js';
+import { age, exitText, ports, reasonText, shortId, table, timeAgo } from './format.js';
+
+/** `agent task ls`: one row per task, its containers summarized in one cell. */
+export function taskTable(tasks: readonly TaskView[], now: number): string {
+  if (tasks.length === 0) return 'no tasks';
+  return table(
+    ['arn', 'family:version', 'desired', 'known', 'containers', 'age'],
+    tasks.map((t) => [
+      t.arn,
+      `${t.family}:${t.version}`,
+      t.desiredStatus,
+      t.knownStatus,
+      t.containers.map((c) => `${c.name}(${shortId(c.dockerId)} ${c.knownStatus}${c.exitCode === undefined ? '' : ` exit ${c.exitCode}`})`).join(' '),
+      age(Date.parse(t.createdAt), now),
+    ]),
+  );
+}
+
+/** The containers of a task with what an operator needs to see why it stopped. */
+export function containerTable(task: TaskView, indent = '  '): string {
+  return table(
+    ['container', 'docker id', 'known', 'desired', 'exit', 'reason'],
+    task.containers.map((c) => [c.name, shortId(c.dockerId), c.knownStatus, c.desiredStatus, exitText(c.exitCode), reasonText(c.reason, c.reasonMessage)]),
+    indent,
+  );
+}
+
+/** `agent task inspect`: everything the agent knows about one task, one field per line. */
+export function inspectView(t: TaskView, now: number): string {
+  const out = [
+    field('task', t.arn),
+    field('family', `${t.family}:${t.version}`),
+    field('status', `known ${t.knownStatus}, desired ${t.desiredStatus}`),
+    field('created', timeAgo(t.createdAt, now)),
+  ];
+  if (t.stoppedAt) out.push(field('stopped', timeAgo(t.stoppedAt, now)));
+  for (const c of t.containers) out.push('', ...containerLines(c, now));
+  return out.join('\n');
+}
+
+function containerLines(c: ContainerView, now: number): string[] {
+  const lines = [
+    `container ${c.name}${c.essential ? '' : ' (not essential)'}`,
+    field('image', c.image, '  '),
+    field('docker id', c.dockerId ?? '- (not created yet)', '  '),
+    field('docker name', c.dockerName, '  '),
+    field('status', `known ${c.knownStatus}, desired ${c.desiredStatus}`, '  '),
+    field('exit code', exitText(c.exitCode), '  '),
+    field('reason', reasonText(c.reason, c.reasonMessage), '  '),
+    field('ports', ports(c.portBindings), '  '),
+    field('created', timeAgo(c.createdAt, now), '  '),
+    field('started', timeAgo(c.startedAt, now), '  '),
+  ];
+  if (c.finishedAt) lines.push(field('finished', timeAgo(c.finishedAt, now), '  '));
+  return lines;
+}
+
+function field(name: string, value: string, indent = ''): string {
+  return `${indent}${name.padEnd(14 - indent.length)}${value}`;
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { formatDump, stuck } from '../../../src/cli/render/dump.js';
+import { barLine, PLAIN_PROGRESS_INTERVAL_MS, progressDisplay } from '../../../src/cli/render/progress.js';
+import type { PullProgressSnapshot } from '../../../src/engine/pull-progress.js';
+import { taskAt } from '../../support/fixtures.js';
+import { ANSI, Sink } from './support.js';
+
+const snap = (over: Partial<PullProgressSnapshot> = {}): PullProgressSnapshot => ({
+  taskArn: 'arn:t',
+  containerName: 'web',
+  image: 'registry:5000/app:1',
+  status: 'Downloading',
+  layers: { done: 1, total: 4 },
+  current: 2_500_000,
+  total: 10_000_000,
+  done: false,
+  ...over,
+});
+
+describe('pull progress', () => {
+  it('draws a bar from bytes when Docker reports sizes, else from layers', () => {
+    expect(barLine(snap(), 3)).toBe('web  [######..................]  25%  registry:5000/app:1  1/4 layers, 2.5 MB/10.0 MB');
+    expect(barLine(snap({ current: 0, total: 0, layers: { done: 2, total: 4 } }), 3)).toContain('[############............]  50%');
+    expect(barLine(snap({ done: true, result: 'pulled', status: 'Status: Downloaded newer image for registry:5000/app:1' }), 3)).toContain('100%  registry:5000/app:1  pulled');
+  });
+
+  it('shows a failed pull as failed, not pulled', () => {
+    expect(barLine(snap({ done: true, result: 'failed', status: 'Pulling', layers: { done: 0, total: 0 }, current: 0, total: 0 }), 3)).toContain('  0%  registry:5000/app:1  failed');
+  });
+
+  it('without a terminal prints at most one progress line per container per interval, and no ANSI', () => {
+    let now = 0;
+    const out = new Sink(false);
+    const display = progressDisplay(out, () => now);
+    display.progress(snap());
+    display.progress(snap({ current: 5_000_000 }));
+    display.progress(snap({ containerName: 'db' }));
+    now += PLAIN_PROGRESS_INTERVAL_MS - 1;
+    display.progress(snap({ current: 6_000_000 }));
+    display.line('container web PULLED');
+    now += 1;
+    display.progress(snap({ current: 7_000_000 }));
+    display.close();
+    expect(out.text).not.toMatch(ANSI);
+    expect(out.text.split('\n').filter(Boolean)).toEqual([
+      'container web pulling registry:5000/app:1: 25% (1/4 layers, 2.5 MB/10.0 MB)',
+      'container db pulling registry:5000/app:1: 25% (1/4 layers, 2.5 MB/10.0 MB)',
+      'container web PULLED',
+      'container web pulling registry:5000/app:1: 70% (1/4 layers, 7.0 MB/10.0 MB)',
+    ]);
+  });
+
+  it('on a terminal keeps status lines above the bars and cuts bars to the width', () => {
+    const out = new Sink(true, 40);
+    const display = progressDisplay(out, () => 0);
+    display.progress(snap());
+    display.line('container web PULLED');
+    display.close();
+    const screen = out.text.split('\n');
+    expect(out.text).toContain('\x1b[1A\r\x1b[J');
+    expect(screen.every((l) => l.replace(/\x1b\[\d*[AJ]|\r/g, '').length <= 39)).toBe(true);
+    expect(out.text.lastIndexOf('container web PULLED')).toBeLessThan(out.text.lastIndexOf('web  [######'));
+  });
+});
+
+describe('stuck tasks', () => {
+  const base = taskAt({ app: 'PULLED' }, { now: 1_000 });
+
+  it('are not yet where they are headed and have not changed for the threshold', () => {
+    expect(stuck(base, 1_000 + 299_999, 300_000)).toBeUndefined();
+    expect(stuck(base, 1_000 + 420_000, 300_000)).toEqual({ forMs: 420_000, since: new Date(1_000).toISOString(), from: 'PULLED', to: 'RUNNING' });
+    expect(stuck(taskAt({ app: 'RUNNING' }, { now: 1_000 }), 10_000_000, 300_000)).toBeUndefined();
+    const stopping = taskAt({ app: 'RUNNING' }, { now: 1_000, desired: 'STOPPED' });
+    expect(stuck(stopping, 10_000_000, 300_000)).toMatchObject({ from: 'RUNNING', to: 'STOPPED' });
+  });
+
+  it('are marked on the task line with how long', () => {
+    const text = formatDump(
+      { databasePath: '/db', schemaVersion: 2, meta: {}, config: undefined, tasks: [base], lastSeq: 0, eventCount: 0 },
+      1_000 + 420_000,
+      300_000,
+    );
+    expect(text).toContain('task arn:test:task/t1  web:1  known PULLED  desired RUNNING  age 7m  STUCK 7m (PULLED -> RUNNING)');
+    expect(text).toContain('configuration: the agent has not started on this database yet');
+  });
+});

@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { DumpDocument } from '../../../src/cli/render/dump.js';
+import { EXIT } from '../../../src/cli/exit-codes.js';
+import type { InProcessAgent } from '../../support/in-process-agent.js';
+import { taskBody } from '../../support/in-process-agent.js';
+import { cli, NO_RETRIES, sqliteAgent } from './support.js';
+
+let dataDir: string;
+let a: InProcessAgent | undefined;
+let gates: Array<() => void>;
+beforeEach(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'berth-cli-dump-'));
+  gates = [];
+});
+afterEach(async () => {
+  gates.forEach((release) => release());
+  await a?.dispose();
+  a = undefined;
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const dump = (...args: string[]) => cli(['state', 'dump', '--data-dir', dataDir, ...args]);
+
+/** One task RUNNING, one crashed (STOPPED, exit 3), one held in its pull. */
+async function agentWithTasks(): Promise<InProcessAgent> {
+  a = await sqliteAgent(dataDir, NO_RETRIES);
+  await a.client.post('/v1/tasks', taskBody('arn:dump:running'));
+  await a.untilStatus('arn:dump:running', 'RUNNING');
+  await a.client.post('/v1/tasks', taskBody('arn:dump:crashed', { family: 'batch' }));
+  const crashed = await a.untilStatus('arn:dump:crashed', 'RUNNING');
+  a.docker.crash(crashed.containers[0]!.dockerId!, 3);
+  await a.untilStatus('arn:dump:crashed', 'STOPPED');
+  let release!: () => void;
+  a.docker.delayNext('pull', new Promise<void>((r) => (release = r)));
+  gates.push(release);
+  await a.client.post('/v1/tasks', taskBody('arn:dump:stuck'));
+  await new Promise((r) => setTimeout(r, 50));
+  return a;
+}
+
+const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+describe('agent state dump', () => {
+  it('summarizes the database, the saved configuration and every task with its containers', async () => {
+    const agent = await agentWithTasks();
+    const running = (await agent.client.get<{ containers: Array<{ dockerId: string }> }>('/v1/tasks?taskarn=arn:dump:running')).body;
+    const run = await dump();
+    expect(run.code).toBe(0);
+    const out = run.stdout;
+    expect(out).toContain(`database     ${join(dataDir, 'state.db')} (schema v`);
+    expect(out).toContain(`agent id     ${agent.agent!.agentId}`);
+    expect(out).toMatch(/^events {7}\d+ kept, last seq \d+$/m);
+    expect(out).toMatch(/^tasks {8}3$/m);
+    expect(out).toContain('configuration (as the agent last started)');
+    expect(out).toMatch(new RegExp(`^  dataDir\\s+${dataDir}$`, 'm'));
+    expect(out).toMatch(/^task arn:dump:running {2}api:3 {2}known RUNNING {2}desired RUNNING {2}age \d+s$/m);
+    expect(out).toMatch(new RegExp(`^  web\\s+${running.containers[0]!.dockerId.slice(0, 12)}\\s+RUNNING\\s+RUNNING\\s+-\\s+127\\.0\\.0\\.1:\\d+->80/tcp\\s+-$`, 'm'));
+    expect(out).toMatch(/^task arn:dump:crashed {2}batch:3 {2}known STOPPED {2}desired STOPPED/m);
+    expect(out).toMatch(/^ {2}web\s+[0-9a-f]{12}\s+STOPPED\s+STOPPED\s+3\s+.*ContainerExited: container web exited with exit code 3$/m);
+    expect(out).not.toContain('STUCK');
+  });
+
+  it('flags a task that has not moved toward its desired status for --stuck-after', async () => {
+    await agentWithTasks();
+    const run = await dump('--stuck-after', '10ms');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^tasks {8}3, 1 STUCK \(no progress for 10ms or more\)$/m);
+    expect(run.stdout).toMatch(/^task arn:dump:stuck {2}api:3 {2}known NONE {2}desired RUNNING {2}age \d+s {2}STUCK \d+s \(NONE -> RUNNING\)$/m);
+    expect(run.stdout.match(/STUCK \d/g)).toHaveLength(1);
+  });
+
+  it('uses a 5 minute threshold by default and says how long the task has been stuck', async () => {
+    await agentWithTasks();
+    const later = Date.now() + 7 * 60_000 + 5_000;
+    const run = await cli(['state', 'dump', '--data-dir', dataDir], { now: () => later });
+    expect(run.stdout).toMatch(/^task arn:dump:stuck .* {2}STUCK 7m \(NONE -> RUNNING\)$/m);
+    const soon = await cli(['state', 'dump', '--data-dir', dataDir], { now: () => Date.now() + 4 * 60_000 });
+    expect(soon.stdout).not.toContain('STUCK');
+  });
+
+  it('--json and --yaml print the same document, with the stuck flag for machines', async () => {
+    const agent = await agentWithTasks();
+    const now = Date.now() + 60_000;
+    const json = JSON.parse((await cli(['state', 'dump', '--data-dir', dataDir, '--json', '--stuck-after', '30s'], { now: () => now })).stdout) as DumpDocument;
+    const yamlRun = await cli(['state', 'dump', '--data-dir', dataDir, '--yaml', '--stuck-after', '30s'], { now: () => now });
+    expect(yamlRun.code).toBe(0);
+    expect(parse(yamlRun.stdout)).toEqual(json);
+    expect(json).toMatchObject({ database: join(dataDir, 'state.db'), agentId: agent.agent!.agentId, stuckAfterMs: 30_000 });
+    expect(json.config).toMatchObject({ dataDir, reconcileConcurrency: 8 });
+    expect(json.lastSeq).toBeGreaterThan(0);
+    const byArn = new Map(json.tasks.map((t) => [t.arn, t]));
+    expect(byArn.get('arn:dump:running')).toMatchObject({ knownStatus: 'RUNNING', stuck: null });
+    expect(byArn.get('arn:dump:crashed')!.containers[0]).toMatchObject({ exitCode: 3, reason: 'ContainerExited' });
+    expect(byArn.get('arn:dump:stuck')!.stuck).toMatchObject({ from: 'NONE', to: 'RUNNING' });
+    expect(byArn.get('arn:dump:stuck')!.stuck!.forMs).toBeGreaterThanOrEqual(60_000);
+    expect((await dump('--json', '--yaml')).code).toBe(EXIT.usage);
+  });
+
+  it('never writes the database: the file is byte for byte the same after a dump', async () => {
+    await agentWithTasks();
+    gates.forEach((release) => release());
+    await a!.stop();
+    const db = join(dataDir, 'state.db');
+    const before = sha256(db);
+    for (const args of [[], ['--json'], ['--yaml']]) expect((await dump(...args)).code).toBe(0);
+    expect(sha256(db)).toBe(before);
+    // SQLite's read-only WAL access may create the -wal/-shm companions, but nothing goes into the log.
+    const wal = `${db}-wal`;
+    if (existsSync(wal)) expect(statSync(wal).size).toBe(0);
+  });
+
+  it('works while the agent runs and after it stopped', async () => {
+    await agentWithTasks();
+    expect((await dump()).stdout).toContain('task arn:dump:running');
+    gates.forEach((release) => release());
+    await a!.stop();
+    expect((await dump()).stdout).toContain('task arn:dump:running');
+  });
+
+  it('exits 5 with a clear message when the database is missing or not a database', async () => {
+    const missing = await dump();
+    expect(missing.code).toBe(EXIT.state);
+    expect(missing.stderr).toBe(`agent: cannot read the state database: no state database at ${join(dataDir, 'state.db')}\n`);
+    expect(readdirSync(dataDir)).toEqual([]);
+
+    writeFileSync(join(dataDir, 'state.db'), 'this is not sqlite, just some text that is long enough to have a header'.repeat(20));
+    const corrupt = await dump('--json');
+    expect(corrupt.code).toBe(EXIT.state);
+    expect(corrupt.stdout).toBe('');
+    expect(corrupt.stderr).toMatch(/^agent: cannot read the state database: .*state\.db is not a berth state database/);
+  });
+});
