@@ -40,6 +40,7 @@ export class DockerEventWatcher {
     const { signal } = this.abort;
     let failures = 0;
     while (!signal.aborted) {
+      const openedAt = this.opts.clock.now();
       try {
         const stream = this.docker.containerEvents({
           labels: this.labels,
@@ -51,7 +52,6 @@ export class DockerEventWatcher {
           this.handlers.onReconnect();
         }
         for await (const event of stream) {
-          failures = 0;
           this.lastTimeNano = event.timeNano;
           this.handlers.onEvent(event);
         }
@@ -61,6 +61,9 @@ export class DockerEventWatcher {
         if (signal.aborted) return;
         this.opts.log.warn('Docker event stream broke; reopening', { error: errorMessage(error), attempt: failures + 1 });
       }
+      // A stream that stayed up a while was healthy: its break starts a fresh backoff, so a quiet
+      // but working stream does not creep to the maximum delay over many breaks.
+      if (this.opts.clock.now() - openedAt >= this.opts.backoff.maxMs) failures = 0;
       const delay = backoffDelay(this.opts.backoff, failures, this.opts.random);
       failures += 1;
       try {
