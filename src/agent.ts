@@ -67,6 +67,7 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     retry: { backoff: config.actionRetryBackoff, maxRetries: config.actionMaxRetries },
     eventStreamBackoff: config.eventStreamBackoff,
     observer: metrics,
+    relist: { intervalMs: config.relistIntervalMs, orphanGraceMs: config.orphanGraceMs },
   });
   metrics.setStateSource(() => engine.countByStatus());
   const retention = new EventRetention(

@@ -35,6 +35,10 @@ export interface AgentConfig {
   readonly eventRetentionAgeMs: number;
   /** How often retention runs. */
   readonly eventRetentionIntervalMs: number;
+  /** How often this agent's containers are listed and compared with its records. */
+  readonly relistIntervalMs: number;
+  /** How long a container of this agent that no task accounts for is left before it is removed. */
+  readonly orphanGraceMs: number;
   /** A group (name or gid) whose members may use the control socket; absent: the owner only. */
   readonly socketGroup?: string;
   readonly http: HttpLimits;
@@ -73,6 +77,8 @@ export const DEFAULTS = {
   eventRetentionCount: 100_000,
   eventRetentionAgeMs: 7 * 24 * 3_600_000,
   eventRetentionIntervalMs: 60_000,
+  relistIntervalMs: 30_000,
+  orphanGraceMs: 5 * 60_000,
   http: {
     maxConnections: 128,
     maxHeaderBytes: 16 * 1024,
@@ -97,6 +103,8 @@ export interface ConfigFlags {
   readonly eventRetentionCount?: string;
   readonly eventRetentionAge?: string;
   readonly socketGroup?: string;
+  readonly relistInterval?: string;
+  readonly orphanGrace?: string;
 }
 
 export interface ConfigContext {
@@ -130,6 +138,8 @@ export function resolveConfig(flags: ConfigFlags = {}, ctx: ConfigContext = defa
   if (!/^(unix|tcp|http):\/\/./.test(dockerHost)) {
     throw new ConfigError(`docker host must look like unix:///var/run/docker.sock or tcp://host:port, got ${JSON.stringify(dockerHost)}`);
   }
+  const relistIntervalMs = duration('relist interval (BERTH_RELIST_INTERVAL)', flags.relistInterval ?? env.BERTH_RELIST_INTERVAL, DEFAULTS.relistIntervalMs);
+  if (relistIntervalMs < 1000) throw new ConfigError(`relist interval must be at least 1s, got ${JSON.stringify(flags.relistInterval ?? env.BERTH_RELIST_INTERVAL)}`);
   return Object.freeze({
     dataDir,
     socketPath: resolve(flags.socket ?? env.BERTH_SOCKET ?? join(dataDir, DEFAULTS.socketFile)),
@@ -159,6 +169,8 @@ export function resolveConfig(flags: ConfigFlags = {}, ctx: ConfigContext = defa
       DEFAULTS.eventRetentionAgeMs,
     ),
     eventRetentionIntervalMs: DEFAULTS.eventRetentionIntervalMs,
+    relistIntervalMs,
+    orphanGraceMs: duration('orphan grace (BERTH_ORPHAN_GRACE)', flags.orphanGrace ?? env.BERTH_ORPHAN_GRACE, DEFAULTS.orphanGraceMs),
     ...socketGroup(flags.socketGroup ?? env.BERTH_SOCKET_GROUP),
     http: DEFAULTS.http,
   });

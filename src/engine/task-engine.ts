@@ -18,6 +18,7 @@ import { StateStore, type ChangeListener } from './state-store.js';
 import { TaskReconciler } from './task-reconciler.js';
 import { newTaskState, raiseDesired } from './task-state.js';
 import { PullProgressHub, type ProgressListener } from './pull-progress.js';
+import { Relister, type RelistPolicy } from './relister.js';
 
 export interface TaskEngineOptions {
   readonly docker: DockerClient;
@@ -32,6 +33,8 @@ export interface TaskEngineOptions {
   readonly eventStreamBackoff: BackoffPolicy;
   /** Told of every action and every event-stream reconnect (metrics). */
   readonly observer?: EngineObserver;
+  /** Periodic comparison of the records with Docker's list; absent: events alone (unit tests). */
+  readonly relist?: RelistPolicy;
 }
 
 export interface EngineObserver extends TransitionObserver {
@@ -61,6 +64,7 @@ export class TaskEngine {
   private readonly watcher: DockerEventWatcher;
   private readonly reconcilers = new Map<string, TaskReconciler>();
   private readonly progress = new PullProgressHub();
+  private readonly relister: Relister | undefined;
   private state: 'new' | 'started' | 'closing' | 'closed' = 'new';
   private lastPassAt: number | undefined;
 
@@ -83,6 +87,22 @@ export class TaskEngine {
       },
       { clock: opts.clock, random: opts.random, backoff: opts.eventStreamBackoff, log: opts.log },
     );
+    this.relister =
+      opts.relist &&
+      new Relister(
+        opts.docker,
+        opts.agentId,
+        {
+          tasks: () => this.store.list(),
+          refresh: (arn, container) => {
+            if (this.state !== 'started') return;
+            const r = this.reconcilerFor(arn);
+            r.markForRefresh(container);
+            r.trigger();
+          },
+        },
+        { clock: opts.clock, policy: opts.relist, log: opts.log },
+      );
   }
 
   /** Loads saved tasks and resumes them; every container that may exist in Docker is re-read first. */
@@ -91,6 +111,7 @@ export class TaskEngine {
     const tasks = await this.store.load();
     this.state = 'started';
     this.watcher.start();
+    this.relister?.start();
     for (const task of tasks) {
       const r = this.reconcilerFor(task.arn);
       for (const c of task.containers) {
@@ -195,6 +216,7 @@ export class TaskEngine {
     this.state = 'closing';
     for (const r of this.reconcilers.values()) r.close();
     this.queue.clear();
+    await this.relister?.stop();
     await this.watcher.stop();
     await this.queue.onIdle();
     this.state = 'closed';

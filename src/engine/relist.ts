@@ -1,0 +1,53 @@
+import { LABELS } from '../api/labels.js';
+import type { TaskState } from '../api/task.js';
+import type { ContainerSummary } from '../docker/docker-client.js';
+
+/**
+ * What one relist of this agent's containers means. Pure: the engine lists, this decides.
+ * Docker is the truth; events are only the fast path, and this catches whatever they missed.
+ */
+export interface RelistFindings {
+  /** Containers whose recorded state may be wrong: re-read them (a missing one becomes ContainerMissing). */
+  readonly refresh: readonly { readonly arn: string; readonly container: string }[];
+  /** Containers carrying this agent's ID that no task accounts for, with when each was first seen. */
+  readonly unknown: readonly { readonly id: string; readonly name: string; readonly firstSeen: number }[];
+}
+
+/**
+ * Compares the agent's records with one `listContainers({berth.agent-id: ours})` answer.
+ * - A container recorded as CREATED or RUNNING but absent from the list, or listed in a state that
+ *   contradicts the record, is re-read.
+ * - A listed container no task accounts for is unknown; `firstSeen` carries over from earlier
+ *   relists so a grace period can run before it is removed.
+ */
+export function examineRelist(
+  tasks: readonly TaskState[],
+  listed: readonly ContainerSummary[],
+  previouslyUnknown: ReadonlyMap<string, number>,
+  now: number,
+): RelistFindings {
+  const byId = new Map(listed.map((c) => [c.id, c]));
+  const accounted = new Set<string>();
+  const refresh: Array<{ arn: string; container: string }> = [];
+  for (const t of tasks) {
+    for (const c of t.containers) {
+      const mine = c.dockerId ? byId.get(c.dockerId) : listed.find((l) => ownedBy(l, t.arn, c.definition.name));
+      if (mine) accounted.add(mine.id);
+      if (c.knownStatus !== 'CREATED' && c.knownStatus !== 'RUNNING') continue;
+      if (!mine || contradicts(c.knownStatus, mine.state)) refresh.push({ arn: t.arn, container: c.definition.name });
+    }
+  }
+  const unknown = listed
+    .filter((l) => !accounted.has(l.id))
+    .map((l) => ({ id: l.id, name: l.name, firstSeen: previouslyUnknown.get(l.id) ?? now }));
+  return { refresh, unknown };
+}
+
+function ownedBy(c: ContainerSummary, arn: string, name: string): boolean {
+  return c.labels[LABELS.taskArn] === arn && c.labels[LABELS.containerName] === name;
+}
+
+function contradicts(known: 'CREATED' | 'RUNNING', state: ContainerSummary['state']): boolean {
+  if (state === 'exited' || state === 'dead') return true;
+  return known === 'CREATED' && state !== 'created';
+}

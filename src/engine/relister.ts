@@ -1,0 +1,92 @@
+import { LABELS } from '../api/labels.js';
+import type { TaskState } from '../api/task.js';
+import type { DockerClient } from '../docker/docker-client.js';
+import { ContainerNotFoundError, errorMessage } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { examineRelist } from './relist.js';
+
+export interface RelistPolicy {
+  /** How often this agent's containers are listed. */
+  readonly intervalMs: number;
+  /** How long a container carrying this agent's ID but unknown to it is left alone before removal. */
+  readonly orphanGraceMs: number;
+}
+
+export interface RelistHooks {
+  tasks(): readonly TaskState[];
+  refresh(arn: string, container: string): void;
+}
+
+/** Seconds Docker gives an orphan between SIGTERM and SIGKILL. */
+const ORPHAN_STOP_TIMEOUT_S = 10;
+
+/**
+ * Every `intervalMs`, one list call (filtered by this agent's ID label — never another agent's
+ * containers, never unlabelled ones) is compared with the agent's records: contradictions are
+ * re-read, and containers no task accounts for are reported, then removed after a grace period.
+ */
+export class Relister {
+  private readonly unknown = new Map<string, number>();
+  private timer: TimerHandle | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly docker: DockerClient,
+    private readonly agentId: string,
+    private readonly hooks: RelistHooks,
+    private readonly opts: { clock: Clock; policy: RelistPolicy; log: Logger },
+  ) {}
+
+  start(): void {
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) this.opts.clock.clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One relist pass. Docker being down is not news: the pass is skipped and tried next time. */
+  async runOnce(): Promise<void> {
+    const listed = await this.docker.listContainers({ [LABELS.agentId]: this.agentId });
+    const now = this.opts.clock.now();
+    const found = examineRelist(this.hooks.tasks(), listed, this.unknown, now);
+    for (const r of found.refresh) this.hooks.refresh(r.arn, r.container);
+    const still = new Set(found.unknown.map((u) => u.id));
+    for (const id of [...this.unknown.keys()]) if (!still.has(id)) this.unknown.delete(id);
+    for (const u of found.unknown) {
+      if (!this.unknown.has(u.id)) {
+        this.opts.log.warn('Found a container of this agent that no task accounts for', { dockerId: u.id, name: u.name, removeInMs: this.opts.policy.orphanGraceMs });
+      }
+      this.unknown.set(u.id, u.firstSeen);
+      if (now - u.firstSeen >= this.opts.policy.orphanGraceMs) await this.removeOrphan(u.id, u.name);
+    }
+  }
+
+  private async removeOrphan(id: string, name: string): Promise<void> {
+    try {
+      await this.docker.stopContainer(id, ORPHAN_STOP_TIMEOUT_S);
+      await this.docker.removeContainer(id);
+      this.opts.log.warn('Removed a container no task accounts for', { dockerId: id, name });
+    } catch (error) {
+      if (!(error instanceof ContainerNotFoundError)) {
+        this.opts.log.warn('Failed to remove an unaccounted container; will retry', { dockerId: id, error: errorMessage(error) });
+        return;
+      }
+    }
+    this.unknown.delete(id);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = this.opts.clock.setTimeout(() => {
+      this.running = this.runOnce()
+        .catch((error: unknown) => this.opts.log.debug('Relist skipped', { error: errorMessage(error) }))
+        .then(() => this.schedule());
+    }, this.opts.policy.intervalMs);
+    this.timer.unref?.();
+  }
+}
