@@ -1,0 +1,94 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import type { StateChange } from '../../../src/api/events.js';
+import type { TaskView } from '../../../src/api/view.js';
+import { AgentProcess, docker } from '../../support/agent-process.js';
+import { TEST_IMAGE } from '../global-setup.js';
+
+const KILLS = Number(process.env.BERTH_CHAOS_KILLS ?? 50);
+const TASKS = 10;
+const STOPPED_TASKS = 4;
+const SEED = Number(process.env.BERTH_CHAOS_SEED ?? Date.now() % 2 ** 31);
+
+/** mulberry32: a small seeded PRNG, so a failing run can be replayed with BERTH_CHAOS_SEED. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const dataRoot = mkdtempSync(join(tmpdir(), 'berth-chaos-'));
+let agentId = '';
+afterAll(() => {
+  const left = agentId ? docker('ps', '-aq', '--filter', `label=berth.agent-id=${agentId}`) : '';
+  for (const id of left ? left.split('\n') : []) docker('rm', '-f', id);
+  rmSync(dataRoot, { recursive: true, force: true });
+});
+
+const arnOf = (i: number): string => `arn:chaos/${process.pid}/task-${i}`;
+const taskBody = (i: number) => ({
+  arn: arnOf(i),
+  family: 'chaos',
+  version: '1',
+  containers: ['a', 'b', 'c'].map((name) => ({ name, image: TEST_IMAGE, command: ['sleep', '600'], stopTimeout: 1, essential: name === 'a' })),
+});
+
+it(`SIGKILLed ${KILLS} times while bringing ${TASKS} tasks up and some down, the agent converges with exactly one container each and a clean feed`, async () => {
+  console.log(`chaos seed ${SEED} (replay with BERTH_CHAOS_SEED=${SEED})`);
+  const random = prng(SEED);
+  const agent = new AgentProcess(join(dataRoot, 'data'));
+  let kills = 0;
+  for (let round = 0; round < KILLS; round++) {
+    await agent.start();
+    if (!agentId) agentId = (await agent.client.get<{ agentId: string }>('/v1/metadata')).body.agentId;
+    // Requests race the kill: some are answered, some die with the agent; both are fine.
+    const requests: Array<Promise<unknown>> = [];
+    for (let i = 0; i < TASKS; i++) requests.push(agent.client.post('/v1/tasks', taskBody(i)).catch(() => undefined));
+    if (round >= KILLS / 2) {
+      for (let i = 0; i < STOPPED_TASKS; i++) {
+        requests.push(agent.client.post('/v1/tasks', { arn: arnOf(i), desiredStatus: 'STOPPED' }).catch(() => undefined));
+      }
+    }
+    await new Promise((r) => setTimeout(r, Math.floor(random() * 700)));
+    await agent.stop('SIGKILL');
+    kills++;
+    await Promise.all(requests);
+  }
+
+  await agent.start();
+  for (let i = 0; i < TASKS; i++) await agent.client.post('/v1/tasks', taskBody(i));
+  for (let i = 0; i < STOPPED_TASKS; i++) await agent.client.post('/v1/tasks', { arn: arnOf(i), desiredStatus: 'STOPPED' });
+  const views: TaskView[] = [];
+  for (let i = 0; i < TASKS; i++) {
+    const want = i < STOPPED_TASKS ? 'STOPPED' : 'RUNNING';
+    views.push((await agent.waitForTask(arnOf(i), (t) => t?.knownStatus === want, 90_000))!);
+  }
+
+  // Exactly one Docker container per (task, container), and it is the one the agent knows.
+  const all = docker('ps', '-aq', '--no-trunc', '--filter', `label=berth.agent-id=${agentId}`).split('\n').filter(Boolean);
+  const known = views.flatMap((t) => t.containers.map((c) => c.dockerId));
+  expect(known.every((id) => id !== undefined)).toBe(true);
+  expect(all.sort()).toEqual([...known].sort());
+  expect(new Set(known).size).toBe(TASKS * 3);
+
+  // The feed: consecutive seqs from 1, and no (task, container, status) reported twice.
+  const events: StateChange[] = [];
+  for (let after = 0; ; ) {
+    const page = (await agent.client.get<{ events: StateChange[]; last: number }>(`/v1/events?after=${after}&limit=5000`)).body;
+    events.push(...page.events);
+    if (page.events.length === 0) break;
+    after = page.last;
+  }
+  expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+  const keys = events.map((e) => `${e.type} ${e.taskArn} ${e.containerName ?? ''} ${e.status}`);
+  expect(keys.length).toBe(new Set(keys).size);
+  await agent.stop('SIGTERM');
+  console.log(`chaos: ${kills} SIGKILLs, ${events.length} events, ${all.length} containers, seed ${SEED}`);
+}, 600_000);
