@@ -13,6 +13,18 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'stress',
+          include: ['test/stress/**/*.test.ts'],
+          environment: 'node',
+          // Thousands of requests and tasks per test on a 2-core machine; each test bounds itself.
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          // Both files saturate the machine; run one at a time so neither starves the other's timeouts.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',

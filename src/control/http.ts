@@ -22,19 +22,49 @@ export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   }
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > MAX_BODY_BYTES) throw new HttpError(413, 'PayloadTooLarge', `request body exceeds ${MAX_BODY_BYTES} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'PayloadTooLarge', `request body exceeds ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = (await readBody(req, MAX_BODY_BYTES)).toString('utf8');
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
     throw new HttpError(400, 'MalformedJson', `request body is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/**
+ * Collects the body up to `limit` bytes. Past the limit it stops reading (the request is paused,
+ * not destroyed: destroying an unfinished request destroys its socket, and the 413 with it). A
+ * body cut off by the client or by the request timeout is the client's fault: 400, never a 500.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (outcome: () => void): void => {
+      if (settled) return;
+      settled = true;
+      req.off('data', onData);
+      outcome();
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        req.pause();
+        settle(() => reject(new HttpError(413, 'PayloadTooLarge', `request body exceeds ${limit} bytes`)));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const cutOff = (): void =>
+      settle(() => reject(new HttpError(400, 'IncompleteBody', 'the request body ended before it was complete')));
+    req.on('data', onData);
+    req.once('end', () => settle(() => resolve(Buffer.concat(chunks))));
+    // Kept after settling: a late 'error' with no listener would be thrown.
+    req.on('error', cutOff);
+    req.once('close', () => {
+      if (!req.complete) cutOff();
+    });
+  });
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

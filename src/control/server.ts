@@ -1,6 +1,7 @@
 import { chmodSync, chownSync } from 'node:fs';
 import type { HttpLimits } from '../config/config.js';
-import { createServer, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { HttpError, sendError } from './http.js';
@@ -38,38 +39,53 @@ export async function startControlServer(options: ControlServerOptions): Promise
       connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
     },
     (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://agent');
-    const methods = table.get(url.pathname);
-    const handler = methods?.[req.method ?? 'GET'];
-    const run = async (): Promise<void> => {
+      // A rejection here would be an unhandled one, and a throw in this listener takes the process down.
+      void serve(req, res).catch(() => res.destroy());
+    },
+  );
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let path: string | undefined;
+    try {
+      // Node's parser takes a request line without a version as HTTP/0.9; this API is HTTP/1.x only.
+      if (req.httpVersionMajor !== 1) {
+        throw new HttpError(400, 'UnsupportedHttpVersion', `HTTP/${req.httpVersion} is not supported; use HTTP/1.1`);
+      }
+      const url = requestUrl(req.url);
+      path = url.pathname;
+      const methods = table.get(url.pathname);
       if (!methods) throw new HttpError(404, 'NotFound', `no route ${url.pathname}`);
+      const method = req.method ?? 'GET';
+      const handler = Object.hasOwn(methods, method) ? methods[method] : undefined;
       if (!handler) {
         res.setHeader('allow', Object.keys(methods).join(', '));
-        throw new HttpError(405, 'MethodNotAllowed', `${req.method} is not allowed on ${url.pathname}`);
+        throw new HttpError(405, 'MethodNotAllowed', `${method} is not allowed on ${url.pathname}`);
       }
       await handler(req, res, url);
-    };
-    run().catch((error: unknown) => {
-      if (res.headersSent) {
+    } catch (error: unknown) {
+      const expected = error instanceof HttpError;
+      if (!expected) {
+        options.log.error('Request failed', { method: req.method, path: path ?? req.url, error: errorMessage(error) });
+      }
+      // Part of an answer is on the wire, or the client is gone: nothing more can be said on this socket.
+      if (res.headersSent || res.destroyed) {
         res.destroy();
         return;
       }
-      if (error instanceof HttpError) {
-        if (error.status === 413) res.setHeader('connection', 'close');
-        sendError(res, error);
-        return;
-      }
-      options.log.error('Request failed', { method: req.method, path: url.pathname, error: errorMessage(error) });
-      sendError(res, new HttpError(500, 'InternalError', 'the agent failed to handle the request; see its log'));
-    });
-    },
-  );
+      // An answer given before the body was read: closing stops the client's upload instead of
+      // reading (and discarding) however much it still means to send.
+      if (hasUnreadBody(req)) res.setHeader('connection', 'close');
+      sendError(res, expected ? error : new HttpError(500, 'InternalError', 'the agent failed to handle the request; see its log'));
+    }
+  }
+
   // Past this many open connections new ones are refused, so no client can exhaust the agent.
   server.maxConnections = limits.maxConnections;
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    else socket.destroy();
-  });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, limits));
+  // Without a listener Node drops a CONNECT without a word; the agent tunnels nothing, so it says so.
+  server.on('connect', (req: IncomingMessage, socket: Duplex) =>
+    answerRaw(socket, 405, 'MethodNotAllowed', `${req.method} is not allowed on ${req.url}`),
+  );
 
   const gid = options.socketGroup === undefined ? undefined : resolveGroup(options.socketGroup);
   await prepareSocketPath(options.socketPath, gid);
@@ -102,4 +118,71 @@ export async function startControlServer(options: ControlServerOptions): Promise
         server.closeAllConnections();
       }),
   };
+}
+
+/** Origin-form (`/v1/tasks?…`) or absolute-form targets; anything `URL` cannot parse is a 400. */
+function requestUrl(target: string | undefined): URL {
+  try {
+    return new URL(target ?? '/', 'http://agent');
+  } catch {
+    throw new HttpError(400, 'InvalidRequestTarget', `request target ${JSON.stringify(target)} is not a valid path`);
+  }
+}
+
+function hasUnreadBody(req: IncomingMessage): boolean {
+  const declared = req.headers['content-length'];
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (declared !== undefined && declared !== '0');
+  return hasBody && !req.complete;
+}
+
+/** How long an error answer to a broken request may take to flush before the socket is dropped. */
+const CLIENT_ERROR_FLUSH_MS = 1_000;
+
+/**
+ * Answers a request Node's HTTP parser rejected (bad syntax, headers too large, too slow) with the
+ * status Node itself would use and the agent's JSON error body, then closes the connection. Nothing
+ * is written when the client is gone or part of a response is already on the wire, since the
+ * bytes would land inside that response.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, limits: HttpLimits): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] = clientErrorAnswer(error, limits);
+  answerRaw(socket, status, code, message);
+}
+
+/** Writes a whole error answer straight to the socket (there is no ServerResponse), then closes it. */
+function answerRaw(socket: Duplex, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+    'content-type: application/json',
+    `content-length: ${Buffer.byteLength(body)}`,
+    'connection: close',
+  ].join('\r\n');
+  // Once the HTTP server let go of the socket, an EPIPE here would otherwise be an uncaught error.
+  socket.on('error', () => socket.destroy());
+  // A client that does not read must not keep the socket: it is dropped once flushed, or soon.
+  const timer = setTimeout(() => socket.destroy(), CLIENT_ERROR_FLUSH_MS);
+  timer.unref();
+  socket.end(`${head}\r\n\r\n${body}`, () => {
+    clearTimeout(timer);
+    socket.destroy();
+  });
+}
+
+function clientErrorAnswer(error: NodeJS.ErrnoException, limits: HttpLimits): [number, string, string] {
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return [431, 'HeadersTooLarge', `request headers exceed ${limits.maxHeaderBytes} bytes`];
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return [408, 'RequestTimeout', 'the request was not received in time'];
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return [413, 'PayloadTooLarge', 'chunk extensions are too large'];
+    default:
+      return [400, 'BadRequest', 'the request is not valid HTTP/1.1'];
+  }
 }
