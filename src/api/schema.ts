@@ -137,6 +137,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
  * for a task that already exists. Throws ValidationError naming every bad field.
  */
 export function parseTaskInput(body: unknown): TaskInput {
+  checkKeys(body);
   if (isPlainObject(body) && Object.keys(body).every((k) => k === 'arn' || k === 'desiredStatus') && 'desiredStatus' in body) {
     const update = desiredStatusUpdateSchema.safeParse(body);
     if (!update.success) throw new ValidationError(toFieldIssues(update.error));
@@ -145,6 +146,28 @@ export function parseTaskInput(body: unknown): TaskInput {
   const parsed = taskDefinitionSchema.safeParse(body);
   if (!parsed.success) throw new ValidationError(toFieldIssues(parsed.error));
   return { kind: 'definition', task: parsed.data as TaskDefinition };
+}
+
+/** No valid task nests deeper than this; a deeper body is refused before it is walked further. */
+const MAX_DEPTH = 16;
+
+/**
+ * JSON.parse makes `__proto__` an ordinary key, but copying it into an object (as the schema does)
+ * silently drops it: it is rejected outright, so what is validated is what is stored. The walk is
+ * iterative and bounded, so a hostile body nested 100,000 deep cannot exhaust the stack.
+ */
+function checkKeys(body: unknown): void {
+  const stack: Array<{ value: unknown; path: PropertyKey[] }> = [{ value: body, path: [] }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (path.length > MAX_DEPTH) throw new ValidationError([{ path: formatPath(path), message: `nested more than ${MAX_DEPTH} levels deep` }]);
+    for (const key of Object.keys(value)) {
+      const at = [...path, Array.isArray(value) ? Number(key) : key];
+      if (key === '__proto__') throw new ValidationError([{ path: formatPath(at), message: 'the key "__proto__" is not allowed' }]);
+      stack.push({ value: (value as Record<string, unknown>)[key], path: at });
+    }
+  }
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

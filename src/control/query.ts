@@ -2,10 +2,13 @@ import { HttpError } from './http.js';
 
 /** Rejects any query parameter not in `names`, so a typo is an error rather than silently ignored. */
 export function allowOnly(url: URL, names: readonly string[]): void {
+  const seen = new Set<string>();
   for (const key of url.searchParams.keys()) {
     if (!names.includes(key)) {
       throw new HttpError(400, 'InvalidQuery', `unknown query parameter ${JSON.stringify(key)}; allowed: ${names.join(', ') || 'none'}`);
     }
+    if (seen.has(key)) throw new HttpError(400, 'InvalidQuery', `query parameter ${JSON.stringify(key)} is given more than once`);
+    seen.add(key);
   }
 }
 

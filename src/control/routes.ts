@@ -42,7 +42,8 @@ export function routes(deps: RouteDeps): ReadonlyMap<string, Readonly<Record<str
     [
       '/metrics',
       {
-        GET: async (_req, res) => {
+        GET: async (_req, res, url) => {
+          allowOnly(url, []);
           const { contentType, body } = await deps.metrics();
           res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
           res.end(body);
@@ -50,11 +51,20 @@ export function routes(deps: RouteDeps): ReadonlyMap<string, Readonly<Record<str
       },
     ],
     ['/v1/progress', { GET: (req, res, url) => progressRoute(deps.engine, req, res, url) }],
-    ['/v1/metadata', { GET: async (_req, res) => sendJson(res, 200, await deps.metadata()) }],
+    [
+      '/v1/metadata',
+      {
+        GET: async (_req, res, url) => {
+          allowOnly(url, []);
+          sendJson(res, 200, await deps.metadata());
+        },
+      },
+    ],
     [
       '/v1/health',
       {
-        GET: async (_req, res) => {
+        GET: async (_req, res, url) => {
+          allowOnly(url, []);
           const health = await deps.health();
           sendJson(res, health.healthy ? 200 : 503, health);
         },

@@ -49,13 +49,25 @@ export function resolveGroup(group: string): number {
   throw new ConfigError(`socket group ${JSON.stringify(group)} does not exist (not in /etc/group)`);
 }
 
+/**
+ * Whether something listens on the socket. Only a refused connection proves the socket stale; any
+ * other failure (a full backlog, a slow agent) is treated as alive rather than deleting its socket.
+ */
 function answers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(path);
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(true);
+    }, 2_000);
     s.once('connect', () => {
+      clearTimeout(timer);
       s.destroy();
       resolve(true);
     });
-    s.once('error', () => resolve(false));
+    s.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(error.code !== 'ECONNREFUSED' && error.code !== 'ENOENT');
+    });
   });
 }

@@ -97,6 +97,9 @@ export class StateStore {
     this.flushing = true;
     try {
       while (this.queue.length > 0) {
+        // Let requests and steps that are ready queue their mutations first, so one transaction
+        // (one fsync) carries many of them instead of one each.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = this.queue;
         this.queue = [];
         await this.commitBatch(batch);

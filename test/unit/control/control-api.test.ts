@@ -110,6 +110,7 @@ describe('POST /v1/tasks', () => {
     ['an unknown field', task(undefined, { colour: 'blue' }), ''],
     ['a reserved label', task(undefined, { containers: [{ name: 'web', image: IMAGE, labels: { 'berth.agent-id': 'x' } }] }), 'containers[0].labels.berth.agent-id'],
     ['a status change for an unknown arn', { arn: 'arn:nope', desiredStatus: 'STOPPED' }, null],
+    ['a __proto__ key (which copying would silently drop)', JSON.parse('{"arn":"arn:p","family":"f","version":1,"containers":[{"name":"web","image":"busybox","environment":{"__proto__":{"x":1}}}]}'), 'containers[0].environment.__proto__'],
   ])('rejects %s, naming the field, and saves nothing', async (_what, body, path) => {
     const res = await client.post<{ error: { code: string; message: string; issues?: Array<{ path: string }> } }>('/v1/tasks', body);
     expect(res.status).toBe(path === null ? 404 : 400);
@@ -176,7 +177,9 @@ describe('GET /v1/events', () => {
     expect(rest.body.events.at(-1)).toMatchObject({ type: 'task', status: 'RUNNING' });
   });
 
-  it('rejects bad cursors and unknown parameters', async () => {
+  it('rejects bad cursors, repeated and unknown parameters', async () => {
+    expect((await client.get('/v1/events?after=1&after=x')).status).toBe(400);
+    expect((await client.get('/v1/health?verbose=1')).status).toBe(400);
     expect((await client.get('/v1/events?after=-1')).status).toBe(400);
     expect((await client.get('/v1/events?wait=9999')).status).toBe(400);
     expect((await client.get('/v1/events?bogus=1')).status).toBe(400);
