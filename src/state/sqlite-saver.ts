@@ -3,22 +3,42 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { StateChange } from '../api/events.js';
 import type { TaskState } from '../api/task.js';
-import { BerthError, PersistenceError, SchemaVersionError, errorMessage } from '../errors.js';
-import { currentSchemaVersion, latestSchemaVersion, migrate } from './migrate.js';
-import { checkCommit, checkMeta, checkPaging, checkRetention, eventToRow, rowsToTask, rowToEvent, taskToRows } from './rows.js';
-import type { ContainerRow, EventRow, NewEventRow, TaskRow } from './rows.js';
+import { BerthError, PersistenceError } from '../errors.js';
+import { decodeTasks, type Decoded } from './decode.js';
+import { currentSchemaVersion, migrate } from './migrate.js';
+import { moveToQuarantine, type QuarantineReport } from './quarantine.js';
+import { checkCommit, checkMeta, checkPaging, checkRetention, eventToRow, rowToEvent, taskToRows } from './rows.js';
 import type { EventRetention, Saver, StateCommit } from './saver.js';
+import {
+  corruptionDetail,
+  isCorruption,
+  lastSeq,
+  notReadableError,
+  readStatements,
+  structuralDamage,
+  toPersistenceError,
+  writeStatements,
+} from './sql.js';
+
+export { openStateReader, UnreadableStateError, type StateReader, type StageOutcome } from './reader.js';
+export type { QuarantineReport } from './quarantine.js';
 
 export interface SqliteSaverOptions {
   /** Defaults to the repo's `migrations/`. */
   readonly migrationsDir?: string | URL;
   /** How long a write waits for another connection's lock before failing as retryable. */
   readonly busyTimeoutMs?: number;
+  /**
+   * Called once for each task that `loadTasks` could not decode and set aside (see quarantine.ts),
+   * so the agent can log it: such a task is no longer managed until an operator repairs it.
+   */
+  readonly onQuarantine?: (entry: QuarantineReport) => void;
 }
 
 /**
  * Opens (creating it if needed) the state database at `path` and brings its schema up to date.
- * Throws SchemaVersionError, without changing the file, when a newer agent wrote it.
+ * Throws SchemaVersionError, without changing the file, when a newer agent wrote it, and a
+ * PersistenceError saying it is not a readable berth database when the file is damaged or foreign.
  */
 export function openSqliteSaver(path: string, options: SqliteSaverOptions = {}): SqliteSaver {
   try {
@@ -32,6 +52,11 @@ export function openSqliteSaver(path: string, options: SqliteSaverOptions = {}):
   try {
     db = new Database(path);
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+    // Before anything writes: a damaged file must be refused as it is, not migrated or "repaired"
+    // into an empty database that forgets every task. Reads every page, milliseconds at our sizes.
+    const damage = structuralDamage(db);
+    if (damage.length > 0) throw notReadableError(path, `integrity check found: ${damage.slice(0, 3).join('; ')}`);
+    refuseForeignDatabase(db, path);
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') {
       throw new PersistenceError(`state database ${path} cannot use WAL (journal mode stays ${String(mode)})`);
@@ -40,10 +65,26 @@ export function openSqliteSaver(path: string, options: SqliteSaverOptions = {}):
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     migrate(db, options.migrationsDir);
-    return new SqliteSaver(db, path);
+    return new SqliteSaver(db, path, options.onQuarantine);
   } catch (err) {
     db?.close();
-    throw err instanceof BerthError ? err : toPersistenceError(err, `opening state database ${path}`);
+    if (err instanceof BerthError) throw err;
+    if (isCorruption(err)) throw notReadableError(path, corruptionDetail(err), err);
+    throw toPersistenceError(err, `opening state database ${path}`);
+  }
+}
+
+/** Another program's SQLite file: migrating it would mix berth's tables into someone else's data. */
+function refuseForeignDatabase(db: Database.Database, path: string): void {
+  if (currentSchemaVersion(db) > 0) return;
+  const tables = db
+    .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .all()
+    .map((r) => r.name);
+  if (tables.length > 0) {
+    throw new PersistenceError(
+      `${path} is not a berth state database: it has tables (${tables.slice(0, 5).join(', ')}) but no schema_migrations`,
+    );
   }
 }
 
@@ -55,12 +96,23 @@ export class SqliteSaver implements Saver {
   readonly #write: ReturnType<typeof writeStatements>;
   readonly #commit: Database.Transaction<(commit: StateCommit) => StateChange[]>;
   readonly #prune: Database.Transaction<(policy: EventRetention) => number>;
+  readonly #decode: Database.Transaction<() => Decoded>;
+  readonly #quarantine: Database.Transaction<() => Decoded>;
+  readonly #onQuarantine: ((entry: QuarantineReport) => void) | undefined;
   #closed = false;
 
-  constructor(db: Database.Database, path: string) {
+  constructor(db: Database.Database, path: string, onQuarantine?: (entry: QuarantineReport) => void) {
     this.#db = db;
     this.#path = path;
-    this.#read = readStatements(db);
+    this.#onQuarantine = onQuarantine;
+    const read = (this.#read = readStatements(db));
+    this.#decode = db.transaction(() => decodeTasks(read.tasks.all(), read.containers.all()));
+    // Decodes again under the write lock, so what is moved is exactly what is found bad.
+    this.#quarantine = db.transaction(() => {
+      const found = decodeTasks(read.tasks.all(), read.containers.all());
+      moveToQuarantine(db, found.problems, new Date().toISOString());
+      return found;
+    });
     const write = (this.#write = writeStatements(db));
     this.#commit = db.transaction((commit: StateCommit) => {
       for (const arn of commit.remove ?? []) write.deleteTask.run(arn);
@@ -82,8 +134,28 @@ export class SqliteSaver implements Saver {
     });
   }
 
+  /**
+   * Every task that decodes. One that does not (see decode.ts) is moved to the quarantine table
+   * and reported through `onQuarantine`, and loading carries on: a bad row costs that task, never
+   * the agent's start. Nothing is written when every row decodes.
+   */
   async loadTasks(): Promise<TaskState[]> {
-    return this.#run('loading tasks', () => loadTasks(this.#read));
+    const { tasks, reports } = this.#run('loading tasks', () => {
+      const found = this.#decode();
+      if (found.problems.length === 0) return { tasks: found.tasks, reports: [] };
+      try {
+        const moved = this.#quarantine.immediate();
+        return { tasks: moved.tasks, reports: moved.problems };
+      } catch (err) {
+        if (isCorruption(err)) throw err;
+        // Skipping the task still lets the agent start; the rows stay for a later load to move.
+        const moveFailed = toPersistenceError(err, 'moving rows to quarantine').message;
+        return { tasks: found.tasks, reports: found.problems.map((p) => ({ ...p, moveFailed })) };
+      }
+    });
+    // Outside the transaction: a callback that throws must not undo (or re-report) the move.
+    for (const report of reports) this.#onQuarantine?.(report);
+    return tasks;
   }
 
   async commit(commit: StateCommit): Promise<StateChange[]> {
@@ -142,152 +214,9 @@ export class SqliteSaver implements Saver {
     try {
       return fn();
     } catch (err) {
+      if (isCorruption(err)) throw notReadableError(this.#path, `${action}: ${corruptionDetail(err)}`, err);
       throw toPersistenceError(err, `${action} in ${this.#path}`);
     }
   }
 }
 
-/** What `agent state dump` shows: a consistent snapshot, read without ever writing the file. */
-export interface StateReader {
-  readonly schemaVersion: number;
-  readonly meta: Record<string, string>;
-  readonly tasks: TaskState[];
-  readonly lastSeq: number;
-  readonly eventCount: number;
-  close(): void;
-}
-
-/**
- * Opens the state database read-only (safe while the agent runs: WAL lets readers and the writer
- * coexist) and takes a snapshot. Never creates, migrates or otherwise writes the database.
- */
-export function openStateReader(path: string, options: { migrationsDir?: string | URL } = {}): StateReader {
-  let db: Database.Database;
-  try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
-  } catch (err) {
-    if (!existsSync(path)) throw new PersistenceError(`no state database at ${path}`, { cause: err });
-    throw toPersistenceError(err, `opening state database ${path}`);
-  }
-  try {
-    const supported = latestSchemaVersion(options.migrationsDir);
-    const read = db.transaction(() => {
-      const schemaVersion = currentSchemaVersion(db);
-      if (schemaVersion === 0) throw new PersistenceError(`${path} is not a berth state database (no schema)`);
-      if (schemaVersion > supported) throw new SchemaVersionError(schemaVersion, supported);
-      if (schemaVersion < supported) {
-        throw new PersistenceError(
-          `${path} has schema version ${schemaVersion} but this agent reads version ${supported}; ` +
-            'start the agent once to migrate it',
-        );
-      }
-      const statements = readStatements(db);
-      return {
-        schemaVersion,
-        meta: Object.fromEntries(statements.allMeta.all().map((r) => [r.key, r.value])),
-        tasks: loadTasks(statements),
-        lastSeq: lastSeq(statements),
-        eventCount: statements.eventCount.get()?.count ?? 0,
-      };
-    });
-    const snapshot = read();
-    return { ...snapshot, close: () => db.close() };
-  } catch (err) {
-    db.close();
-    if (err instanceof BerthError) throw err;
-    const notADatabase = err instanceof Database.SqliteError && err.code === 'SQLITE_NOTADB';
-    if (notADatabase) {
-      throw new PersistenceError(`${path} is not a berth state database: ${err.message}`, { cause: err });
-    }
-    throw toPersistenceError(err, `reading state database ${path}`);
-  }
-}
-
-const TASK_COLUMNS = [
-  'arn', 'family', 'version', 'desired_status', 'known_status',
-  'created_at', 'updated_at', 'stopped_at', 'cleaned_up',
-] as const satisfies readonly (keyof TaskRow)[];
-const CONTAINER_COLUMNS = [
-  'task_arn', 'name', 'position', 'definition', 'docker_name', 'docker_id', 'desired_status',
-  'known_status', 'exit_code', 'reason_code', 'reason_message', 'port_bindings',
-  'created_at', 'started_at', 'finished_at',
-] as const satisfies readonly (keyof ContainerRow)[];
-const EVENT_COLUMNS = [
-  'type', 'task_arn', 'container_name', 'docker_id', 'status', 'exit_code',
-  'reason', 'reason_message', 'port_bindings', 'at',
-] as const satisfies readonly (keyof NewEventRow)[];
-
-const list = (columns: readonly string[], prefix = ''): string => columns.map((c) => prefix + c).join(', ');
-
-function readStatements(db: Database.Database) {
-  return {
-    tasks: db.prepare<[], TaskRow>(`SELECT ${list(TASK_COLUMNS)} FROM tasks ORDER BY created_at, arn`),
-    containers: db.prepare<[], ContainerRow>(
-      `SELECT ${list(CONTAINER_COLUMNS)} FROM containers ORDER BY task_arn, position`,
-    ),
-    eventsAfter: db.prepare<[number, number], EventRow>(
-      `SELECT seq, ${list(EVENT_COLUMNS)} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
-    ),
-    // The AUTOINCREMENT high-water mark: unlike MAX(seq), it survives deleting the newest events.
-    lastSeq: db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
-    eventCount: db.prepare<[], { count: number }>('SELECT COUNT(*) AS count FROM events'),
-    oldestSeq: db.prepare<[], { seq: number | null }>('SELECT MIN(seq) AS seq FROM events'),
-    getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
-    allMeta: db.prepare<[], { key: string; value: string }>('SELECT key, value FROM meta ORDER BY key'),
-  };
-}
-
-function writeStatements(db: Database.Database) {
-  const taskUpdates = TASK_COLUMNS.filter((c) => c !== 'arn').map((c) => `${c} = excluded.${c}`);
-  return {
-    // An upsert, not INSERT OR REPLACE: REPLACE deletes the old row first, firing the cascade.
-    upsertTask: db.prepare<TaskRow>(
-      `INSERT INTO tasks (${list(TASK_COLUMNS)}) VALUES (${list(TASK_COLUMNS, '@')})
-       ON CONFLICT (arn) DO UPDATE SET ${taskUpdates.join(', ')}`,
-    ),
-    deleteTask: db.prepare<[string]>('DELETE FROM tasks WHERE arn = ?'),
-    deleteContainers: db.prepare<[string]>('DELETE FROM containers WHERE task_arn = ?'),
-    insertContainer: db.prepare<ContainerRow>(
-      `INSERT INTO containers (${list(CONTAINER_COLUMNS)}) VALUES (${list(CONTAINER_COLUMNS, '@')})`,
-    ),
-    insertEvent: db.prepare<NewEventRow>(
-      `INSERT INTO events (${list(EVENT_COLUMNS)}) VALUES (${list(EVENT_COLUMNS, '@')})`,
-    ),
-    // Everything at or below the (keepLast+1)-th newest seq; nothing when fewer are kept.
-    pruneBeyondCount: db.prepare<[number]>(
-      'DELETE FROM events WHERE seq <= (SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?)',
-    ),
-    // Seqs rise with time, so everything up to the newest too-old event goes (uses events_at).
-    pruneOlderThan: db.prepare<[string]>('DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events WHERE at < ?)'),
-    setMeta: db.prepare<[string, string]>(
-      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-    ),
-  };
-}
-
-function loadTasks(read: ReturnType<typeof readStatements>): TaskState[] {
-  const containers = new Map<string, ContainerRow[]>();
-  for (const row of read.containers.all()) {
-    const rows = containers.get(row.task_arn);
-    if (rows) rows.push(row);
-    else containers.set(row.task_arn, [row]);
-  }
-  return read.tasks.all().map((row) => rowsToTask(row, containers.get(row.arn) ?? []));
-}
-
-function lastSeq(read: ReturnType<typeof readStatements>): number {
-  return read.lastSeq.get()?.seq ?? 0;
-}
-
-const RETRYABLE = /^SQLITE_(BUSY|LOCKED|IOERR)(_|$)|^SQLITE_FULL$/;
-
-/** Lock contention, a full disk and I/O errors can clear up; a constraint or corruption cannot. */
-export function toPersistenceError(err: unknown, action: string): PersistenceError {
-  if (err instanceof PersistenceError) return err;
-  const code = (err as { code?: unknown } | null)?.code;
-  const sqliteCode = typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
-  return new PersistenceError(`${action} failed: ${errorMessage(err)}${sqliteCode ? ` (${sqliteCode})` : ''}`, {
-    cause: err,
-    retryable: sqliteCode !== undefined && RETRYABLE.test(sqliteCode),
-  });
-}

@@ -139,6 +139,15 @@ export function describeSaverContract(name: string, open: () => Promise<SaverUnd
       expect(full?.containers.map((c) => c.definition.name)).toEqual(['z-app', 'a-sidecar']);
     });
 
+    it('loads what it saved again and again: loading changes neither tasks nor the feed', async () => {
+      const events = await saver.commit({ put: [fullTask(), bareTask()], events: [event('a')] });
+      const first = await saver.loadTasks();
+      expect(await saver.loadTasks()).toStrictEqual(first);
+      expect(byArn(first)).toStrictEqual(byArn([fullTask(), bareTask()]));
+      expect(await saver.eventsAfter(0, 10)).toEqual(events);
+      expect(await saver.lastSeq()).toBe(events[0]!.seq);
+    });
+
     it('put replaces the whole task, its containers included', async () => {
       await saver.commit({ put: [fullTask()] });
       const [app] = fullTask().containers;

@@ -2,7 +2,8 @@ import { Option, type Command } from 'commander';
 import { startAgent } from '../../agent.js';
 import type { ConfigFlags } from '../../config/config.js';
 import { DockerodeClient } from '../../docker/dockerode-client.js';
-import { errorMessage } from '../../errors.js';
+import { errorMessage, PersistenceError, SchemaVersionError } from '../../errors.js';
+import { CliError, EXIT } from '../exit-codes.js';
 import { createLogger } from '../../log/logger.js';
 import { openSqliteSaver } from '../../state/sqlite-saver.js';
 import type { CliContext } from '../io.js';
@@ -35,7 +36,19 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
     const config = ctx.config(json ? { ...rest, logFormat: 'json' } : rest);
     const log = createLogger({ level: config.logLevel, format: config.logFormat });
     log.info('Starting agent', { dataDir: config.dataDir, socket: config.socketPath, dockerHost: config.dockerHost });
-    const saver = openSqliteSaver(config.databasePath);
+    let saver;
+    try {
+      saver = openSqliteSaver(config.databasePath, {
+        onQuarantine: (entry) => log.warn('Task quarantined: its saved rows cannot be loaded', { ...entry }),
+      });
+    } catch (error) {
+      // A damaged or future-schema database: say so and exit 5, as `state dump` does, never start empty.
+      if (error instanceof PersistenceError || error instanceof SchemaVersionError) {
+        log.error('Cannot open the state database', { error: error.message });
+        throw new CliError(error.message, EXIT.state);
+      }
+      throw error;
+    }
     const docker = new DockerodeClient({
       host: config.dockerHost,
       timeoutMs: config.dockerTimeoutMs,

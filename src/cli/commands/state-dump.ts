@@ -21,7 +21,10 @@ export function registerStateCommand(program: Command, ctx: CliContext): void {
   examples(
     state
       .command('dump')
-      .description('summarize every task and container in the state database; works whether or not the agent runs, and never writes')
+      .description(
+        'summarize every task and container in the state database, and any rows the agent cannot load or has quarantined; ' +
+          'works whether or not the agent runs, and never writes. On a damaged file it exits 5 and says which parts it could read',
+      )
       .option('--data-dir <dir>', 'state directory (env BERTH_DATA_DIR)')
       .option('--json', 'print the summary as JSON for scripts')
       .option('--yaml', 'print the same document as YAML')

@@ -10,6 +10,15 @@ export interface DumpInput {
   readonly tasks: readonly TaskState[];
   readonly lastSeq: number;
   readonly eventCount: number;
+  /** Rows that do not decode; the agent quarantines them at its next start. */
+  readonly problems?: readonly DumpProblem[];
+  /** Rows the agent already quarantined. */
+  readonly quarantined?: readonly { readonly arn: string; readonly reason: string; readonly quarantinedAt: string }[];
+}
+
+export interface DumpProblem {
+  readonly arn: string;
+  readonly reason: string;
 }
 
 /** A task that has not moved toward its desired status for longer than the threshold. */
@@ -44,6 +53,8 @@ export interface DumpDocument {
   readonly stuckAfterMs: number;
   readonly config: Record<string, unknown> | null;
   readonly tasks: readonly DumpTask[];
+  readonly problems: readonly DumpProblem[];
+  readonly quarantined: readonly { readonly arn: string; readonly reason: string; readonly quarantinedAt: string }[];
 }
 
 export function dumpDocument(dump: DumpInput, now: number, stuckAfterMs: number): DumpDocument {
@@ -60,6 +71,9 @@ export function dumpDocument(dump: DumpInput, now: number, stuckAfterMs: number)
       updatedAt: new Date(t.updatedAt).toISOString(),
       stuck: stuck(t, now, stuckAfterMs) ?? null,
     })),
+    problems: (dump.problems ?? []).map(({ arn, reason }) => ({ arn, reason })),
+    // The raw rows stay out: they are for repair with sqlite3, and may hold environment secrets.
+    quarantined: (dump.quarantined ?? []).map(({ arn, reason, quarantinedAt }) => ({ arn, reason, quarantinedAt })),
   };
 }
 
@@ -75,6 +89,7 @@ export function formatDump(dump: DumpInput, now: number, stuckAfterMs: number): 
     `agent id     ${dump.meta['agent-id'] ?? '(not yet assigned)'}`,
     `events       ${dump.eventCount} kept, last seq ${dump.lastSeq}`,
     `tasks        ${dump.tasks.length}${stuckCount ? `, ${stuckCount} STUCK (no progress for ${durationText(stuckAfterMs)} or more)` : ''}`,
+    ...problemLines(dump),
     '',
     dump.config ? 'configuration (as the agent last started)' : 'configuration: the agent has not started on this database yet',
   ];
@@ -105,4 +120,20 @@ export function formatDump(dump: DumpInput, now: number, stuckAfterMs: number): 
     );
   });
   return out.join('\n');
+}
+
+/** Right under the summary: rows that cost a task are the first thing an operator needs to see. */
+function problemLines(dump: DumpInput): string[] {
+  const out: string[] = [];
+  const problems = dump.problems ?? [];
+  const quarantined = dump.quarantined ?? [];
+  if (problems.length > 0) {
+    out.push('', `problems     ${problems.length} task(s) cannot be loaded; the agent moves them to the quarantine table at its next start`);
+    out.push(table(['arn', 'reason'], problems.map((p) => [p.arn, p.reason]), '  '));
+  }
+  if (quarantined.length > 0) {
+    out.push('', `quarantined  ${quarantined.length} task(s) set aside by the agent; sqlite3 shows their rows: SELECT * FROM quarantine`);
+    out.push(table(['arn', 'quarantined at', 'reason'], quarantined.map((q) => [q.arn, q.quarantinedAt, q.reason]), '  '));
+  }
+  return out;
 }

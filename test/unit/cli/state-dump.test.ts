@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { DumpDocument } from '../../../src/cli/render/dump.js';
 import { EXIT } from '../../../src/cli/exit-codes.js';
+import { latestSchemaVersion } from '../../../src/state/migrate.js';
 import type { InProcessAgent } from '../../support/in-process-agent.js';
 import { taskBody } from '../../support/in-process-agent.js';
+import { bareTask } from '../../contract/saver.contract.js';
+import { insertRows, rootPage, tamper } from '../state/support.js';
 import { cli, NO_RETRIES, sqliteAgent } from './support.js';
 
 let dataDir: string;
@@ -132,6 +135,92 @@ describe('agent state dump', () => {
     const corrupt = await dump('--json');
     expect(corrupt.code).toBe(EXIT.state);
     expect(corrupt.stdout).toBe('');
-    expect(corrupt.stderr).toMatch(/^agent: cannot read the state database: .*state\.db is not a berth state database/);
+    expect(corrupt.stderr).toMatch(/^agent: cannot read the state database: state database .*state\.db is not a readable berth database \(file is not a database, SQLITE_NOTADB\)/);
+    expect(corrupt.stderr).toContain('\n  header          failed: the file (1420 bytes) does not start with an SQLite 3 header\n');
+  });
+
+  it('exits 5 on a database from a newer schema, naming both versions, and leaves it alone', async () => {
+    const db = await stoppedAgentDatabase();
+    const raw = tamper(db);
+    const version = latestSchemaVersion() + 1;
+    raw.prepare("INSERT INTO schema_migrations VALUES (?, 'future', '2030-01-01T00:00:00Z')").run(version);
+    raw.close();
+    const before = sha256(db);
+    const run = await dump('--json');
+    expect(run.code).toBe(EXIT.state);
+    expect(run.stderr).toBe(
+      `agent: cannot read the state database: the state database has schema version ${version}, ` +
+        `but this agent supports up to ${version - 1}; run a newer agent or restore a backup\n`,
+    );
+    expect(sha256(db)).toBe(before);
+  });
+
+  it('exits 5 on a truncated file, saying what it could read before the damage', async () => {
+    const db = await stoppedAgentDatabase();
+    const full = readFileSync(db);
+    writeFileSync(db, full.subarray(0, 1000));
+    for (const args of [[], ['--json'], ['--yaml']]) {
+      const run = await dump(...args);
+      expect(run.code).toBe(EXIT.state);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain(`agent: cannot read the state database: state database ${db} is not a readable berth database (`);
+      expect(run.stderr).toMatch(/SQLITE_CORRUPT\); restore a backup/);
+      expect(run.stderr).toContain(`\n  header          read: SQLite 3, page size 4096, ${full.length / 4096} page(s) by its header, file 1000 bytes: shorter than the ${full.length} bytes the header describes (truncated?)\n`);
+      expect(run.stderr).toMatch(/\n {2}schema version {2}failed: database disk image is malformed, SQLITE_CORRUPT\n {2}meta {12}not read\n {2}tasks {11}not read\n {2}events {10}not read\n/);
+    }
+  });
+
+  it('exits 5 when one table is damaged, listing every part it could still read', async () => {
+    const db = await stoppedAgentDatabase();
+    const { pageSize, page } = rootPage(db, 'tasks');
+    const fd = openSync(db, 'r+');
+    writeSync(fd, Buffer.alloc(pageSize, 0xee), 0, pageSize, (page - 1) * pageSize);
+    closeSync(fd);
+    const run = await dump();
+    expect(run.code).toBe(EXIT.state);
+    expect(run.stderr).toMatch(/\n {2}schema version {2}read: \d+\n {2}meta {12}read: 2 key\(s\)\n {2}tasks {11}failed: .*SQLITE_CORRUPT\n {2}events {10}read: \d+ kept, last seq \d+\n {2}integrity {7}failed: /);
+  });
+
+  it('lists rows the agent cannot load as problems, and once the agent started, as quarantined', async () => {
+    const db = await stoppedAgentDatabase();
+    const raw = tamper(db);
+    insertRows(raw, bareTask('arn:dump:half'), (rows) => void (rows.containers = []));
+    insertRows(raw, bareTask('arn:dump:orphan'), (rows) => void (rows.task = null));
+    raw.close();
+
+    const human = await dump();
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^tasks {8}3$/m);
+    expect(human.stdout).toContain('\nproblems     2 task(s) cannot be loaded; the agent moves them to the quarantine table at its next start\n');
+    expect(human.stdout).toMatch(/^ {2}arn:dump:half {4}half-written task: the task row has no container rows$/m);
+    expect(human.stdout).toMatch(/^ {2}arn:dump:orphan {2}1 container row\(s\) \(app\) whose task row is missing$/m);
+    const json = JSON.parse((await dump('--json')).stdout) as DumpDocument;
+    expect(json.problems).toEqual([
+      { arn: 'arn:dump:half', reason: 'half-written task: the task row has no container rows' },
+      { arn: 'arn:dump:orphan', reason: '1 container row(s) (app) whose task row is missing' },
+    ]);
+    expect(json.quarantined).toEqual([]);
+    expect(parse((await dump('--yaml')).stdout)).toEqual(json);
+
+    // The agent starts on this file regardless, moves the rows aside, and keeps the good tasks.
+    a = await sqliteAgent(dataDir, NO_RETRIES);
+    expect((await a.client.get('/v1/tasks?taskarn=arn:dump:running')).status).toBe(200);
+    expect((await a.client.get('/v1/tasks?taskarn=arn:dump:half')).status).toBe(404);
+    const after = JSON.parse((await dump('--json')).stdout) as DumpDocument;
+    expect(after.problems).toEqual([]);
+    expect(after.quarantined).toEqual(json.problems.map((p) => ({ ...p, quarantinedAt: expect.stringMatching(/^\d{4}-/) })));
+    const text = (await dump()).stdout;
+    expect(text).toContain('\nquarantined  2 task(s) set aside by the agent; sqlite3 shows their rows: SELECT * FROM quarantine\n');
+    expect(text).not.toContain('\nproblems ');
   });
 });
+
+/** The agent's database after it ran three tasks and stopped (closing checkpoints everything into the file). */
+async function stoppedAgentDatabase(): Promise<string> {
+  await agentWithTasks();
+  gates.forEach((release) => release());
+  await a!.stop();
+  await a!.dispose();
+  a = undefined;
+  return join(dataDir, 'state.db');
+}

@@ -13,7 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PersistenceError, SchemaVersionError } from '../../../src/errors.js';
 import {
   DEFAULT_MIGRATIONS_DIR,
@@ -101,12 +101,13 @@ describe('SqliteSaver', () => {
     expect(applied).toEqual([
       { version: 1, name: 'init', applied_at: appliedAt },
       { version: 2, name: 'event_retention', applied_at: appliedAt },
+      { version: 3, name: 'quarantine', applied_at: appliedAt },
     ]);
     await saverAt().close();
     await saverAt().close();
     expect(connect({ readonly: true }).prepare('SELECT * FROM schema_migrations').all()).toEqual(applied);
     expect(migrate(connect())).toEqual({ from: LATEST, to: LATEST });
-    expect(LATEST).toBe(2);
+    expect(LATEST).toBe(3);
   });
 
   it('applies a newer migration to an existing database without cascading deletes', async () => {
@@ -220,6 +221,40 @@ describe('SqliteSaver', () => {
     expect(() => db.prepare(insertContainer).run('NONE', 'ContainerExited')).toThrow(/CHECK constraint failed/);
   });
 
+  it('rolls back a commit that fills the disk midway, and carries on once there is room', async () => {
+    // The saver's own connection, to cap its size: SQLite's max_page_count is per connection, and
+    // hitting it fails the write exactly as a full disk does (SQLITE_FULL), mid-transaction.
+    const pragma = Database.prototype.pragma;
+    let own: Database.Database | undefined;
+    const spy = vi.spyOn(Database.prototype, 'pragma').mockImplementation(function (this: Database.Database, ...args) {
+      own ??= this;
+      return pragma.apply(this, args);
+    });
+    const saver = saverAt();
+    spy.mockRestore();
+    const baseline = await saver.commit({ put: [fullTask()], events: [event('a')] });
+    own!.pragma(`max_page_count = ${own!.pragma('page_count', { simple: true }) as number}`);
+
+    const big: Parameters<SqliteSaver['commit']>[0] = {
+      put: Array.from({ length: 50 }, (_, i) => bareTask(`arn:berth:task/big-${i}`)),
+      remove: [fullTask().arn],
+      events: Array.from({ length: 200 }, (_, i) => event(`arn:berth:task/big-${i}`, { reasonMessage: 'x'.repeat(200) })),
+    };
+    const full = saver.commit(big);
+    await expect(full).rejects.toThrow(PersistenceError);
+    await expect(full).rejects.toMatchObject({ retryable: true, message: expect.stringMatching(/SQLITE_FULL/) });
+    expect(await saver.loadTasks()).toStrictEqual([fullTask()]);
+    expect(await saver.eventsAfter(0, 1000)).toEqual(baseline);
+    expect(await saver.lastSeq()).toBe(baseline[0]!.seq);
+
+    own!.pragma('max_page_count = 1073741823');
+    const retried = await saver.commit(big);
+    expect(retried.map((e) => e.seq)).toEqual(big.events!.map((_, i) => baseline[0]!.seq + 1 + i));
+    expect(await saver.loadTasks()).toHaveLength(50);
+    await saver.close();
+    expect(await saverAt().loadTasks()).toHaveLength(50);
+  });
+
   it('fails a write as retryable while another connection holds the write lock', async () => {
     const saver = saverAt({ busyTimeoutMs: 50 });
     const other = connect();
@@ -274,7 +309,7 @@ describe('SqliteSaver', () => {
       writeFileSync(path, Buffer.from('this is not an SQLite database, just bytes '.repeat(200)));
       const before = fingerprint(path);
       expect(() => openStateReader(path)).toThrow(PersistenceError);
-      expect(() => openStateReader(path)).toThrow(/not a berth state database/);
+      expect(() => openStateReader(path)).toThrow(`state database ${path} is not a readable berth database`);
       expect(fingerprint(path)).toBe(before);
     });
 

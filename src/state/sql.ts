@@ -1,0 +1,130 @@
+import type Database from 'better-sqlite3';
+import { PersistenceError, errorMessage } from '../errors.js';
+import type { ContainerRow, EventRow, NewEventRow, TaskRow } from './rows.js';
+
+/* The statements the SQLite saver and the read-only reader share, and how their errors are told apart. */
+
+export const TASK_COLUMNS = [
+  'arn', 'family', 'version', 'desired_status', 'known_status',
+  'created_at', 'updated_at', 'stopped_at', 'cleaned_up',
+] as const satisfies readonly (keyof TaskRow)[];
+export const CONTAINER_COLUMNS = [
+  'task_arn', 'name', 'position', 'definition', 'docker_name', 'docker_id', 'desired_status',
+  'known_status', 'exit_code', 'reason_code', 'reason_message', 'port_bindings',
+  'created_at', 'started_at', 'finished_at',
+] as const satisfies readonly (keyof ContainerRow)[];
+export const EVENT_COLUMNS = [
+  'type', 'task_arn', 'container_name', 'docker_id', 'status', 'exit_code',
+  'reason', 'reason_message', 'port_bindings', 'at',
+] as const satisfies readonly (keyof NewEventRow)[];
+
+const list = (columns: readonly string[], prefix = ''): string => columns.map((c) => prefix + c).join(', ');
+
+export type ReadStatements = ReturnType<typeof readStatements>;
+
+export function readStatements(db: Database.Database) {
+  return {
+    tasks: db.prepare<[], TaskRow>(`SELECT ${list(TASK_COLUMNS)} FROM tasks ORDER BY created_at, arn`),
+    containers: db.prepare<[], ContainerRow>(
+      `SELECT ${list(CONTAINER_COLUMNS)} FROM containers ORDER BY task_arn, position`,
+    ),
+    eventsAfter: db.prepare<[number, number], EventRow>(
+      `SELECT seq, ${list(EVENT_COLUMNS)} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
+    ),
+    // The AUTOINCREMENT high-water mark: unlike MAX(seq), it survives deleting the newest events.
+    lastSeq: db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
+    eventCount: db.prepare<[], { count: number }>('SELECT COUNT(*) AS count FROM events'),
+    oldestSeq: db.prepare<[], { seq: number | null }>('SELECT MIN(seq) AS seq FROM events'),
+    getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+    allMeta: db.prepare<[], { key: string; value: string }>('SELECT key, value FROM meta ORDER BY key'),
+  };
+}
+
+export function writeStatements(db: Database.Database) {
+  const taskUpdates = TASK_COLUMNS.filter((c) => c !== 'arn').map((c) => `${c} = excluded.${c}`);
+  return {
+    // An upsert, not INSERT OR REPLACE: REPLACE deletes the old row first, firing the cascade.
+    upsertTask: db.prepare<TaskRow>(
+      `INSERT INTO tasks (${list(TASK_COLUMNS)}) VALUES (${list(TASK_COLUMNS, '@')})
+       ON CONFLICT (arn) DO UPDATE SET ${taskUpdates.join(', ')}`,
+    ),
+    deleteTask: db.prepare<[string]>('DELETE FROM tasks WHERE arn = ?'),
+    deleteContainers: db.prepare<[string]>('DELETE FROM containers WHERE task_arn = ?'),
+    insertContainer: db.prepare<ContainerRow>(
+      `INSERT INTO containers (${list(CONTAINER_COLUMNS)}) VALUES (${list(CONTAINER_COLUMNS, '@')})`,
+    ),
+    insertEvent: db.prepare<NewEventRow>(
+      `INSERT INTO events (${list(EVENT_COLUMNS)}) VALUES (${list(EVENT_COLUMNS, '@')})`,
+    ),
+    // Everything at or below the (keepLast+1)-th newest seq; nothing when fewer are kept.
+    pruneBeyondCount: db.prepare<[number]>(
+      'DELETE FROM events WHERE seq <= (SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?)',
+    ),
+    // Seqs rise with time, so everything up to the newest too-old event goes (uses events_at).
+    pruneOlderThan: db.prepare<[string]>('DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events WHERE at < ?)'),
+    setMeta: db.prepare<[string, string]>(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
+  };
+}
+
+export function lastSeq(read: ReadStatements): number {
+  return read.lastSeq.get()?.seq ?? 0;
+}
+
+export function sqliteCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
+}
+
+const RETRYABLE = /^SQLITE_(BUSY|LOCKED|IOERR)(_|$)|^SQLITE_FULL$/;
+const CORRUPT = /^SQLITE_(CORRUPT|NOTADB)(_|$)/;
+
+/** The file itself is damaged or is not SQLite: no retry and no migration can help. */
+export function isCorruption(err: unknown): boolean {
+  const code = sqliteCode(err);
+  return code !== undefined && CORRUPT.test(code);
+}
+
+/** Lock contention, a full disk and I/O errors can clear up; a constraint or corruption cannot. */
+export function toPersistenceError(err: unknown, action: string): PersistenceError {
+  if (err instanceof PersistenceError) return err;
+  const code = sqliteCode(err);
+  return new PersistenceError(`${action} failed: ${errorMessage(err)}${code ? ` (${code})` : ''}`, {
+    cause: err,
+    retryable: code !== undefined && RETRYABLE.test(code),
+  });
+}
+
+/**
+ * The one message for a damaged file, whoever finds it. It says what to do because the agent
+ * cannot do it itself: starting over on an empty file would forget every task it runs.
+ */
+export function notReadableError(path: string, detail: string, cause?: unknown): PersistenceError {
+  return new PersistenceError(
+    `state database ${path} is not a readable berth database (${detail}); ` +
+      'restore a backup, or move it (with its -wal and -shm files) aside to start with an empty state',
+    { cause, retryable: false },
+  );
+}
+
+/**
+ * Damage to the file's structure (pages, b-trees, free list), from SQLite's quick_check; empty when
+ * there is none. Rows that break a CHECK are left out: they are a task's problem, which loading
+ * quarantines, not the file's.
+ */
+export function structuralDamage(db: Database.Database): string[] {
+  const ignoring = db.pragma('ignore_check_constraints', { simple: true }) as number;
+  db.pragma('ignore_check_constraints = ON');
+  try {
+    const found = (db.pragma('quick_check') as Array<{ quick_check: string }>).map((r) => r.quick_check);
+    return found[0] === 'ok' ? [] : found;
+  } finally {
+    db.pragma(`ignore_check_constraints = ${ignoring ? 'ON' : 'OFF'}`);
+  }
+}
+
+export function corruptionDetail(err: unknown): string {
+  const code = sqliteCode(err);
+  return `${errorMessage(err)}${code ? `, ${code}` : ''}`;
+}
