@@ -1,7 +1,8 @@
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Saver } from '../state/saver.js';
-import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Clock } from '../util/clock.js';
+import { Periodic } from '../util/periodic.js';
 
 export interface RetentionPolicy {
   readonly keepLast: number;
@@ -14,25 +15,25 @@ export interface RetentionPolicy {
  * older than `maxAgeMs`. A client whose cursor falls behind what is kept gets a 410 and resyncs.
  */
 export class EventRetention {
-  private timer: TimerHandle | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly periodic: Periodic;
 
   constructor(
     private readonly saver: Saver,
     private readonly clock: Clock,
     private readonly policy: RetentionPolicy,
     private readonly log: Logger,
-  ) {}
-
-  start(): void {
-    this.schedule(0);
+  ) {
+    this.periodic = new Periodic(clock, { intervalMs: policy.intervalMs, firstDelayMs: 0 }, () => this.runOnce(), (error) =>
+      log.warn('Event retention failed; will retry', { error: errorMessage(error) }),
+    );
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) this.clock.clearTimeout(this.timer);
-    await this.running;
+  start(): void {
+    this.periodic.start();
+  }
+
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** One retention pass; returns how many events were deleted. */
@@ -41,19 +42,5 @@ export class EventRetention {
     const removed = await this.saver.pruneEvents({ keepLast: this.policy.keepLast, olderThan });
     if (removed > 0) this.log.info('Pruned old events', { removed, keepLast: this.policy.keepLast, olderThan });
     return removed;
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = this.clock.setTimeout(() => {
-      this.running = this.runOnce().then(
-        () => this.schedule(this.policy.intervalMs),
-        (error: unknown) => {
-          this.log.warn('Event retention failed; will retry', { error: errorMessage(error) });
-          this.schedule(this.policy.intervalMs);
-        },
-      );
-    }, ms);
-    this.timer.unref?.();
   }
 }

@@ -3,7 +3,8 @@ import type { TaskState } from '../api/task.js';
 import type { DockerClient } from '../docker/docker-client.js';
 import { ContainerNotFoundError, errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Clock } from '../util/clock.js';
+import { Periodic } from '../util/periodic.js';
 import { examineRelist } from './relist.js';
 
 export interface RelistPolicy {
@@ -28,25 +29,25 @@ const ORPHAN_STOP_TIMEOUT_S = 10;
  */
 export class Relister {
   private readonly unknown = new Map<string, number>();
-  private timer: TimerHandle | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly periodic: Periodic;
 
   constructor(
     private readonly docker: DockerClient,
     private readonly agentId: string,
     private readonly hooks: RelistHooks,
     private readonly opts: { clock: Clock; policy: RelistPolicy; log: Logger },
-  ) {}
-
-  start(): void {
-    this.schedule();
+  ) {
+    this.periodic = new Periodic(opts.clock, { intervalMs: opts.policy.intervalMs }, () => this.runOnce(), (error) =>
+      opts.log.debug('Relist skipped', { error: errorMessage(error) }),
+    );
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) this.opts.clock.clearTimeout(this.timer);
-    await this.running;
+  start(): void {
+    this.periodic.start();
+  }
+
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** One relist pass. Docker being down is not news: the pass is skipped and tried next time. */
@@ -78,15 +79,5 @@ export class Relister {
       }
     }
     this.unknown.delete(id);
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = this.opts.clock.setTimeout(() => {
-      this.running = this.runOnce()
-        .catch((error: unknown) => this.opts.log.debug('Relist skipped', { error: errorMessage(error) }))
-        .then(() => this.schedule());
-    }, this.opts.policy.intervalMs);
-    this.timer.unref?.();
   }
 }

@@ -1,3 +1,4 @@
+import { vi } from 'vitest';
 import type { StateChange } from '../../src/api/events.js';
 import type { TaskState } from '../../src/api/task.js';
 import { FakeDocker } from '../../src/docker/fake-docker.js';
@@ -64,3 +65,20 @@ export function waitForTask(engine: TaskEngine, arn: string, predicate: (t: Task
 
 export const running = (t: TaskState): boolean => t.knownStatus === 'RUNNING';
 export const stopped = (t: TaskState): boolean => t.knownStatus === 'STOPPED';
+
+/**
+ * A `makeEngine` whose engines are all closed (and fake timers undone) after each test of the
+ * file that calls it: `const engineFor = trackedEngines(afterEach)`.
+ */
+export function trackedEngines(afterEachHook: (fn: () => Promise<void>) => void): typeof makeEngine {
+  const engines: TaskEngine[] = [];
+  afterEachHook(async () => {
+    vi.useRealTimers();
+    await Promise.all(engines.splice(0).map((e) => e.close()));
+  });
+  return (...args) => {
+    const made = makeEngine(...args);
+    engines.push(made.engine);
+    return made;
+  };
+}

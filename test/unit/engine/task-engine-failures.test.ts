@@ -1,24 +1,14 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DockerApiError, DockerTimeoutError, DockerUnavailableError, ImagePullError } from '../../../src/errors.js';
-import type { TaskEngine } from '../../../src/engine/task-engine.js';
 import { FakeDocker } from '../../../src/docker/fake-docker.js';
 import { MemorySaver } from '../../../src/state/memory-saver.js';
 import { containerDef, IMAGE, taskDef } from '../../support/fixtures.js';
-import { AGENT_ID, makeEngine, running, stopped, waitForTask } from '../../support/engine-harness.js';
+import { AGENT_ID, trackedEngines, running, stopped, waitForTask } from '../../support/engine-harness.js';
 import { containerSpec } from '../../../src/engine/executor.js';
 import { newTaskState } from '../../../src/engine/task-state.js';
 import type { TaskState } from '../../../src/api/task.js';
 
-const engines: TaskEngine[] = [];
-function engineFor(...args: Parameters<typeof makeEngine>) {
-  const made = makeEngine(...args);
-  engines.push(made.engine);
-  return made;
-}
-afterEach(async () => {
-  vi.useRealTimers();
-  await Promise.all(engines.splice(0).map((e) => e.close()));
-});
+const engineFor = trackedEngines(afterEach);
 
 const ARN = 'arn:test:task/failures';
 const gate = (): { wait: Promise<void>; open: () => void } => {

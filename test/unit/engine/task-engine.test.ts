@@ -2,21 +2,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LABELS } from '../../../src/api/labels.js';
 import { FakeDocker } from '../../../src/docker/fake-docker.js';
 import { DockerUnavailableError, ImagePullError, TaskConflictError, TaskNotFoundError } from '../../../src/errors.js';
-import type { TaskEngine } from '../../../src/engine/task-engine.js';
 import { MemorySaver } from '../../../src/state/memory-saver.js';
 import { containerDef, IMAGE, taskDef } from '../../support/fixtures.js';
-import { AGENT_ID, makeEngine, running, stopped, waitForTask } from '../../support/engine-harness.js';
+import { AGENT_ID, trackedEngines, running, stopped, waitForTask } from '../../support/engine-harness.js';
 
-const engines: TaskEngine[] = [];
-function engineFor(...args: Parameters<typeof makeEngine>) {
-  const made = makeEngine(...args);
-  engines.push(made.engine);
-  return made;
-}
-afterEach(async () => {
-  vi.useRealTimers();
-  await Promise.all(engines.splice(0).map((e) => e.close()));
-});
+const engineFor = trackedEngines(afterEach);
 
 const ARN = 'arn:test:task/web-1';
 const twoContainers = taskDef(ARN, [
