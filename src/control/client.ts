@@ -26,6 +26,9 @@ export class ControlClient {
       const req = request(
         {
           socketPath: this.socketPath,
+          // A fresh connection per request: a pooled keep-alive socket may belong to an agent
+          // that has since restarted, and writing to it fails with EPIPE.
+          agent: false,
           path,
           method,
           timeout: this.timeoutMs,

@@ -210,6 +210,11 @@ export class TaskEngine {
     return this.queue.size === 0 && this.queue.pending === 0 ? (this.lastPassAt ?? this.opts.clock.now()) : this.lastPassAt;
   }
 
+  /** Resolves once no reconcile step is queued or running (the agent has caught up). */
+  idle(): Promise<void> {
+    return this.queue.onIdle();
+  }
+
   /** Stops accepting work, stops watching Docker, and waits for in-flight steps to finish. */
   async close(): Promise<void> {
     if (this.state === 'closed' || this.state === 'closing') return;

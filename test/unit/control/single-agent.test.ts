@@ -23,3 +23,17 @@ it('a second agent on the same data directory is refused before it writes or tou
   expect(await saver.getMeta('config')).toBe(configBefore);
   expect((await first.client.get('/v1/health')).status).toBe(200);
 });
+
+it('a client keeps working across an agent restart (no stale pooled connection)', async () => {
+  const saver = new MemorySaver();
+  const a = new InProcessAgent({ saver });
+  agents.push(a);
+  await a.start();
+  const client = a.client;
+  expect((await client.get('/v1/health')).status).toBe(200);
+  await a.stop();
+  const b = new InProcessAgent();
+  agents.push(b);
+  await b.start({ dataDir: a.config.dataDir });
+  expect((await client.get('/v1/health')).status).toBe(200);
+});
