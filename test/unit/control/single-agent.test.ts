@@ -37,3 +37,24 @@ it('a client keeps working across an agent restart (no stale pooled connection)'
   await b.start({ dataDir: a.config.dataDir });
   expect((await client.get('/v1/health')).status).toBe(200);
 });
+
+it('--socket-group opens the socket to one group: 0660 owned by that group, directory 0710', async () => {
+  const a = new InProcessAgent();
+  agents.push(a);
+  // A numeric gid needs no entry in /etc/group; as root any gid can be given.
+  const gid = process.getuid?.() === 0 ? 4242 : process.getgid!();
+  await a.start({ socketGroup: String(gid) });
+  const { statSync } = await import('node:fs');
+  const { dirname } = await import('node:path');
+  const sock = statSync(a.config.socketPath);
+  expect(sock.mode & 0o777).toBe(0o660);
+  expect(sock.gid).toBe(gid);
+  expect(statSync(dirname(a.config.socketPath)).mode & 0o777).toBe(0o710);
+  expect((await a.client.get('/v1/health')).status).toBe(200);
+});
+
+it('refuses a socket group that does not exist, naming it', async () => {
+  const a = new InProcessAgent();
+  agents.push(a);
+  await expect(a.start({ socketGroup: 'no-such-group-berth' })).rejects.toThrow(/socket group "no-such-group-berth" does not exist/);
+});
