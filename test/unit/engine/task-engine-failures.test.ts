@@ -18,14 +18,20 @@ const gate = (): { wait: Promise<void>; open: () => void } => {
 };
 const count = (docker: FakeDocker, op: string): number => docker.calls.filter((c) => c.op === op).length;
 
+/** An engine running one new task, held inside its first call of `op` until `hold.open()`. */
+async function heldAt(op: 'create' | 'start') {
+  const made = engineFor();
+  const hold = gate();
+  made.docker.delayNext(op, hold.wait);
+  await made.engine.start();
+  await made.engine.addTask({ kind: 'definition', task: taskDef(ARN) });
+  await vi.waitFor(() => expect(count(made.docker, op)).toBe(1));
+  return { ...made, hold };
+}
+
 describe('failures around Docker calls', () => {
   it('a start that worked but whose inspect failed is not blamed on the start: the container is re-read, not given up', async () => {
-    const { engine, docker } = engineFor();
-    const hold = gate();
-    docker.delayNext('start', hold.wait);
-    await engine.start();
-    await engine.addTask({ kind: 'definition', task: taskDef(ARN) });
-    await vi.waitFor(() => expect(count(docker, 'start')).toBe(1));
+    const { engine, docker, hold } = await heldAt('start');
     docker.failNext('inspect', new DockerApiError('inspect', 400, 'bad request'));
     hold.open();
     const t = await waitForTask(engine, ARN, running);
@@ -34,12 +40,7 @@ describe('failures around Docker calls', () => {
   });
 
   it('a create that worked but whose inspect failed still saves the new container ID: no orphan, no second container', async () => {
-    const { engine, docker } = engineFor();
-    const hold = gate();
-    docker.delayNext('create', hold.wait);
-    await engine.start();
-    await engine.addTask({ kind: 'definition', task: taskDef(ARN) });
-    await vi.waitFor(() => expect(count(docker, 'create')).toBe(1));
+    const { engine, docker, hold } = await heldAt('create');
     docker.failNext('inspect', new DockerApiError('inspect', 400, 'bad request'));
     hold.open();
     await waitForTask(engine, ARN, running);
@@ -47,13 +48,8 @@ describe('failures around Docker calls', () => {
     expect(count(docker, 'create')).toBe(1);
   });
 
-  it('a create that timed out (and may have happened) is looked up by name before anything else', async () => {
-    const { engine, docker } = engineFor();
-    const hold = gate();
-    docker.delayNext('create', hold.wait);
-    await engine.start();
-    await engine.addTask({ kind: 'definition', task: taskDef(ARN) });
-    await vi.waitFor(() => expect(count(docker, 'create')).toBe(1));
+  it('a stop that arrives while a create is in flight still reaches the container the create made', async () => {
+    const { engine, docker, hold } = await heldAt('create');
     // The stop arrives while the create is in flight; the create then "times out" although Docker made the container.
     await engine.addTask({ kind: 'desired-status', arn: ARN, desiredStatus: 'STOPPED' });
     hold.open();
