@@ -34,6 +34,9 @@ export interface DockerClient {
   containerEvents(options: EventStreamOptions): AsyncIterable<DockerEvent>;
 }
 
+/** The calls of a DockerClient, by short name: the fake's test controls and the metrics' `call` label. */
+export type DockerOperation = 'ping' | 'version' | 'pull' | 'create' | 'start' | 'stop' | 'remove' | 'inspect' | 'list' | 'events';
+
 export interface DockerVersion {
   readonly version: string;
   readonly apiVersion: string;

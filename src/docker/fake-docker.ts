@@ -15,23 +15,14 @@ import type {
   DockerClient,
   DockerContainerState,
   DockerEvent,
+  DockerOperation,
   DockerVersion,
   EventStreamOptions,
   PullOptions,
 } from './docker-client.js';
 import { VALID_NAME, hasLabels, immediateExitCode, normalizeImage } from './fake-docker-helpers.js';
 
-export type FakeOperation =
-  | 'ping'
-  | 'version'
-  | 'pull'
-  | 'create'
-  | 'start'
-  | 'stop'
-  | 'remove'
-  | 'inspect'
-  | 'list'
-  | 'events';
+export type FakeOperation = DockerOperation;
 
 export interface FakeDockerOptions {
   /** Images the fake registry holds; pulling anything else fails with ImagePullError. */

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { CONTAINER_STATUSES } from '../api/status.js';
 import type { ContainerStatus } from '../api/status.js';
 import type { ActionKind } from '../engine/actions.js';
+import type { DockerOperation } from '../docker/docker-client.js';
 
 /** What the engine holds right now, counted by known status. */
 export interface StateCounts {
@@ -15,19 +16,9 @@ export type TransitionResult = 'success' | 'failure';
 
 /**
  * The `call` label of the Docker metrics. A closed set keeps the label's cardinality bounded;
- * the names match the fake's operation names so a test's `failNext(op)` reads like the metric.
+ * it is the port's own operation list, so a test's `failNext(op)` reads like the metric.
  */
-export type DockerCall =
-  | 'ping'
-  | 'version'
-  | 'pull'
-  | 'create'
-  | 'start'
-  | 'stop'
-  | 'remove'
-  | 'inspect'
-  | 'list'
-  | 'events';
+export type DockerCall = DockerOperation;
 
 export interface AgentMetricsOptions {
   /** Prepended to every metric name, default `berth_`. */
