@@ -126,7 +126,11 @@ function metadataOf(config: AgentConfig, agentId: string, docker: DockerClient, 
 
 function healthOf(docker: DockerClient, saver: Saver, engine: TaskEngine, clock: Clock): () => Promise<Health> {
   return async () => {
-    const [dockerCheck, dbCheck] = await Promise.all([check(() => docker.ping()), check(() => saver.lastSeq())]);
+    const [dockerCheck, readCheck] = await Promise.all([check(() => docker.ping()), check(() => saver.lastSeq())]);
+    const failure = engine.writeFailure();
+    const dbCheck = failure && readCheck.ok
+      ? { ok: false, detail: `writes failing for ${Math.round((clock.now() - failure.since) / 1000)} s: ${errorMessage(failure.error)}` }
+      : readCheck;
     const last = engine.lastReconcilePassAt();
     const reconcile = {
       ok: true,

@@ -1,5 +1,7 @@
 import type { NewStateChange, StateChange } from '../api/events.js';
 import type { TaskState } from '../api/task.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log/logger.js';
 import type { Saver } from '../state/saver.js';
 import { stateChanges } from './state-changes.js';
 
@@ -26,6 +28,15 @@ export interface MutationResult {
 
 export type ChangeListener = (event: StateChange) => void;
 
+/** Writes have been failing since `since` (epoch ms); `error` is the latest failure. */
+export interface WriteFailure {
+  readonly since: number;
+  readonly error: unknown;
+}
+
+/** The meta key a write probe rewrites: a one-row write that proves the database takes writes. */
+export const WRITE_PROBE_KEY = 'write-probe-at';
+
 export class StateStore {
   private readonly tasks = new Map<string, TaskState>();
   private readonly byDockerId = new Map<string, { arn: string; container: string }>();
@@ -33,10 +44,13 @@ export class StateStore {
   private queue: Pending[] = [];
   private flushing = false;
   private published = 0;
+  private failure: WriteFailure | undefined;
+  private probe: Promise<boolean> | undefined;
 
   constructor(
     private readonly saver: Saver,
     private readonly clock: { now(): number },
+    private readonly log?: Logger,
   ) {}
 
   /** Loads what was saved; call once before any mutation. */
@@ -74,6 +88,36 @@ export class StateStore {
     if (id.length < 12) return undefined;
     for (const [full, owner] of this.byDockerId) if (full.startsWith(id)) return owner;
     return undefined;
+  }
+
+  /** Since when, and why, writes fail; undefined while the last write succeeded. */
+  writeFailure(): WriteFailure | undefined {
+    return this.failure;
+  }
+
+  /**
+   * Whether the saver takes writes: at once while the last write succeeded; after a failure, one
+   * probe write (shared by concurrent callers) decides. The engine acts on Docker only when this
+   * is true, so it never does what it could not record.
+   */
+  writable(): Promise<boolean> {
+    if (!this.failure) return Promise.resolve(true);
+    this.probe ??= this.saver
+      .setMeta(WRITE_PROBE_KEY, new Date(this.clock.now()).toISOString())
+      .then(
+        () => {
+          this.wrote();
+          return true;
+        },
+        (error: unknown) => {
+          this.failedToWrite(error);
+          return false;
+        },
+      )
+      .finally(() => {
+        this.probe = undefined;
+      });
+    return this.probe;
   }
 
   subscribe(listener: ChangeListener): () => void {
@@ -140,9 +184,11 @@ export class StateStore {
           events: applied.flatMap((a) => a.events),
         });
       } catch (error) {
+        this.failedToWrite(error);
         for (const a of applied) a.p.reject(error);
         return;
       }
+      this.wrote();
     }
     for (const [arn, t] of changed) {
       const old = this.tasks.get(arn);
@@ -166,6 +212,20 @@ export class StateStore {
         }
       }
     }
+  }
+
+  private failedToWrite(error: unknown): void {
+    if (!this.failure) {
+      this.log?.error('Failed to write the state database; Docker actions are paused until a write succeeds', { error: errorMessage(error) });
+    }
+    this.failure = { since: this.failure?.since ?? this.clock.now(), error };
+  }
+
+  private wrote(): void {
+    if (!this.failure) return;
+    const seconds = Math.round((this.clock.now() - this.failure.since) / 1000);
+    this.failure = undefined;
+    this.log?.info(`The state database takes writes again after ${seconds} s; resuming`);
   }
 
   private index(t: TaskState): void {

@@ -14,7 +14,7 @@ import type { Clock, Random } from '../util/clock.js';
 import { DockerEventWatcher } from './docker-event-watcher.js';
 import { Executor, type TransitionObserver } from './executor.js';
 import type { RetryPolicy } from './retry-policy.js';
-import { StateStore, type ChangeListener } from './state-store.js';
+import { StateStore, type ChangeListener, type WriteFailure } from './state-store.js';
 import { TaskReconciler } from './task-reconciler.js';
 import { newTaskState, raiseDesired } from './task-state.js';
 import { PullProgressHub, type ProgressListener } from './pull-progress.js';
@@ -69,7 +69,7 @@ export class TaskEngine {
   private lastPassAt: number | undefined;
 
   constructor(private readonly opts: TaskEngineOptions) {
-    this.store = new StateStore(opts.saver, opts.clock);
+    this.store = new StateStore(opts.saver, opts.clock, opts.log);
     this.queue = new PQueue({ concurrency: opts.concurrency });
     this.queue.on('idle', () => {
       this.lastPassAt = opts.clock.now();
@@ -208,6 +208,11 @@ export class TaskEngine {
   /** When the reconcile queue last drained (epoch ms), for health reporting. */
   lastReconcilePassAt(): number | undefined {
     return this.queue.size === 0 && this.queue.pending === 0 ? (this.lastPassAt ?? this.opts.clock.now()) : this.lastPassAt;
+  }
+
+  /** Since when, and why, the state database refuses writes (Docker actions are paused meanwhile). */
+  writeFailure(): WriteFailure | undefined {
+    return this.store.writeFailure();
   }
 
   /** Resolves once no reconcile step is queued or running (the agent has caught up). */

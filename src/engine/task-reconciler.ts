@@ -2,6 +2,7 @@ import type PQueue from 'p-queue';
 import type { TaskState } from '../api/task.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { backoffDelay } from '../util/backoff.js';
 import type { Clock, Random, TimerHandle } from '../util/clock.js';
 import type { Outcome } from './actions.js';
 import type { Executor } from './executor.js';
@@ -34,6 +35,8 @@ export class TaskReconciler {
   private readonly refresh = new Set<string>();
   /** Failures so far per container (or CLEANUP_KEY), and when each may be tried again. */
   private readonly failures = new Map<string, { count: RetryCount; at: number }>();
+  /** Steps in a row that found the state database refusing writes; the wait grows with it. */
+  private saveFailures = 0;
   private queued = false;
   private running = false;
   private pending = false;
@@ -101,6 +104,11 @@ export class TaskReconciler {
     const next = plan({ task, now, cleanupWaitMs: this.deps.cleanupWaitMs, refresh: this.refresh, retryAt });
     if (next.wakeAt !== undefined) this.wakeAt(next.wakeAt);
     if (next.actions.length === 0) return false;
+    // What Docker did now could not be recorded: wait for the database instead of acting blind.
+    if (!(await this.deps.store.writable())) {
+      this.waitForDatabase();
+      return false;
+    }
     this.log.debug('Plan', { plan: formatPlan(next) });
 
     for (const a of next.actions) if (a.kind === 'inspect') this.refresh.delete(a.container);
@@ -114,9 +122,10 @@ export class TaskReconciler {
       // before acting again, so a container made meanwhile is adopted rather than made twice.
       for (const a of next.actions) if (a.kind !== 'cleanup') this.refresh.add(a.container);
       this.log.error('Failed to save the outcome of a step; retrying', { error: errorMessage(error) });
-      this.wakeAt(this.deps.clock.now() + this.deps.retry.backoff.initialMs);
+      this.waitForDatabase();
       return false;
     }
+    this.saveFailures = 0;
     this.recordFailures(outcomes, decisions, now);
     const learned = saved.before !== saved.after || next.actions.some((a) => a.kind === 'inspect') || outcomes.some((o) => o.kind === 'failed');
     if (!learned) {
@@ -168,6 +177,12 @@ export class TaskReconciler {
         error: errorMessage(o.error),
       });
     });
+  }
+
+  private waitForDatabase(): void {
+    const delay = backoffDelay(this.deps.retry.backoff, this.saveFailures, this.deps.random);
+    this.saveFailures += 1;
+    this.wakeAt(this.deps.clock.now() + delay);
   }
 
   private wakeAt(at: number): void {

@@ -17,6 +17,7 @@ export class MemorySaver implements Saver {
   #lastSeq = 0;
   #meta = new Map<string, string>();
   #failNext: Error | undefined;
+  #failWrites: Error | undefined;
   #commits = 0;
   #closed = false;
 
@@ -28,6 +29,11 @@ export class MemorySaver implements Saver {
   /** Test control: the next `commit` rejects with `error` and changes nothing. */
   failNextCommit(error: Error): void {
     this.#failNext = error;
+  }
+
+  /** Test control: every write (`commit`, `setMeta`, `pruneEvents`) rejects with `error` until called with `undefined`, as on a full disk. */
+  failWrites(error: Error | undefined): void {
+    this.#failWrites = error;
   }
 
   async loadTasks(): Promise<TaskState[]> {
@@ -44,6 +50,7 @@ export class MemorySaver implements Saver {
       this.#failNext = undefined;
       throw failure;
     }
+    this.#assertWritable();
     checkCommit(commit);
     // Everything that can throw happens before the first change, which is what makes this atomic.
     const puts = (commit.put ?? []).map((task) => taskToRows(task));
@@ -79,6 +86,7 @@ export class MemorySaver implements Saver {
   async pruneEvents(policy: EventRetention): Promise<number> {
     this.#assertOpen();
     checkRetention(policy);
+    this.#assertWritable();
     const before = this.#events.length;
     const kept = this.#events.slice(Math.max(0, before - policy.keepLast));
     const newestTooOld = kept.findLastIndex((row) => row.at < policy.olderThan);
@@ -94,11 +102,16 @@ export class MemorySaver implements Saver {
   async setMeta(key: string, value: string): Promise<void> {
     this.#assertOpen();
     checkMeta(key, value);
+    this.#assertWritable();
     this.#meta.set(key, value);
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+  }
+
+  #assertWritable(): void {
+    if (this.#failWrites) throw this.#failWrites;
   }
 
   #assertOpen(): void {

@@ -77,7 +77,7 @@ export function sqliteCode(err: unknown): string | undefined {
   return typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
 }
 
-const RETRYABLE = /^SQLITE_(BUSY|LOCKED|IOERR)(_|$)|^SQLITE_FULL$/;
+const RETRYABLE = /^SQLITE_(BUSY|LOCKED|IOERR|READONLY)(_|$)|^SQLITE_FULL$/;
 const CORRUPT = /^SQLITE_(CORRUPT|NOTADB)(_|$)/;
 
 /** The file itself is damaged or is not SQLite: no retry and no migration can help. */
@@ -86,7 +86,7 @@ export function isCorruption(err: unknown): boolean {
   return code !== undefined && CORRUPT.test(code);
 }
 
-/** Lock contention, a full disk and I/O errors can clear up; a constraint or corruption cannot. */
+/** Lock contention, a full disk, a read-only mount and I/O errors can clear up; a constraint or corruption cannot. */
 export function toPersistenceError(err: unknown, action: string): PersistenceError {
   if (err instanceof PersistenceError) return err;
   const code = sqliteCode(err);

@@ -1,5 +1,7 @@
 import { afterEach, expect, it } from 'vitest';
 import type { TaskView } from '../../../src/api/view.js';
+import { PersistenceError } from '../../../src/errors.js';
+import { MemorySaver } from '../../../src/state/memory-saver.js';
 import { InProcessAgent, taskBody } from '../../support/in-process-agent.js';
 
 let a: InProcessAgent;
@@ -37,4 +39,22 @@ it('a Docker outage while tasks run marks nothing STOPPED; afterwards state matc
   expect(after.body.knownStatus).toBe('RUNNING');
   expect(after.body.containers[0]!.dockerId).toBe(running.containers[0]!.dockerId);
   expect((await a.client.get<{ events: unknown[] }>(`/v1/events?after=${seqBefore}`)).body.events).toEqual([]);
+});
+
+it('while the database refuses writes: POST is 503 naming the cause, health is 503 on the database, and both recover', async () => {
+  const saver = new MemorySaver();
+  a = new InProcessAgent({ saver });
+  await a.start({}, { actionRetryBackoff: { initialMs: 10, maxMs: 40, multiplier: 2, jitter: 0 } });
+  saver.failWrites(new PersistenceError('committing state failed: database or disk is full (SQLITE_FULL)', { retryable: true }));
+  const refused = await a.client.post<{ error: { code: string; message: string } }>('/v1/tasks', taskBody('arn:full'));
+  expect(refused.status).toBe(503);
+  expect(refused.body.error).toMatchObject({ code: 'PersistenceError', message: expect.stringContaining('SQLITE_FULL') });
+  const health = await a.client.get<{ checks: { database: { ok: boolean; detail: string } } }>('/v1/health');
+  expect(health.status).toBe(503);
+  expect(health.body.checks.database).toEqual({ ok: false, detail: expect.stringMatching(/^writes failing for \d+ s: .*SQLITE_FULL/) });
+
+  saver.failWrites(undefined);
+  expect((await a.client.post('/v1/tasks', taskBody('arn:full'))).status).toBe(201);
+  await a.untilStatus('arn:full', 'RUNNING');
+  expect((await a.client.get('/v1/health')).status).toBe(200);
 });
