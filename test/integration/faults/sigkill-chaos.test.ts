@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import type { StateChange } from '../../../src/api/events.js';
 import type { TaskView } from '../../../src/api/view.js';
 import { AgentProcess, docker } from '../../support/agent-process.js';
+import { expectCleanFeed, expectStateMatchesDocker, readFeed } from '../../support/docker-truth.js';
 import { TEST_IMAGE } from '../global-setup.js';
 
 const KILLS = Number(process.env.BERTH_CHAOS_KILLS ?? 50);
@@ -72,23 +72,14 @@ it(`SIGKILLed ${KILLS} times while bringing ${TASKS} tasks up and some down, the
   }
 
   // Exactly one Docker container per (task, container), and it is the one the agent knows.
-  const all = docker('ps', '-aq', '--no-trunc', '--filter', `label=berth.agent-id=${agentId}`).split('\n').filter(Boolean);
-  const known = views.flatMap((t) => t.containers.map((c) => c.dockerId));
-  expect(known.every((id) => id !== undefined)).toBe(true);
-  expect(all.sort()).toEqual([...known].sort());
-  expect(new Set(known).size).toBe(TASKS * 3);
+  expect(views.flatMap((t) => t.containers.map((c) => c.dockerId)).every((id) => id !== undefined)).toBe(true);
+  expectStateMatchesDocker(agentId, views);
+  expect(new Set(views.flatMap((t) => t.containers.map((c) => c.dockerId))).size).toBe(TASKS * 3);
 
   // The feed: consecutive seqs from 1, and no (task, container, status) reported twice.
-  const events: StateChange[] = [];
-  for (let after = 0; ; ) {
-    const page = (await agent.client.get<{ events: StateChange[]; last: number }>(`/v1/events?after=${after}&limit=5000`)).body;
-    events.push(...page.events);
-    if (page.events.length === 0) break;
-    after = page.last;
-  }
-  expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
-  const keys = events.map((e) => `${e.type} ${e.taskArn} ${e.containerName ?? ''} ${e.status}`);
-  expect(keys.length).toBe(new Set(keys).size);
+  const events = await readFeed(agent.client);
+  expect(events[0]?.seq).toBe(1);
+  expectCleanFeed(events);
   await agent.stop('SIGTERM');
-  console.log(`chaos: ${kills} SIGKILLs, ${events.length} events, ${all.length} containers, seed ${SEED}`);
+  console.log(`chaos: ${kills} SIGKILLs, ${events.length} events, ${TASKS * 3} containers, seed ${SEED}`);
 }, 600_000);

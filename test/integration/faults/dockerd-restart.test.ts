@@ -1,0 +1,138 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, expect, it } from 'vitest';
+import type { StateChange } from '../../../src/api/events.js';
+import type { TaskView } from '../../../src/api/view.js';
+import { AgentProcess, docker } from '../../support/agent-process.js';
+import { expectCleanFeed, expectStateMatchesDocker, readFeed } from '../../support/docker-truth.js';
+import { ensureDockerd, startDockerd, stopDockerd } from '../../support/dockerd.js';
+import { TEST_IMAGE } from '../global-setup.js';
+
+const dataRoot = mkdtempSync(join(tmpdir(), 'berth-dockerd-'));
+let agent: AgentProcess | undefined;
+let agentId = '';
+afterEach(async () => {
+  await agent?.stop('SIGTERM');
+  const left = agentId ? docker('ps', '-aq', '--filter', `label=berth.agent-id=${agentId}`) : '';
+  for (const id of left ? left.split('\n') : []) docker('rm', '-f', id);
+});
+// The rest of the suite runs against a daemon started the usual way.
+afterAll(async () => {
+  await ensureDockerd({ liveRestore: false });
+  rmSync(dataRoot, { recursive: true, force: true });
+});
+
+// A shell that exits with a known code on SIGTERM, which is how Docker stops containers at shutdown.
+const until = (code: number): string[] => ['sh', '-c', `trap 'exit ${code}' TERM; while true; do sleep 0.2; done`];
+const EXIT = { main: 3, side: 5 } as const;
+const taskBody = (arn: string) => ({
+  arn,
+  family: 'dockerd',
+  version: '1',
+  containers: [
+    { name: 'main', image: TEST_IMAGE, command: until(EXIT.main), essential: true, stopTimeout: 5 },
+    { name: 'side', image: TEST_IMAGE, command: until(EXIT.side), essential: false, stopTimeout: 5 },
+  ],
+});
+
+async function poll<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not happen within ${ms} ms\n--- agent log ---\n${agent?.log().slice(-4000)}`);
+}
+
+async function reconnects(a: AgentProcess): Promise<number> {
+  const text = (await a.client.get<string>('/metrics')).body;
+  return Number(/^berth_event_stream_reconnects_total (\d+)/m.exec(text)?.[1] ?? NaN);
+}
+
+/**
+ * Two running tasks, then dockerd stops and starts again. Returns what the agent reported while the
+ * daemon was gone and the ARN of a task posted during the outage.
+ */
+async function restartDockerdUnderAgent(liveRestore: boolean, tag: string) {
+  await ensureDockerd({ liveRestore });
+  agent = new AgentProcess(join(dataRoot, tag), ['--relist-interval', '1s']);
+  await agent.start();
+  agentId = (await agent.client.get<{ agentId: string }>('/v1/metadata')).body.agentId;
+  const arns = [0, 1].map((i) => `arn:dockerd/${process.pid}/${tag}-${i}`);
+  for (const arn of arns) expect((await agent.client.post('/v1/tasks', taskBody(arn))).status).toBe(201);
+  for (const arn of arns) await agent.waitForTask(arn, (t) => t?.knownStatus === 'RUNNING');
+  const beforeRestart = (await readFeed(agent.client)).at(-1)!.seq;
+  const reconnectsBefore = await reconnects(agent);
+
+  await stopDockerd();
+  // Answers the daemon gave before it exited may still be landing; the outage starts after them.
+  await new Promise((r) => setTimeout(r, 500));
+  const outageFrom = (await readFeed(agent.client)).at(-1)!.seq;
+  const a = agent;
+  const health = await poll('health 503 naming Docker', async () => {
+    const h = await a.client.get<{ checks: { docker: { ok: boolean } } }>('/v1/health');
+    return h.status === 503 && !h.body.checks.docker.ok ? h.body : undefined;
+  });
+  expect(health.checks.docker.ok).toBe(false);
+  // The agent keeps accepting and saving work while Docker is gone.
+  const late = `arn:dockerd/${process.pid}/${tag}-late`;
+  expect((await agent.client.post('/v1/tasks', taskBody(late))).status).toBe(201);
+  // Several relist periods and event-stream retries go by with the daemon down.
+  await new Promise((r) => setTimeout(r, 3_000));
+  const duringOutage = await readFeed(agent.client, outageFrom);
+
+  startDockerd({ liveRestore });
+  await poll('health 200', async () => ((await a.client.get('/v1/health')).status === 200 ? true : undefined));
+  await poll('an event-stream reconnect', async () => ((await reconnects(a)) > reconnectsBefore ? true : undefined));
+  await agent.waitForTask(late, (t) => t?.knownStatus === 'RUNNING');
+  return { arns, late, beforeRestart, duringOutage };
+}
+
+async function views(arns: readonly string[]): Promise<TaskView[]> {
+  return Promise.all(arns.map(async (arn) => (await agent!.task(arn))!));
+}
+
+const stopsOf = (events: readonly StateChange[], arn: string) => events.filter((e) => e.taskArn === arn && e.status === 'STOPPED');
+
+it('with --live-restore the containers outlive the daemon restart: the agent reconnects and reports nothing stopped', async () => {
+  const { arns, late, beforeRestart, duringOutage } = await restartDockerdUnderAgent(true, 'live');
+  expect(duringOutage).toEqual([]);
+  // Give the relist (every 1 s) and the post-reconnect re-reads time to report something wrong.
+  await new Promise((r) => setTimeout(r, 3_000));
+  const after = await readFeed(agent!.client, beforeRestart);
+  expect(after.filter((e) => arns.includes(e.taskArn))).toEqual([]);
+  // The feed was read past the restart: the task posted during the outage came up after it.
+  expect(after.some((e) => e.taskArn === late && e.status === 'RUNNING')).toBe(true);
+  expect(after.filter((e) => e.status === 'STOPPED')).toEqual([]);
+  const all = await views([...arns, late]);
+  for (const t of all) expect(t.containers.map((c) => c.knownStatus)).toEqual(['RUNNING', 'RUNNING']);
+  expectStateMatchesDocker(agentId, all);
+  expectCleanFeed(await readFeed(agent!.client));
+}, 240_000);
+
+it('without --live-restore the containers die with the daemon: each is reported STOPPED once with its exit code, after Docker answers', async () => {
+  const { arns, late, duringOutage } = await restartDockerdUnderAgent(false, 'plain');
+  expect(duringOutage).toEqual([]);
+  for (const arn of arns) await agent!.waitForTask(arn, (t) => t?.knownStatus === 'STOPPED' && t.containers.every((c) => c.knownStatus === 'STOPPED'));
+  const stoppedTasks = await views(arns);
+  for (const t of stoppedTasks) {
+    expect(t.containers.map((c) => [c.name, c.exitCode])).toEqual([
+      ['main', EXIT.main],
+      ['side', EXIT.side],
+    ]);
+  }
+  const events = await readFeed(agent!.client);
+  for (const arn of arns) {
+    // One STOPPED per container and one for the task: the essential container's exit stopped it.
+    expect(stopsOf(events, arn).map((e) => `${e.type} ${e.containerName ?? ''} ${e.exitCode ?? ''}`).sort()).toEqual([
+      `container main ${EXIT.main}`,
+      `container side ${EXIT.side}`,
+      'task  ',
+    ]);
+  }
+  expect(stopsOf(events, late)).toEqual([]);
+  expectStateMatchesDocker(agentId, await views([...arns, late]));
+  expectCleanFeed(events);
+}, 240_000);
