@@ -84,3 +84,9 @@ export function runCli(args: readonly string[]): { code: number; stdout: string;
     return { code: e.status, stdout: e.stdout, stderr: e.stderr };
   }
 }
+
+/** Test clean-up: force-removes every container labelled with this agent ID (none for ''). */
+export function removeContainersOf(agentId: string): void {
+  const left = agentId ? docker('ps', '-aq', '--filter', `label=berth.agent-id=${agentId}`) : '';
+  for (const id of left ? left.split('\n') : []) docker('rm', '-f', id);
+}

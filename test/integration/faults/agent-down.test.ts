@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, expect, it } from 'vitest';
-import { AgentProcess, docker } from '../../support/agent-process.js';
+import { AgentProcess, docker, removeContainersOf } from '../../support/agent-process.js';
 import { TEST_IMAGE } from '../global-setup.js';
 
 const dataRoot = mkdtempSync(join(tmpdir(), 'berth-down-'));
@@ -10,8 +10,7 @@ let agent: AgentProcess | undefined;
 let agentId = '';
 afterEach(async () => {
   await agent?.stop('SIGTERM');
-  const left = docker('ps', '-aq', '--filter', `label=berth.agent-id=${agentId}`);
-  for (const id of left ? left.split('\n') : []) docker('rm', '-f', id);
+  removeContainersOf(agentId);
 });
 afterAll(() => rmSync(dataRoot, { recursive: true, force: true }));
 

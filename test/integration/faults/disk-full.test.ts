@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import type { TaskView } from '../../../src/api/view.js';
-import { AgentProcess, docker } from '../../support/agent-process.js';
+import { AgentProcess, docker, removeContainersOf } from '../../support/agent-process.js';
 import { expectCleanFeed, expectStateMatchesDocker, readFeed } from '../../support/docker-truth.js';
 import { TEST_IMAGE } from '../global-setup.js';
 
@@ -16,8 +16,7 @@ let agent: AgentProcess | undefined;
 let agentId = '';
 afterAll(async () => {
   await agent?.stop('SIGTERM');
-  const left = agentId ? docker('ps', '-aq', '--filter', `label=berth.agent-id=${agentId}`) : '';
-  for (const id of left ? left.split('\n') : []) docker('rm', '-f', id);
+  removeContainersOf(agentId);
   execFileSync('umount', ['-l', mountPoint], { stdio: 'pipe' });
   rmSync(mountPoint, { recursive: true, force: true });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import type { StateChange } from '../../../src/api/events.js';
 import type { TaskView } from '../../../src/api/view.js';
-import { AgentProcess, docker } from '../../support/agent-process.js';
+import { AgentProcess, removeContainersOf } from '../../support/agent-process.js';
 import { expectCleanFeed, expectStateMatchesDocker, readFeed } from '../../support/docker-truth.js';
 import { ensureDockerd, startDockerd, stopDockerd } from '../../support/dockerd.js';
 import { TEST_IMAGE } from '../global-setup.js';
@@ -14,8 +14,7 @@ let agent: AgentProcess | undefined;
 let agentId = '';
 afterEach(async () => {
   await agent?.stop('SIGTERM');
-  const left = agentId ? docker('ps', '-aq', '--filter', `label=berth.agent-id=${agentId}`) : '';
-  for (const id of left ? left.split('\n') : []) docker('rm', '-f', id);
+  removeContainersOf(agentId);
 });
 // The rest of the suite runs against a daemon started the usual way.
 afterAll(async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import type { TaskView } from '../../../src/api/view.js';
-import { AgentProcess, docker } from '../../support/agent-process.js';
+import { AgentProcess, removeContainersOf } from '../../support/agent-process.js';
 import { expectCleanFeed, expectStateMatchesDocker, readFeed } from '../../support/docker-truth.js';
 import { TEST_IMAGE } from '../global-setup.js';
 
@@ -27,8 +27,7 @@ function prng(seed: number): () => number {
 const dataRoot = mkdtempSync(join(tmpdir(), 'berth-chaos-'));
 let agentId = '';
 afterAll(() => {
-  const left = agentId ? docker('ps', '-aq', '--filter', `label=berth.agent-id=${agentId}`) : '';
-  for (const id of left ? left.split('\n') : []) docker('rm', '-f', id);
+  removeContainersOf(agentId);
   rmSync(dataRoot, { recursive: true, force: true });
 });
 

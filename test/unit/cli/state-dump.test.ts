@@ -10,7 +10,7 @@ import { latestSchemaVersion } from '../../../src/state/migrate.js';
 import type { InProcessAgent } from '../../support/in-process-agent.js';
 import { taskBody } from '../../support/in-process-agent.js';
 import { bareTask } from '../../contract/saver.contract.js';
-import { insertRows, rootPage, tamper } from '../state/support.js';
+import { insertRows, rootPage, tamper } from '../../support/sqlite-tamper.js';
 import { cli, NO_RETRIES, sqliteAgent } from './support.js';
 
 let dataDir: string;

@@ -7,7 +7,7 @@ import { PersistenceError } from '../../../src/errors.js';
 import { latestSchemaVersion } from '../../../src/state/migrate.js';
 import { openSqliteSaver, openStateReader, UnreadableStateError } from '../../../src/state/sqlite-saver.js';
 import { bareTask, event, fullTask } from '../../contract/saver.contract.js';
-import { fingerprint, rootPage, scratch } from './support.js';
+import { fingerprint, rootPage, scratch } from '../../support/sqlite-tamper.js';
 
 let dir: ReturnType<typeof scratch>;
 beforeEach(() => {

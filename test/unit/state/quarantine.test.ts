@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TaskState } from '../../../src/api/task.js';
 import { openSqliteSaver, openStateReader, type QuarantineReport, type SqliteSaver } from '../../../src/state/sqlite-saver.js';
 import { bareTask, event, fullTask } from '../../contract/saver.contract.js';
-import { fingerprint, insertRows, scratch, tamper, type RawRows } from './support.js';
+import { fingerprint, insertRows, scratch, tamper, type RawRows } from '../../support/sqlite-tamper.js';
 
 let dir: ReturnType<typeof scratch>;
 const opened: Array<SqliteSaver | Database.Database> = [];

@@ -7,7 +7,7 @@ import { currentSchemaVersion, listMigrations } from '../../../src/state/migrate
 import { eventToRow, taskToRows } from '../../../src/state/rows.js';
 import { openSqliteSaver, openStateReader, type QuarantineReport, type SqliteSaver } from '../../../src/state/sqlite-saver.js';
 import { event } from '../../contract/saver.contract.js';
-import { buildDatabase, scratch } from './support.js';
+import { buildDatabase, scratch } from '../../support/sqlite-tamper.js';
 
 /*
  * Databases that hosts already have, one per released schema (test/fixtures/README.md): the agent

@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { TaskState } from '../../../src/api/task.js';
-import { taskToRows, type ContainerRow, type TaskRow } from '../../../src/state/rows.js';
+import type { TaskState } from '../../src/api/task.js';
+import { taskToRows, type ContainerRow, type TaskRow } from '../../src/state/rows.js';
 
 /** A scratch directory per test, with the database path the agent would use inside it. */
 export function scratch(prefix: string): { dir: string; path: string; cleanup: () => void } {

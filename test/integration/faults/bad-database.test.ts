@@ -1,0 +1,87 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, expect, it } from 'vitest';
+import { EXIT } from '../../../src/cli/exit-codes.js';
+import { latestSchemaVersion } from '../../../src/state/migrate.js';
+import { bareTask } from '../../contract/saver.contract.js';
+import { AgentProcess, docker, removeContainersOf, runCli } from '../../support/agent-process.js';
+import { expectStateMatchesDocker } from '../../support/docker-truth.js';
+import { fingerprint, insertRows, tamper } from '../../support/sqlite-tamper.js';
+import { TEST_IMAGE } from '../global-setup.js';
+
+const dataRoot = mkdtempSync(join(tmpdir(), 'berth-baddb-'));
+let agent: AgentProcess | undefined;
+let agentId = '';
+afterEach(async () => {
+  await agent?.stop('SIGTERM');
+  removeContainersOf(agentId);
+});
+afterAll(() => rmSync(dataRoot, { recursive: true, force: true }));
+
+const good = `arn:baddb/${process.pid}/good`;
+
+/** A data directory whose agent ran one task on Docker and was then stopped with `signal`. */
+async function agentStoppedWithATask(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ dataDir: string; db: string }> {
+  const dataDir = join(dataRoot, name);
+  agent = new AgentProcess(dataDir);
+  await agent.start();
+  agentId = (await agent.client.get<{ agentId: string }>('/v1/metadata')).body.agentId;
+  await agent.client.post('/v1/tasks', { arn: good, family: 'baddb', version: '1', containers: [{ name: 'app', image: TEST_IMAGE, command: ['sleep', '600'], stopTimeout: 1 }] });
+  await agent.waitForTask(good, (t) => t?.knownStatus === 'RUNNING');
+  await agent.stop(signal);
+  return { dataDir, db: join(dataDir, 'state.db') };
+}
+
+it('orphan container rows and a half-written task are logged and quarantined; the agent starts and keeps its good task', async () => {
+  const { dataDir, db } = await agentStoppedWithATask('orphans');
+  const raw = tamper(db);
+  insertRows(raw, bareTask(`${good}-half`), (rows) => void (rows.containers = []));
+  insertRows(raw, bareTask(`${good}-orphan`), (rows) => void (rows.task = null));
+  raw.close();
+  const before = runCli(['state', 'dump', '--json', '--data-dir', dataDir]);
+  expect(before.code).toBe(0);
+  expect((JSON.parse(before.stdout) as { problems: unknown[] }).problems).toHaveLength(2);
+
+  await agent!.start();
+  expect((await agent!.client.get('/v1/health')).status).toBe(200);
+  expect(agent!.log()).toMatch(/Task quarantined: its saved rows cannot be loaded.*-half/);
+  expect(agent!.log()).toMatch(/Task quarantined: its saved rows cannot be loaded.*-orphan/);
+  const kept = (await agent!.task(good))!;
+  expect(kept.knownStatus).toBe('RUNNING');
+  expectStateMatchesDocker(agentId, [kept]);
+  const after = JSON.parse(runCli(['state', 'dump', '--json', '--data-dir', dataDir]).stdout) as { problems: unknown[]; quarantined: Array<{ arn: string }> };
+  expect(after.problems).toEqual([]);
+  expect(after.quarantined.map((q) => q.arn).sort()).toEqual([`${good}-half`, `${good}-orphan`]);
+});
+
+it('a database written by a newer schema: agent run exits 5 naming both versions and leaves the file as it was', async () => {
+  const { dataDir, db } = await agentStoppedWithATask('future');
+  const raw = tamper(db);
+  const version = latestSchemaVersion() + 1;
+  raw.prepare("INSERT INTO schema_migrations VALUES (?, 'future', '2030-01-01T00:00:00Z')").run(version);
+  raw.close();
+  const print = fingerprint(db);
+  const run = runCli(['run', '--data-dir', dataDir, '--log-level', 'error']);
+  expect(run.code).toBe(EXIT.state);
+  expect(run.stderr).toContain(`schema version ${version}, but this agent supports up to ${version - 1}`);
+  expect(fingerprint(db)).toBe(print);
+  // The container it ran is still there for a newer agent to adopt.
+  expect(docker('ps', '-q', '--filter', `label=berth.agent-id=${agentId}`).split('\n').filter(Boolean)).toHaveLength(1);
+});
+
+it('a truncated database: agent run exits 5 with a message naming the file, and state dump says what it could read', async () => {
+  // Stopped cleanly, so every page is in the main file (after a kill they may still be in the WAL,
+  // and cutting the main file short would then lose nothing).
+  const { dataDir, db } = await agentStoppedWithATask('truncated', 'SIGTERM');
+  expect(existsSync(`${db}-wal`)).toBe(false);
+  const full = readFileSync(db);
+  writeFileSync(db, full.subarray(0, 1000));
+  const run = runCli(['run', '--data-dir', dataDir, '--log-level', 'error']);
+  expect(run.code).toBe(EXIT.state);
+  expect(run.stderr).toContain(`state database ${db} is not a readable berth database`);
+  expect(readFileSync(db)).toHaveLength(1000);
+  const dump = runCli(['state', 'dump', '--data-dir', dataDir]);
+  expect(dump.code).toBe(EXIT.state);
+  expect(dump.stderr).toMatch(/header {10}read: SQLite 3, page size \d+, \d+ page\(s\) by its header, file 1000 bytes: shorter than/);
+});
