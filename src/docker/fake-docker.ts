@@ -55,8 +55,8 @@ const FIRST_DYNAMIC_PORT = 32768;
  * - `stopContainer` is a graceful stop: events kill (signal 15), die (exit code 0), stop.
  * - Host ports without a `hostPort` are assigned from 32768 upward on start, and released on exit.
  * - Removing a running container fails with a 409 DockerApiError, as Docker does without `force`.
- * - Time is a counter: every event moves it 1 ms forward from a fixed epoch, and container
- *   timestamps come from the same clock as event `timeNano`s.
+ * - Time is the wall clock (`Date.now()`, so fake timers move it), strictly rising: an event in
+ *   the same millisecond as the last comes 1 µs after it. Container timestamps use the same clock.
  *
  * Test controls: `crash`, `removeExternally`, `failNext`, `delayNext`, `setUnavailable`,
  * `breakEventStreams`, the `calls` log, `events`, `containerCount`, `hasImage`.
@@ -74,7 +74,7 @@ export class FakeDocker implements DockerClient {
   private unavailable = false;
   /** Bumped to break every open event stream. */
   private streamEpoch = 0;
-  private nowNano = 1_700_000_000_000_000_000n;
+  private nowNano = 0n;
   private created = 0;
 
   constructor(options: FakeDockerOptions = {}) {
@@ -234,12 +234,16 @@ export class FakeDocker implements DockerClient {
 
   /**
    * The stream counts as open from this call, not from the first `next()`, so a test can open a
-   * stream and act at once without racing it.
+   * stream and act at once without racing it; when `delayNext('events')` holds it, from the end of
+   * the hold, like a slow connection: what happened meanwhile arrives only through `sinceNano`.
    */
   containerEvents(options: EventStreamOptions): AsyncIterable<DockerEvent> {
     const since = options.sinceNano === undefined ? undefined : BigInt(options.sinceNano);
-    const replayFrom = since === undefined ? -1 : this.log.findIndex((e) => BigInt(e.timeNano) > since);
-    const cursor = replayFrom < 0 ? this.log.length : replayFrom;
+    const startCursor = (): number => {
+      const replayFrom = since === undefined ? -1 : this.log.findIndex((e) => BigInt(e.timeNano) > since);
+      return replayFrom < 0 ? this.log.length : replayFrom;
+    };
+    const cursor = this.delays.get('events')?.length ? startCursor : startCursor();
     const opening = options.signal.aborted ? undefined : this.enter('events', JSON.stringify(options.labels));
     // Surfaces on the first next(), like a connection error from the real client.
     opening?.catch(() => {});
@@ -249,13 +253,13 @@ export class FakeDocker implements DockerClient {
   private async *streamEvents(
     options: EventStreamOptions,
     opening: Promise<void> | undefined,
-    start: number,
+    start: number | (() => number),
     epoch: number,
   ): AsyncGenerator<DockerEvent> {
     const { signal } = options;
     if (opening === undefined) return;
     await opening;
-    let cursor = start;
+    let cursor = typeof start === 'number' ? start : start();
     while (!signal.aborted) {
       if (epoch !== this.streamEpoch) throw new DockerUnavailableError('fake docker: the event stream broke');
       const event = this.log[cursor];
@@ -330,8 +334,10 @@ export class FakeDocker implements DockerClient {
     this.wakeAll();
   }
 
+  /** Wall-clock time like Docker's, but strictly rising so every event has its own `timeNano`. */
   private tick(): bigint {
-    this.nowNano += 1_000_000n;
+    const wall = BigInt(Date.now()) * 1_000_000n;
+    this.nowNano = wall > this.nowNano ? wall : this.nowNano + 1_000n;
     return this.nowNano;
   }
 

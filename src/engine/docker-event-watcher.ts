@@ -4,6 +4,9 @@ import type { Logger } from '../log/logger.js';
 import { backoffDelay, type BackoffPolicy } from '../util/backoff.js';
 import { sleep, type Clock, type Random } from '../util/clock.js';
 
+/** Replaying a second before start costs a few extra re-reads and covers clock granularity. */
+const START_MARGIN_MS = 1000;
+
 export interface WatcherHandlers {
   onEvent(event: DockerEvent): void;
   /** The stream broke and is open again: events may have been missed, so Docker must be re-read. */
@@ -14,6 +17,8 @@ export interface WatcherHandlers {
  * Keeps Docker's container event stream open for this agent's containers. After a break it waits
  * (capped exponential backoff with jitter) and reopens with `since` set to the last event seen, so
  * Docker replays what happened meanwhile. A break says nothing about the containers themselves.
+ * The first stream starts a little before `start()`: the engine re-reads every container while
+ * it connects, and a container that dies in between must still show up as an event.
  */
 export class DockerEventWatcher {
   private readonly abort = new AbortController();
@@ -28,6 +33,7 @@ export class DockerEventWatcher {
   ) {}
 
   start(): void {
+    this.lastTimeNano ??= String(BigInt(Math.max(0, this.opts.clock.now() - START_MARGIN_MS)) * 1_000_000n);
     this.loop ??= this.run();
   }
 

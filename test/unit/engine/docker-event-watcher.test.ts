@@ -23,7 +23,7 @@ function breakingDocker(lifeMs: () => number, opened: number[], sinces: Array<st
 afterEach(() => vi.useRealTimers());
 
 describe('DockerEventWatcher', () => {
-  it('reopens with since = the last event seen, and reports each reconnect', async () => {
+  it('opens first with since = a second before start, then reopens with since = the last event seen, reporting each reconnect', async () => {
     vi.useFakeTimers();
     const opened: number[] = [];
     const sinces: Array<string | undefined> = [];
@@ -34,10 +34,11 @@ describe('DockerEventWatcher', () => {
       backoff: { initialMs: 100, maxMs: 1_000, multiplier: 2, jitter: 0 },
       log: silentLogger(),
     });
+    const startedAt = Date.now();
     w.start();
     await vi.advanceTimersByTimeAsync(2_000);
     await w.stop();
-    expect(sinces.slice(0, 3)).toEqual([undefined, '1', '2']);
+    expect(sinces.slice(0, 3)).toEqual([`${startedAt - 1000}000000`, '1', '2']);
     expect(reconnects).toHaveBeenCalledTimes(opened.length - 1);
   });
 

@@ -111,6 +111,29 @@ describe('failures around Docker calls', () => {
     expect((await docker.listContainers({ other: 'x' }))).toHaveLength(1);
   });
 
+  it('a container that dies after the restart re-read but before the event stream is open is still seen, without a relist', async () => {
+    const saver = new MemorySaver();
+    const docker = new FakeDocker({ images: [IMAGE] });
+    const first = engineFor({ saver, docker });
+    await first.engine.start();
+    await first.engine.addTask({ kind: 'definition', task: taskDef(ARN) });
+    const t = await waitForTask(first.engine, ARN, running);
+    await first.engine.close();
+
+    const connect = gate();
+    docker.delayNext('events', connect.wait);
+    const inspectsBefore = count(docker, 'inspect');
+    const second = engineFor({ saver, docker });
+    await second.engine.start();
+    await vi.waitFor(() => expect(count(docker, 'inspect')).toBe(inspectsBefore + 1));
+    await second.engine.idle();
+    expect(second.engine.getTask(ARN)!.knownStatus).toBe('RUNNING');
+    docker.crash(t.containers[0]!.dockerId!, 2);
+    connect.open();
+    const s = await waitForTask(second.engine, ARN, stopped);
+    expect(s.containers[0]).toMatchObject({ knownStatus: 'STOPPED', exitCode: 2 });
+  });
+
   it('an outage does not use up the retry budget of a bring-up action', async () => {
     const { engine, docker } = engineFor();
     for (let i = 0; i < 4; i++) docker.failNext('pull', new DockerUnavailableError('down'));
