@@ -75,12 +75,32 @@ export class Executor {
       return { kind: 'observed', container: c.definition.name, info };
     } catch (error) {
       if (error instanceof ContainerNotFoundError) {
-        if (c.dockerId) log.warn('Container is gone from Docker', { ref });
-        return { kind: 'gone', container: c.definition.name };
+        if (c.dockerId) {
+          log.warn('Container is gone from Docker', { ref });
+          return { kind: 'gone', container: c.definition.name };
+        }
+        return this.findByLabels(task, c, log);
       }
       log.warn('Failed to inspect container', { ref, error: errorMessage(error) });
       throw error;
     }
+  }
+
+  /**
+   * The last way to find a container whose ID was never saved and whose name is not there (renamed
+   * behind the agent's back): this agent's labels for this task and container. With more than one,
+   * the newest is adopted; the relist reports the rest as unknown and removes them after the grace.
+   */
+  private async findByLabels(task: TaskState, c: ContainerState, log: Logger): Promise<Outcome> {
+    const found = await this.docker.listContainers({
+      [LABELS.agentId]: this.agentId,
+      [LABELS.taskArn]: task.arn,
+      [LABELS.containerName]: c.definition.name,
+    });
+    if (found.length === 0) return { kind: 'gone', container: c.definition.name };
+    const info = (await Promise.all(found.map((f) => this.docker.inspectContainer(f.id)))).reduce((a, b) => ((b.createdAt ?? 0) > (a.createdAt ?? 0) ? b : a));
+    log.info('Adopted existing container found by its labels', { dockerId: info.id, dockerName: info.name, state: info.state });
+    return { kind: 'observed', container: c.definition.name, info };
   }
 
   private async pull(task: TaskState, c: ContainerState, log: Logger): Promise<Outcome> {
