@@ -98,31 +98,29 @@ describe('failures around Docker calls', () => {
     expect(docker.containerCount()).toBe(0);
   });
 
-  it('a container made before a crash and renamed since is found by its labels and adopted, not made again', async () => {
+  /** Saved at PULLED with no ID, while Docker holds a container of this task made by `agentId` under `name`; then restarted. */
+  async function restartWithContainerNamed(name: string, agentId: string) {
     const saver = new MemorySaver();
     const docker = new FakeDocker({ images: [IMAGE] });
     const task = await savedAtPulled(saver);
     await docker.pullImage(IMAGE);
-    const id = await docker.createContainer({ ...containerSpec(task, task.containers[0]!, AGENT_ID), name: 'renamed-by-someone' });
+    const id = await docker.createContainer({ ...containerSpec(task, task.containers[0]!, agentId), name });
     const { engine } = engineFor({ saver, docker });
     await engine.start();
-    const t = await waitForTask(engine, ARN, running);
-    expect(t.containers[0]!.dockerId).toBe(id);
+    return { id, docker, task: await waitForTask(engine, ARN, running) };
+  }
+
+  it('a container made before a crash and renamed since is found by its labels and adopted, not made again', async () => {
+    const { id, docker, task } = await restartWithContainerNamed('renamed-by-someone', AGENT_ID);
+    expect(task.containers[0]!.dockerId).toBe(id);
     // The one create is the crashed run's, made above.
     expect(count(docker, 'create')).toBe(1);
     expect(docker.containerCount()).toBe(1);
   });
 
   it("another agent's container with the same task and container labels is not adopted", async () => {
-    const saver = new MemorySaver();
-    const docker = new FakeDocker({ images: [IMAGE] });
-    const task = await savedAtPulled(saver);
-    await docker.pullImage(IMAGE);
-    const theirs = await docker.createContainer({ ...containerSpec(task, task.containers[0]!, 'agent-other'), name: 'theirs' });
-    const { engine } = engineFor({ saver, docker });
-    await engine.start();
-    const t = await waitForTask(engine, ARN, running);
-    expect(t.containers[0]!.dockerId).not.toBe(theirs);
+    const { id, docker, task } = await restartWithContainerNamed('theirs', 'agent-other');
+    expect(task.containers[0]!.dockerId).not.toBe(id);
     expect(docker.containerCount()).toBe(2);
   });
 
