@@ -58,7 +58,7 @@ const FIRST_DYNAMIC_PORT = 32768;
  * - Time is the wall clock (`Date.now()`, so fake timers move it), strictly rising: an event in
  *   the same millisecond as the last comes 1 µs after it. Container timestamps use the same clock.
  *
- * Test controls: `crash`, `removeExternally`, `failNext`, `delayNext`, `setUnavailable`,
+ * Test controls: `crash`, `removeExternally`, `redeliver`, `failNext`, `delayNext`, `setUnavailable`,
  * `breakEventStreams`, the `calls` log, `events`, `containerCount`, `hasImage`.
  */
 export class FakeDocker implements DockerClient {
@@ -100,6 +100,15 @@ export class FakeDocker implements DockerClient {
     }
     this.containers.delete(c.id);
     this.emit(c, 'destroy');
+  }
+
+  /**
+   * Sends these events again, in the order given, to every open stream: a daemon's duplicated or
+   * out-of-order delivery. Nothing about the containers changes.
+   */
+  redeliver(events: readonly DockerEvent[]): void {
+    this.log.push(...events.map((e) => ({ ...e, labels: { ...e.labels } })));
+    this.wakeAll();
   }
 
   /** The next call of `op` throws `error` (after being logged in `calls`). Queued per operation. */

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DockerApiError, DockerTimeoutError, DockerUnavailableError, ImagePullError } from '../../../src/errors.js';
+import type { DockerEvent } from '../../../src/docker/docker-client.js';
 import { FakeDocker } from '../../../src/docker/fake-docker.js';
 import { MemorySaver } from '../../../src/state/memory-saver.js';
 import { containerDef, IMAGE, taskDef } from '../../support/fixtures.js';
@@ -158,6 +159,37 @@ describe('failures around Docker calls', () => {
     connect.open();
     const s = await waitForTask(second.engine, ARN, stopped);
     expect(s.containers[0]).toMatchObject({ knownStatus: 'STOPPED', exitCode: 2 });
+  });
+
+  it('duplicated and out-of-order Docker events change nothing: only what Docker answers moves a status, and only forward', async () => {
+    const { engine, docker, events } = engineFor();
+    await engine.start();
+    await engine.addTask({ kind: 'definition', task: taskDef(ARN) });
+    const t = await waitForTask(engine, ARN, running);
+    const id = t.containers[0]!.dockerId!;
+    const history = (): DockerEvent[] => docker.events.filter((e) => e.dockerId === id);
+    let reported = events.length;
+
+    // While it runs: its old events twice, backwards, and a stray die that Docker's state denies.
+    const inspects = count(docker, 'inspect');
+    const strayDie: DockerEvent = { ...history().at(-1)!, action: 'die', exitCode: 1 };
+    docker.redeliver([...history(), ...history().reverse(), strayDie, strayDie]);
+    await vi.waitFor(() => expect(count(docker, 'inspect')).toBeGreaterThan(inspects));
+    await engine.idle();
+    expect(events).toHaveLength(reported);
+    expect(engine.getTask(ARN)!.containers[0]!.knownStatus).toBe('RUNNING');
+
+    // Once it is STOPPED, a late start (and everything else again) cannot bring it back.
+    docker.crash(id, 2);
+    await waitForTask(engine, ARN, stopped);
+    reported = events.length;
+    docker.redeliver([...history(), ...history().reverse()]);
+    await new Promise((r) => setTimeout(r, 100));
+    await engine.idle();
+    expect(events).toHaveLength(reported);
+    expect(engine.getTask(ARN)!.containers[0]).toMatchObject({ knownStatus: 'STOPPED', exitCode: 2 });
+    const keys = events.map((e) => `${e.type} ${e.containerName ?? ''} ${e.status}`);
+    expect(keys).toEqual([...new Set(keys)]);
   });
 
   it('an outage does not use up the retry budget of a bring-up action', async () => {
