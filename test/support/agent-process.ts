@@ -19,7 +19,9 @@ export class AgentProcess {
     this.client = new ControlClient(join(dataDir, 'agent.sock'), 30_000);
   }
 
-  async start(): Promise<void> {
+  /** Starts the agent and waits until it serves; `healthy: false` accepts a 503 health (Docker down). */
+  async start(options: { healthy?: boolean } = {}): Promise<void> {
+    const served = options.healthy === false ? [200, 503] : [200];
     const proc = spawn(process.execPath, [AGENT_BIN, 'run', '--data-dir', this.dataDir, '--log-format', 'text', '--log-level', 'debug', ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -30,7 +32,7 @@ export class AgentProcess {
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) throw new Error(`agent exited with ${proc.exitCode}:\n${this.output}`);
       try {
-        if ((await this.client.get('/v1/health')).status === 200) return;
+        if (served.includes((await this.client.get('/v1/health')).status)) return;
       } catch {
         // Not listening yet.
       }

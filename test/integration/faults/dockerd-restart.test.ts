@@ -12,9 +12,14 @@ import { TEST_IMAGE } from '../global-setup.js';
 const dataRoot = mkdtempSync(join(tmpdir(), 'berth-dockerd-'));
 let agent: AgentProcess | undefined;
 let agentId = '';
+/** Started while the daemon was down. */
+let cold: { agent: AgentProcess; id: string } | undefined;
 afterEach(async () => {
   await agent?.stop('SIGTERM');
+  await cold?.agent.stop('SIGTERM');
   removeContainersOf(agentId);
+  removeContainersOf(cold?.id ?? '');
+  cold = undefined;
 });
 // The rest of the suite runs against a daemon started the usual way.
 afterAll(async () => {
@@ -78,6 +83,14 @@ async function restartDockerdUnderAgent(liveRestore: boolean, tag: string) {
   // The agent keeps accepting and saving work while Docker is gone.
   const late = `arn:dockerd/${process.pid}/${tag}-late`;
   expect((await agent.client.post('/v1/tasks', taskBody(late))).status).toBe(201);
+  // And an agent started now starts: it serves, says Docker is down, and takes a task.
+  const coldAgent = new AgentProcess(join(dataRoot, `${tag}-cold`));
+  await coldAgent.start({ healthy: false });
+  const coldHealth = await coldAgent.client.get<{ checks: { docker: { ok: boolean } } }>('/v1/health');
+  expect([coldHealth.status, coldHealth.body.checks.docker.ok]).toEqual([503, false]);
+  cold = { agent: coldAgent, id: (await coldAgent.client.get<{ agentId: string }>('/v1/metadata')).body.agentId };
+  const coldTask = `arn:dockerd/${process.pid}/${tag}-cold`;
+  expect((await coldAgent.client.post('/v1/tasks', taskBody(coldTask))).status).toBe(201);
   // Several relist periods and event-stream retries go by with the daemon down.
   await new Promise((r) => setTimeout(r, 3_000));
   const duringOutage = await readFeed(agent.client, outageFrom);
@@ -86,6 +99,7 @@ async function restartDockerdUnderAgent(liveRestore: boolean, tag: string) {
   await poll('health 200', async () => ((await a.client.get('/v1/health')).status === 200 ? true : undefined));
   await poll('an event-stream reconnect', async () => ((await reconnects(a)) > reconnectsBefore ? true : undefined));
   await agent.waitForTask(late, (t) => t?.knownStatus === 'RUNNING');
+  await coldAgent.waitForTask(coldTask, (t) => t?.knownStatus === 'RUNNING');
   return { arns, late, beforeRestart, duringOutage };
 }
 
