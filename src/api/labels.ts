@@ -34,12 +34,13 @@ const MAX_READABLE_PART = 40;
 
 /**
  * The Docker name of a container: deterministic, so that after a crash between `create` and saving
- * the ID the agent finds the container by name instead of making a second one.
- * `berth-<family>-<version>-<container>-<12 hex of sha256(arn/container)>`.
+ * the ID the agent finds the container by name instead of making a second one. The agent's ID is
+ * part of the hash so that two agents sharing a daemon never contend for one name, even for the
+ * same task ARN. `berth-<family>-<version>-<container>-<12 hex of sha256(agent/arn/container)>`.
  */
-export function dockerNameFor(identity: ContainerIdentity): string {
+export function dockerNameFor(identity: ContainerIdentity, agentId: string): string {
   const hash = createHash('sha256')
-    .update(`${identity.taskArn}\0${identity.containerName}`)
+    .update(`${agentId}\0${identity.taskArn}\0${identity.containerName}`)
     .digest('hex')
     .slice(0, 12);
   const readable = `${identity.family}-${identity.version}-${identity.containerName}`

@@ -68,7 +68,7 @@ export class Executor {
     try {
       const info = await this.docker.inspectContainer(ref);
       log.debug('Inspected container', { dockerId: info.id, state: info.state });
-      if (!c.dockerId && !isOurs(task, c, info.labels)) {
+      if (!c.dockerId && !this.isOurs(task, c, info.labels)) {
         log.warn('A container holds our name but not our labels; not adopting it', { ref, dockerId: info.id });
         return { kind: 'gone', container: c.definition.name };
       }
@@ -144,7 +144,7 @@ export class Executor {
   /** A container with our deterministic name exists: made by an earlier run that crashed before saving its ID. */
   private async adopt(task: TaskState, c: ContainerState, name: string, log: Logger): Promise<Outcome> {
     const info = await this.docker.inspectContainer(name);
-    if (!isOurs(task, c, info.labels)) {
+    if (!this.isOurs(task, c, info.labels)) {
       throw new DockerApiError('create', 409, `name ${name} is taken by a container that does not belong to this task`);
     }
     log.info('Adopted existing container', { dockerId: info.id, state: info.state });
@@ -202,7 +202,7 @@ export class Executor {
         try {
           const c = findContainer(task, container)!;
           // A name alone is only trusted once the container behind it proves to be ours.
-          if (!c.dockerId && !isOurs(task, c, (await this.docker.inspectContainer(ref)).labels)) continue;
+          if (!c.dockerId && !this.isOurs(task, c, (await this.docker.inspectContainer(ref)).labels)) continue;
           await this.docker.removeContainer(ref);
           log.info('Removed container', { container: c.definition.name, ref });
         } catch (error) {
@@ -216,10 +216,11 @@ export class Executor {
     log.info('Cleaned up task');
     return { kind: 'cleaned' };
   }
-}
 
-function isOurs(task: TaskState, c: ContainerState, labels: Readonly<Record<string, string>>): boolean {
-  return labels[LABELS.taskArn] === task.arn && labels[LABELS.containerName] === c.definition.name;
+  /** Labels prove a container is this task's container, made by this agent: only then is it adopted or removed. */
+  private isOurs(task: TaskState, c: ContainerState, labels: Readonly<Record<string, string>>): boolean {
+    return labels[LABELS.agentId] === this.agentId && labels[LABELS.taskArn] === task.arn && labels[LABELS.containerName] === c.definition.name;
+  }
 }
 
 /** What is known of a container Docker just created, when it cannot be inspected. */

@@ -136,7 +136,7 @@ export class TaskEngine {
       if (!current) {
         if (input.kind !== 'definition') throw new TaskNotFoundError(arn);
         created = true;
-        return newTaskState(input.task, this.opts.clock.now());
+        return newTaskState(input.task, this.opts.clock.now(), this.opts.agentId);
       }
       if (input.kind === 'definition' && !sameDefinition(current, input.task)) {
         throw new TaskConflictError(

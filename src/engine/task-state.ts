@@ -8,7 +8,8 @@ import type { ContainerState, TaskDefinition, TaskState } from '../api/task.js';
  * TaskState through these functions and the planner reads them.
  */
 
-export function newTaskState(def: TaskDefinition, now: number): TaskState {
+/** A newly accepted task; its containers' Docker names are fixed here, before anything is made. */
+export function newTaskState(def: TaskDefinition, now: number, agentId: string): TaskState {
   return settle(
     {
       arn: def.arn,
@@ -26,7 +27,7 @@ export function newTaskState(def: TaskDefinition, now: number): TaskState {
             family: def.family,
             version: def.version,
             containerName: definition.name,
-          }),
+          }, agentId),
           desiredStatus: def.desiredStatus,
           knownStatus: 'NONE',
           portBindings: [],

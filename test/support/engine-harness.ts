@@ -7,9 +7,9 @@ import { silentLogger } from '../../src/log/logger.js';
 import { MemorySaver } from '../../src/state/memory-saver.js';
 import type { Saver } from '../../src/state/saver.js';
 import { systemClock } from '../../src/util/clock.js';
-import { IMAGE } from './fixtures.js';
+import { AGENT_ID, IMAGE } from './fixtures.js';
 
-export const AGENT_ID = 'agent-test-1';
+export { AGENT_ID } from './fixtures.js';
 
 /** An engine on the fake Docker with fast backoffs; every part can be swapped. */
 export function makeEngine(overrides: Partial<TaskEngineOptions> = {}): {

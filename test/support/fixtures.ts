@@ -2,6 +2,9 @@ import type { ContainerDefinition, ContainerState, TaskDefinition, TaskState } f
 import type { ContainerStatus, DesiredStatus } from '../../src/api/status.js';
 import { newTaskState, settle } from '../../src/engine/task-state.js';
 
+/** The agent ID the engine tests run as. */
+export const AGENT_ID = 'agent-test-1';
+
 export const IMAGE = 'registry.test:5000/berth/busybox:latest';
 
 export function containerDef(name: string, overrides: Partial<ContainerDefinition> = {}): ContainerDefinition {
@@ -36,7 +39,7 @@ export function taskAt(
     names.map((n) => containerDef(n, { essential: !(options.nonEssential ?? []).includes(n) })),
     { desiredStatus: options.desired ?? 'RUNNING' },
   );
-  const base = newTaskState(def, options.now ?? 1_000);
+  const base = newTaskState(def, options.now ?? 1_000, AGENT_ID);
   const containers = base.containers.map((c) => {
     const spec = statuses[c.definition.name]!;
     const [status, extra] = Array.isArray(spec) ? spec : [spec, {}];

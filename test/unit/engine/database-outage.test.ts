@@ -1,7 +1,7 @@
 import { afterEach, expect, it, vi } from 'vitest';
 import { PersistenceError } from '../../../src/errors.js';
 import { MemorySaver } from '../../../src/state/memory-saver.js';
-import { containerDef, taskDef } from '../../support/fixtures.js';
+import { AGENT_ID, containerDef, taskDef } from '../../support/fixtures.js';
 import { running, trackedEngines, waitForTask } from '../../support/engine-harness.js';
 import { StateStore, WRITE_PROBE_KEY } from '../../../src/engine/state-store.js';
 import { newTaskState } from '../../../src/engine/task-state.js';
@@ -46,7 +46,7 @@ it('concurrent steps waiting on a refusing database share one probe write, and a
   const store = new StateStore(saver, systemClock);
   await store.load();
   saver.failWrites(diskFull());
-  await expect(store.mutate(ARN, () => newTaskState(taskDef(ARN), 0))).rejects.toThrow(/SQLITE_FULL/);
+  await expect(store.mutate(ARN, () => newTaskState(taskDef(ARN), 0, AGENT_ID))).rejects.toThrow(/SQLITE_FULL/);
   const setMeta = vi.spyOn(saver, 'setMeta');
   expect(await Promise.all(Array.from({ length: 10 }, () => store.writable()))).toEqual(Array(10).fill(false));
   expect(setMeta).toHaveBeenCalledTimes(1);

@@ -3,7 +3,7 @@ import { FakeDocker } from '../../../src/docker/fake-docker.js';
 import { containerSpec, Executor } from '../../../src/engine/executor.js';
 import { newTaskState } from '../../../src/engine/task-state.js';
 import { silentLogger } from '../../../src/log/logger.js';
-import { IMAGE, taskDef } from '../../support/fixtures.js';
+import { AGENT_ID, IMAGE, taskDef } from '../../support/fixtures.js';
 
 const AGENT = 'agent-x';
 
@@ -11,8 +11,8 @@ describe('Executor cleanup', () => {
   it('removes by name a container whose ID was never saved, but only when its labels prove it ours', async () => {
     const docker = new FakeDocker({ images: [IMAGE] });
     await docker.pullImage(IMAGE);
-    const ours = newTaskState(taskDef('arn:ours'), 1);
-    const theirs = newTaskState(taskDef('arn:theirs'), 1);
+    const ours = newTaskState(taskDef('arn:ours'), 1, AGENT_ID);
+    const theirs = newTaskState(taskDef('arn:theirs'), 1, AGENT_ID);
     await docker.createContainer(containerSpec(ours, ours.containers[0]!, AGENT));
     await docker.createContainer({ ...containerSpec(theirs, theirs.containers[0]!, AGENT), labels: {} });
     const executor = new Executor(docker, AGENT, silentLogger());
@@ -26,7 +26,7 @@ describe('Executor cleanup', () => {
 
   it('treats a container already gone as cleaned, and reports other failures', async () => {
     const docker = new FakeDocker({ images: [IMAGE] });
-    const task = newTaskState(taskDef('arn:x'), 1);
+    const task = newTaskState(taskDef('arn:x'), 1, AGENT_ID);
     const executor = new Executor(docker, AGENT, silentLogger());
     const gone = [{ container: 'app', ref: 'f'.repeat(64) }];
     expect(await executor.run({ ...task, containers: [{ ...task.containers[0]!, dockerId: 'f'.repeat(64) }] }, { kind: 'cleanup', targets: gone })).toEqual({ kind: 'cleaned' });

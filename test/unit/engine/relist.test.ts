@@ -7,7 +7,7 @@ import { Relister } from '../../../src/engine/relister.js';
 import { newTaskState } from '../../../src/engine/task-state.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { systemClock } from '../../../src/util/clock.js';
-import { fakeId, IMAGE, taskAt, taskDef } from '../../support/fixtures.js';
+import { AGENT_ID, fakeId, IMAGE, taskAt, taskDef } from '../../support/fixtures.js';
 
 const AGENT = 'agent-r';
 const summary = (id: string, state: 'running' | 'exited' | 'created', labels: Record<string, string> = {}) => ({ id, name: `n-${id.slice(0, 4)}`, state, labels });
@@ -49,7 +49,7 @@ describe('Relister', () => {
     vi.useFakeTimers();
     const docker = new FakeDocker({ images: [IMAGE] });
     await docker.pullImage(IMAGE);
-    const stray = newTaskState(taskDef('arn:stray'), 1);
+    const stray = newTaskState(taskDef('arn:stray'), 1, AGENT_ID);
     const mine = await docker.createContainer(containerSpec(stray, stray.containers[0]!, AGENT));
     await docker.startContainer(mine);
     const theirs = await docker.createContainer({ ...containerSpec(stray, stray.containers[0]!, 'other-agent'), name: 'theirs' });

@@ -75,7 +75,7 @@ describe('failures around Docker calls', () => {
 
   /** A task saved at PULLED, as a run that crashed between its pull and its create leaves it. */
   async function savedAtPulled(saver: MemorySaver): Promise<TaskState> {
-    const fresh = newTaskState(taskDef(ARN), 1_000);
+    const fresh = newTaskState(taskDef(ARN), 1_000, AGENT_ID);
     const task = { ...fresh, knownStatus: 'PULLED' as const, containers: fresh.containers.map((c) => ({ ...c, knownStatus: 'PULLED' as const })) };
     await saver.commit({ put: [task] });
     return task;
@@ -100,29 +100,34 @@ describe('failures around Docker calls', () => {
   });
 
   /** Saved at PULLED with no ID, while Docker holds a container of this task made by `agentId` under `name`; then restarted. */
-  async function restartWithContainerNamed(name: string, agentId: string) {
+  async function restartWithContainerNamed(name: (task: TaskState) => string, agentId: string, until: (t: TaskState) => boolean) {
     const saver = new MemorySaver();
     const docker = new FakeDocker({ images: [IMAGE] });
     const task = await savedAtPulled(saver);
     await docker.pullImage(IMAGE);
-    const id = await docker.createContainer({ ...containerSpec(task, task.containers[0]!, agentId), name });
-    const { engine } = engineFor({ saver, docker });
+    const id = await docker.createContainer({ ...containerSpec(task, task.containers[0]!, agentId), name: name(task) });
+    await docker.startContainer(id);
+    const { engine } = engineFor({ saver, docker, cleanupWaitMs: 0 });
     await engine.start();
-    return { id, docker, task: await waitForTask(engine, ARN, running) };
+    return { id, docker, engine, task: await waitForTask(engine, ARN, until) };
   }
 
   it('a container made before a crash and renamed since is found by its labels and adopted, not made again', async () => {
-    const { id, docker, task } = await restartWithContainerNamed('renamed-by-someone', AGENT_ID);
+    const { id, docker, task } = await restartWithContainerNamed(() => 'renamed-by-someone', AGENT_ID, running);
     expect(task.containers[0]!.dockerId).toBe(id);
     // The one create is the crashed run's, made above.
     expect(count(docker, 'create')).toBe(1);
     expect(docker.containerCount()).toBe(1);
   });
 
-  it("another agent's container with the same task and container labels is not adopted", async () => {
-    const { id, docker, task } = await restartWithContainerNamed('theirs', 'agent-other');
-    expect(task.containers[0]!.dockerId).not.toBe(id);
-    expect(docker.containerCount()).toBe(2);
+  it("another agent's container holding this container's name, with this task's labels, is neither adopted nor removed", async () => {
+    const { id, docker, engine, task } = await restartWithContainerNamed((t) => t.containers[0]!.dockerName, 'agent-other', stopped);
+    expect(task.containers[0]).toMatchObject({ knownStatus: 'STOPPED', reason: { code: 'CreateFailed', message: expect.stringContaining('does not belong to this task') } });
+    expect(task.containers[0]!.dockerId).toBeUndefined();
+    // Cleanup (wait 0) forgets the task without touching the container it could not prove its own.
+    await vi.waitFor(() => expect(engine.getTask(ARN)).toBeUndefined());
+    expect(count(docker, 'stop') + count(docker, 'remove')).toBe(0);
+    expect((await docker.inspectContainer(id)).state).toBe('running');
   });
 
   it('a container found by name that does not carry our labels is neither adopted nor removed', async () => {
