@@ -203,6 +203,9 @@ export class Executor {
           const c = findContainer(task, container)!;
           // A name alone is only trusted once the container behind it proves to be ours.
           if (!c.dockerId && !this.isOurs(task, c, (await this.docker.inspectContainer(ref)).labels)) continue;
+          // Stopped already, as a rule; but a record can be behind Docker (a start whose answer was
+          // lost), and removing a running container fails forever. Stopping a stopped one is a no-op.
+          await this.docker.stopContainer(ref, c.definition.stopTimeout);
           await this.docker.removeContainer(ref);
           log.info('Removed container', { container: c.definition.name, ref });
         } catch (error) {

@@ -1,4 +1,4 @@
-import { DockerUnavailableError, type BerthError } from '../errors.js';
+import { DockerTimeoutError, DockerUnavailableError, type BerthError } from '../errors.js';
 import { backoffDelay, type BackoffPolicy } from '../util/backoff.js';
 import type { Random } from '../util/clock.js';
 import type { ActionKind } from './actions.js';
@@ -29,8 +29,8 @@ const BRING_UP: ReadonlySet<ActionKind> = new Set(['pull', 'create', 'start']);
 
 /**
  * What to do after an action failed, given how often it failed before. Pure.
- * - Docker being unreachable never gives a container up, nor uses up its budget: nothing is known
- *   to have failed.
+ * - Docker being unreachable or not answering in time never gives a container up, nor uses up its
+ *   budget: nothing is known to have failed (a start that timed out may well have started it).
  * - Stop, inspect and cleanup are retried until they succeed: giving up would leave a container
  *   running that the agent believes stopped, or forget one that still exists.
  * - A bring-up action is retried while its error is retryable and the budget lasts.
@@ -47,7 +47,7 @@ export function decideRetry(
     delayMs: backoffDelay(policy.backoff, before.streak, random),
     count: { budgetUsed, streak: before.streak + 1 },
   });
-  if (error instanceof DockerUnavailableError || !BRING_UP.has(action)) return retry(before.budgetUsed);
+  if (error instanceof DockerUnavailableError || error instanceof DockerTimeoutError || !BRING_UP.has(action)) return retry(before.budgetUsed);
   const retryable = (error as Partial<BerthError> | undefined)?.retryable === true;
   return retryable && before.budgetUsed < policy.maxRetries ? retry(before.budgetUsed + 1) : { kind: 'give-up' };
 }

@@ -169,8 +169,9 @@ export class TaskReconciler {
         return;
       }
       this.failures.set(key, { count: decision.count, at: now + decision.delayMs });
-      // A failed create may still have made the container; a failed inspect learned nothing.
-      if ((o.action === 'create' || o.action === 'inspect') && o.container) this.refresh.add(o.container);
+      // A failed create, start or stop may still have happened in Docker; a failed inspect learned
+      // nothing. Read the container again before acting on it.
+      if (REREAD_AFTER_FAILURE.has(o.action) && o.container) this.refresh.add(o.container);
       this.log.warn(`Retrying ${o.action} in ${decision.delayMs} ms`, {
         container: o.container,
         attempt: decision.count.streak,
@@ -204,6 +205,8 @@ export class TaskReconciler {
     this.timer = undefined;
   }
 }
+
+const REREAD_AFTER_FAILURE: ReadonlySet<string> = new Set(['create', 'start', 'stop', 'inspect']);
 
 function failureKey(o: Outcome): string {
   return o.kind === 'cleaned' ? CLEANUP_KEY : (o.container ?? CLEANUP_KEY);

@@ -3,7 +3,7 @@ import { DockerApiError, DockerTimeoutError, DockerUnavailableError, ImagePullEr
 import type { DockerEvent } from '../../../src/docker/docker-client.js';
 import { FakeDocker } from '../../../src/docker/fake-docker.js';
 import { MemorySaver } from '../../../src/state/memory-saver.js';
-import { containerDef, IMAGE, taskDef } from '../../support/fixtures.js';
+import { containerDef, IMAGE, taskAt, taskDef } from '../../support/fixtures.js';
 import { AGENT_ID, trackedEngines, running, stopped, waitForTask } from '../../support/engine-harness.js';
 import { containerSpec } from '../../../src/engine/executor.js';
 import { newTaskState } from '../../../src/engine/task-state.js';
@@ -195,6 +195,40 @@ describe('failures around Docker calls', () => {
     expect(engine.getTask(ARN)!.containers[0]).toMatchObject({ knownStatus: 'STOPPED', exitCode: 2 });
     const keys = events.map((e) => `${e.type} ${e.containerName ?? ''} ${e.status}`);
     expect(keys).toEqual([...new Set(keys)]);
+  });
+
+  it('starts that happened but whose answers timed out never give the container up: it is read back and found RUNNING', async () => {
+    /** Docker does each start, but the answer is lost, more times than the retry budget allows. */
+    class LostAnswers extends FakeDocker {
+      lost = 5;
+      override async startContainer(id: string): Promise<void> {
+        await super.startContainer(id);
+        if (this.lost-- > 0) throw new DockerTimeoutError('start', 1_000);
+      }
+    }
+    const docker = new LostAnswers({ images: [IMAGE] });
+    const { engine } = engineFor({ docker });
+    await engine.start();
+    await engine.addTask({ kind: 'definition', task: taskDef(ARN) });
+    const t = await waitForTask(engine, ARN, running);
+    expect(t.containers[0]!.reason).toBeUndefined();
+    // Read back after the first lost answer: no start repeated on a running container.
+    expect(count(docker, 'start')).toBe(1);
+  });
+
+  it('cleanup stops a container that Docker still runs, though the record says STOPPED, before removing it', async () => {
+    const saver = new MemorySaver();
+    const docker = new FakeDocker({ images: [IMAGE] });
+    await docker.pullImage(IMAGE);
+    const id = await docker.createContainer({ name: 'behind-the-record', image: IMAGE, env: {}, labels: {}, portMappings: [], stopTimeout: 1 });
+    await docker.startContainer(id);
+    const task = taskAt({ app: ['STOPPED', { dockerId: id, exitCode: 0 }] }, { desired: 'STOPPED', stoppedAt: 1_000 });
+    await saver.commit({ put: [task] });
+    const { engine } = engineFor({ saver, docker, cleanupWaitMs: 0 });
+    await engine.start();
+    await vi.waitFor(() => expect(engine.getTask(task.arn)).toBeUndefined());
+    expect(docker.containerCount()).toBe(0);
+    expect(docker.calls.filter((c) => c.op === 'stop' || c.op === 'remove').map((c) => c.op)).toEqual(['stop', 'remove']);
   });
 
   it('an outage does not use up the retry budget of a bring-up action', async () => {
