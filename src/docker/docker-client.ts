@@ -118,4 +118,9 @@ export interface EventStreamOptions {
   /** Nanosecond timestamp (decimal string) of the last event seen; events after it are replayed. */
   readonly sinceNano?: string;
   readonly signal: AbortSignal;
+  /**
+   * Called once the daemon has accepted the stream, before any event: a quiet stream is known to
+   * be connected, and a failed attempt is never mistaken for one.
+   */
+  readonly onOpen?: () => void;
 }

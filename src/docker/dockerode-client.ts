@@ -308,6 +308,7 @@ export class DockerodeClient implements DockerClient {
         if (signal.aborted) return;
         throw err;
       }
+      options.onOpen?.();
       for await (const line of ndjsonLines(stream)) {
         const event = parseEventLine(line);
         if (event) yield event;

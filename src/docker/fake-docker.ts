@@ -268,6 +268,7 @@ export class FakeDocker implements DockerClient {
     const { signal } = options;
     if (opening === undefined) return;
     await opening;
+    options.onOpen?.();
     let cursor = typeof start === 'number' ? start : start();
     while (!signal.aborted) {
       if (epoch !== this.streamEpoch) throw new DockerUnavailableError('fake docker: the event stream broke');

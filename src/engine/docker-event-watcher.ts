@@ -46,17 +46,19 @@ export class DockerEventWatcher {
     const { signal } = this.abort;
     let failures = 0;
     while (!signal.aborted) {
-      const openedAt = this.opts.clock.now();
+      let openedAt: number | undefined;
       try {
         const stream = this.docker.containerEvents({
           labels: this.labels,
           signal,
           ...(this.lastTimeNano ? { sinceNano: this.lastTimeNano } : {}),
+          onOpen: () => {
+            openedAt = this.opts.clock.now();
+            if (failures === 0) return;
+            this.opts.log.info('Docker event stream reopened', { since: this.lastTimeNano });
+            this.handlers.onReconnect();
+          },
         });
-        if (failures > 0) {
-          this.opts.log.info('Docker event stream reopened', { since: this.lastTimeNano });
-          this.handlers.onReconnect();
-        }
         for await (const event of stream) {
           this.lastTimeNano = event.timeNano;
           this.handlers.onEvent(event);
@@ -69,7 +71,7 @@ export class DockerEventWatcher {
       }
       // A stream that stayed up a while was healthy: its break starts a fresh backoff, so a quiet
       // but working stream does not creep to the maximum delay over many breaks.
-      if (this.opts.clock.now() - openedAt >= this.opts.backoff.maxMs) failures = 0;
+      if (openedAt !== undefined && this.opts.clock.now() - openedAt >= this.opts.backoff.maxMs) failures = 0;
       const delay = backoffDelay(this.opts.backoff, failures, this.opts.random);
       failures += 1;
       try {

@@ -236,6 +236,21 @@ export function describeDockerClientContract(name: string, setup: () => Promise<
       for (const e of replayed) expect(BigInt(e.timeNano)).toBeGreaterThan(BigInt(create!.timeNano));
     });
 
+    it('calls onOpen once the stream is connected, before any event and even if none comes', async () => {
+      const controller = new AbortController();
+      let opened = 0;
+      const seen: DockerEvent[] = [];
+      const iterate = (async () => {
+        const stream = client.containerEvents({ labels: spec().labels, signal: controller.signal, onOpen: () => (opened += 1) });
+        for await (const e of stream) seen.push(e);
+      })();
+      const deadline = Date.now() + 10_000;
+      while (opened === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      controller.abort();
+      await iterate;
+      expect([opened, seen]).toEqual([1, []]);
+    });
+
     it('ends the event iterator without an error when the signal aborts', async () => {
       const controller = new AbortController();
       const seen: DockerEvent[] = [];

@@ -68,12 +68,12 @@ async function restartDockerdUnderAgent(liveRestore: boolean, tag: string) {
   for (const arn of arns) expect((await agent.client.post('/v1/tasks', taskBody(arn))).status).toBe(201);
   for (const arn of arns) await agent.waitForTask(arn, (t) => t?.knownStatus === 'RUNNING');
   const beforeRestart = (await readFeed(agent.client)).at(-1)!.seq;
-  const reconnectsBefore = await reconnects(agent);
 
   await stopDockerd();
   // Answers the daemon gave before it exited may still be landing; the outage starts after them.
   await new Promise((r) => setTimeout(r, 500));
   const outageFrom = (await readFeed(agent.client)).at(-1)!.seq;
+  const reconnectsAtOutage = await reconnects(agent);
   const a = agent;
   const health = await poll('health 503 naming Docker', async () => {
     const h = await a.client.get<{ checks: { docker: { ok: boolean } } }>('/v1/health');
@@ -94,10 +94,12 @@ async function restartDockerdUnderAgent(liveRestore: boolean, tag: string) {
   // Several relist periods and event-stream retries go by with the daemon down.
   await new Promise((r) => setTimeout(r, 3_000));
   const duringOutage = await readFeed(agent.client, outageFrom);
+  // Attempts to reconnect fail while the daemon is down; none may count as a reconnect.
+  expect(await reconnects(agent)).toBe(reconnectsAtOutage);
 
   startDockerd({ liveRestore });
   await poll('health 200', async () => ((await a.client.get('/v1/health')).status === 200 ? true : undefined));
-  await poll('an event-stream reconnect', async () => ((await reconnects(a)) > reconnectsBefore ? true : undefined));
+  await poll('an event-stream reconnect', async () => ((await reconnects(a)) > reconnectsAtOutage ? true : undefined));
   await agent.waitForTask(late, (t) => t?.knownStatus === 'RUNNING');
   await coldAgent.waitForTask(coldTask, (t) => t?.knownStatus === 'RUNNING');
   return { arns, late, beforeRestart, duringOutage };
