@@ -6,7 +6,7 @@ import { startControlServer, type ControlServer } from './control/server.js';
 import type { DockerClient } from './docker/docker-client.js';
 import { EventRetention } from './engine/event-retention.js';
 import { TaskEngine } from './engine/task-engine.js';
-import { errorMessage } from './errors.js';
+import { BerthError, errorMessage } from './errors.js';
 import type { Logger } from './log/logger.js';
 import { instrumentDocker } from './metrics/instrumented-docker.js';
 import { instrumentSaver } from './metrics/instrumented-saver.js';
@@ -88,8 +88,8 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
   });
   try {
     if (!storedId) await saver.setMeta(AGENT_ID_KEY, agentId);
-    await saver.setMeta(CONFIG_KEY, JSON.stringify(config));
     await engine.start();
+    await recordConfig(engine, config, log);
     retention.start();
   } catch (error) {
     await server.close();
@@ -111,6 +111,20 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
   };
 }
 
+/**
+ * The resolved configuration is kept for `state dump`. A full or read-only disk must not stop the
+ * agent from starting (it would crash-loop instead of serving and answering 503): that write is
+ * skipped, and health reports the failing writes until one succeeds.
+ */
+async function recordConfig(engine: TaskEngine, config: AgentConfig, log: Logger): Promise<void> {
+  try {
+    await engine.recordMeta(CONFIG_KEY, JSON.stringify(config));
+  } catch (error) {
+    if (!(error instanceof BerthError && error.retryable)) throw error;
+    log.warn('Could not save the resolved configuration; state dump shows the last saved one', { error: errorMessage(error) });
+  }
+}
+
 function metadataOf(config: AgentConfig, agentId: string, docker: DockerClient, engine: TaskEngine): () => Promise<Metadata> {
   return async () => ({
     agentVersion: AGENT_VERSION,
@@ -126,7 +140,7 @@ function metadataOf(config: AgentConfig, agentId: string, docker: DockerClient, 
 
 function healthOf(docker: DockerClient, saver: Saver, engine: TaskEngine, clock: Clock): () => Promise<Health> {
   return async () => {
-    const [dockerCheck, readCheck] = await Promise.all([check(() => docker.ping()), check(() => saver.lastSeq())]);
+    const [dockerCheck, readCheck] = await Promise.all([check(() => docker.ping()), check(() => saver.lastSeq()), engine.writable()]);
     const failure = engine.writeFailure();
     const dbCheck = failure && readCheck.ok
       ? { ok: false, detail: `writes failing for ${Math.round((clock.now() - failure.since) / 1000)} s: ${errorMessage(failure.error)}` }

@@ -102,22 +102,26 @@ export class StateStore {
    */
   writable(): Promise<boolean> {
     if (!this.failure) return Promise.resolve(true);
-    this.probe ??= this.saver
-      .setMeta(WRITE_PROBE_KEY, new Date(this.clock.now()).toISOString())
+    this.probe ??= this.setMeta(WRITE_PROBE_KEY, new Date(this.clock.now()).toISOString())
       .then(
-        () => {
-          this.wrote();
-          return true;
-        },
-        (error: unknown) => {
-          this.failedToWrite(error);
-          return false;
-        },
+        () => true,
+        () => false,
       )
       .finally(() => {
         this.probe = undefined;
       });
     return this.probe;
+  }
+
+  /** Writes one meta value; its failure or success counts toward write health like any commit. */
+  async setMeta(key: string, value: string): Promise<void> {
+    try {
+      await this.saver.setMeta(key, value);
+    } catch (error) {
+      this.failedToWrite(error);
+      throw error;
+    }
+    this.wrote();
   }
 
   subscribe(listener: ChangeListener): () => void {

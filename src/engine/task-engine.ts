@@ -215,6 +215,16 @@ export class TaskEngine {
     return this.store.writeFailure();
   }
 
+  /** Whether the database takes writes now: after a failure, one probe write decides. */
+  writable(): Promise<boolean> {
+    return this.store.writable();
+  }
+
+  /** Saves one meta value through the store, so a failure shows in write health. */
+  recordMeta(key: string, value: string): Promise<void> {
+    return this.store.setMeta(key, value);
+  }
+
   /** Resolves once no reconcile step is queued or running (the agent has caught up). */
   idle(): Promise<void> {
     return this.queue.onIdle();

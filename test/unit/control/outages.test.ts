@@ -58,3 +58,18 @@ it('while the database refuses writes: POST is 503 naming the cause, health is 5
   await a.untilStatus('arn:full', 'RUNNING');
   expect((await a.client.get('/v1/health')).status).toBe(200);
 });
+
+it('starts on a database that refuses writes: it serves with 503 health, and health recovers by itself once writes return', async () => {
+  const saver = new MemorySaver();
+  await saver.setMeta('agent-id', 'agent-full-disk');
+  saver.failWrites(new PersistenceError('saving meta failed: database or disk is full (SQLITE_FULL)', { retryable: true }));
+  a = new InProcessAgent({ saver });
+  await a.start();
+  const health = await a.client.get<{ checks: { database: { ok: boolean; detail: string } } }>('/v1/health');
+  expect(health.status).toBe(503);
+  expect(health.body.checks.database.detail).toMatch(/^writes failing for \d+ s: .*SQLITE_FULL/);
+  expect((await a.client.get<{ agentId: string }>('/v1/metadata')).body.agentId).toBe('agent-full-disk');
+
+  saver.failWrites(undefined);
+  expect((await a.client.get('/v1/health')).status).toBe(200);
+});
