@@ -60,7 +60,7 @@ async function containerCalls(a: AgentProcess): Promise<number> {
 
 const arn = (name: string): string => `arn:full/${process.pid}/${name}`;
 
-it('on a full disk the agent refuses new work with 503, stops acting on Docker, and recovers with nothing lost when space returns', async () => {
+it('on a full disk the agent refuses new work with 503, stops acting on Docker, survives a crash and restart, and recovers with nothing lost when space returns', async () => {
   agent = new AgentProcess(dataDir, ['--relist-interval', '1s']);
   await agent.start();
   agentId = (await agent.client.get<{ agentId: string }>('/v1/metadata')).body.agentId;
@@ -88,6 +88,12 @@ it('on a full disk the agent refuses new work with 503, stops acting on Docker, 
   expect({ docker: dockerView(), calls: await containerCalls(agent) }).toEqual(paused);
   expect(paused.calls).toBeGreaterThan(0);
   expect(docker('inspect', '-f', '{{.State.Running}}', (await agent.task(arn('steady')))!.containers[0]!.dockerId!)).toBe('true');
+
+  // A crash while the disk is full, and a restart still on it: the agent starts, serves and waits.
+  await agent.stop('SIGKILL');
+  await agent.start({ healthy: false });
+  expect((await agent.client.get('/v1/health')).status).toBe(503);
+  expect((await agent.task(arn('steady')))!.knownStatus).toBe('RUNNING');
 
   for (const f of fillers) rmSync(f);
   await agent.waitForTask(arn('rising-1'), (t) => t?.knownStatus === 'RUNNING');
