@@ -11,21 +11,31 @@ export interface RelistFindings {
   readonly refresh: readonly { readonly arn: string; readonly container: string }[];
   /** Containers carrying this agent's ID that no task accounts for, with when each was first seen. */
   readonly unknown: readonly { readonly id: string; readonly name: string; readonly firstSeen: number }[];
+  /** Containers of tasks whose saved rows could not be loaded (quarantined): never removed. */
+  readonly held: readonly { readonly id: string; readonly name: string; readonly arn: string }[];
+}
+
+export interface RelistInput {
+  readonly tasks: readonly TaskState[];
+  /** One `listContainers({berth.agent-id: ours})` answer. */
+  readonly listed: readonly ContainerSummary[];
+  /** Unknown containers of earlier relists, with when each was first seen. */
+  readonly previouslyUnknown: ReadonlyMap<string, number>;
+  /** ARNs of tasks the saver holds but could not load. */
+  readonly unloaded: ReadonlySet<string>;
+  readonly now: number;
 }
 
 /**
- * Compares the agent's records with one `listContainers({berth.agent-id: ours})` answer.
+ * Compares the agent's records with one list of its containers.
  * - A container recorded as CREATED or RUNNING but absent from the list, or listed in a state that
  *   contradicts the record, is re-read.
- * - A listed container no task accounts for is unknown; `firstSeen` carries over from earlier
- *   relists so a grace period can run before it is removed.
+ * - A listed container of a task that could not be loaded is held: its rows wait in quarantine for
+ *   an operator, and removing its container would destroy the workload they describe.
+ * - Any other listed container no task accounts for is unknown; `firstSeen` carries over from
+ *   earlier relists so a grace period can run before it is removed.
  */
-export function examineRelist(
-  tasks: readonly TaskState[],
-  listed: readonly ContainerSummary[],
-  previouslyUnknown: ReadonlyMap<string, number>,
-  now: number,
-): RelistFindings {
+export function examineRelist({ tasks, listed, previouslyUnknown, unloaded, now }: RelistInput): RelistFindings {
   const byId = new Map(listed.map((c) => [c.id, c]));
   const accounted = new Set<string>();
   const refresh: Array<{ arn: string; container: string }> = [];
@@ -37,10 +47,13 @@ export function examineRelist(
       if (!mine || contradicts(c.knownStatus, mine.state)) refresh.push({ arn: t.arn, container: c.definition.name });
     }
   }
-  const unknown = listed
-    .filter((l) => !accounted.has(l.id))
+  const rest = listed.filter((l) => !accounted.has(l.id));
+  const arnOf = (l: ContainerSummary): string | undefined => l.labels[LABELS.taskArn];
+  const held = rest.flatMap((l) => (unloaded.has(arnOf(l) ?? '') ? [{ id: l.id, name: l.name, arn: arnOf(l)! }] : []));
+  const unknown = rest
+    .filter((l) => !unloaded.has(arnOf(l) ?? ''))
     .map((l) => ({ id: l.id, name: l.name, firstSeen: previouslyUnknown.get(l.id) ?? now }));
-  return { refresh, unknown };
+  return { refresh, unknown, held };
 }
 
 function ownedBy(c: ContainerSummary, arn: string, name: string): boolean {

@@ -16,6 +16,8 @@ export interface RelistPolicy {
 
 export interface RelistHooks {
   tasks(): readonly TaskState[];
+  /** ARNs of tasks the saver holds but could not load: their containers are left alone. */
+  unloaded(): ReadonlySet<string>;
   refresh(arn: string, container: string): void;
 }
 
@@ -29,6 +31,7 @@ const ORPHAN_STOP_TIMEOUT_S = 10;
  */
 export class Relister {
   private readonly unknown = new Map<string, number>();
+  private readonly held = new Set<string>();
   private readonly periodic: Periodic;
 
   constructor(
@@ -54,8 +57,13 @@ export class Relister {
   async runOnce(): Promise<void> {
     const listed = await this.docker.listContainers({ [LABELS.agentId]: this.agentId });
     const now = this.opts.clock.now();
-    const found = examineRelist(this.hooks.tasks(), listed, this.unknown, now);
+    const found = examineRelist({ tasks: this.hooks.tasks(), listed, previouslyUnknown: this.unknown, unloaded: this.hooks.unloaded(), now });
     for (const r of found.refresh) this.hooks.refresh(r.arn, r.container);
+    for (const h of found.held) {
+      if (this.held.has(h.id)) continue;
+      this.held.add(h.id);
+      this.opts.log.warn('Leaving alone a container of a task whose saved rows could not be loaded (see the quarantine table)', { dockerId: h.id, name: h.name, taskArn: h.arn });
+    }
     const still = new Set(found.unknown.map((u) => u.id));
     for (const id of [...this.unknown.keys()]) if (!still.has(id)) this.unknown.delete(id);
     for (const u of found.unknown) {

@@ -67,6 +67,8 @@ export class TaskEngine {
   private readonly relister: Relister | undefined;
   private state: 'new' | 'started' | 'closing' | 'closed' = 'new';
   private lastPassAt: number | undefined;
+  /** Tasks the saver holds but could not load; the relist leaves their containers alone. */
+  private unloaded: ReadonlySet<string> = new Set();
 
   constructor(private readonly opts: TaskEngineOptions) {
     this.store = new StateStore(opts.saver, opts.clock, opts.log);
@@ -94,6 +96,7 @@ export class TaskEngine {
         opts.agentId,
         {
           tasks: () => this.store.list(),
+          unloaded: () => this.unloaded,
           refresh: (arn, container) => {
             if (this.state !== 'started') return;
             const r = this.reconcilerFor(arn);
@@ -109,6 +112,7 @@ export class TaskEngine {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error(`engine cannot start from state ${this.state}`);
     const tasks = await this.store.load();
+    this.unloaded = new Set(await this.opts.saver.unloadedArns());
     this.state = 'started';
     this.watcher.start();
     this.relister?.start();

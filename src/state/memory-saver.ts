@@ -94,6 +94,12 @@ export class MemorySaver implements Saver {
     return before - this.#events.length;
   }
 
+  /** Rows here always decode: nothing is ever unloaded. */
+  async unloadedArns(): Promise<string[]> {
+    this.#assertOpen();
+    return [];
+  }
+
   async getMeta(key: string): Promise<string | undefined> {
     this.#assertOpen();
     return this.#meta.get(key);

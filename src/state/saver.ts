@@ -36,6 +36,11 @@ export interface Saver {
    * before `olderThan` (ISO-8601). Returns how many were deleted. Never lowers `lastSeq`.
    */
   pruneEvents(policy: EventRetention): Promise<number>;
+  /**
+   * ARNs of tasks whose rows are kept but could not be loaded (quarantined, or left in place when
+   * moving them failed). Their containers are not the agent's to remove.
+   */
+  unloadedArns(): Promise<string[]>;
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
   close(): Promise<void>;

@@ -36,6 +36,7 @@ export function readStatements(db: Database.Database) {
     eventCount: db.prepare<[], { count: number }>('SELECT COUNT(*) AS count FROM events'),
     oldestSeq: db.prepare<[], { seq: number | null }>('SELECT MIN(seq) AS seq FROM events'),
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+    quarantinedArns: db.prepare<[], { arn: string }>('SELECT DISTINCT arn FROM quarantine ORDER BY arn'),
     allMeta: db.prepare<[], { key: string; value: string }>('SELECT key, value FROM meta ORDER BY key'),
   };
 }

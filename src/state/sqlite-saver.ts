@@ -99,6 +99,8 @@ export class SqliteSaver implements Saver {
   readonly #decode: Database.Transaction<() => Decoded>;
   readonly #quarantine: Database.Transaction<() => Decoded>;
   readonly #onQuarantine: ((entry: QuarantineReport) => void) | undefined;
+  /** Tasks the last load skipped because moving them to quarantine failed. */
+  #unmoved: string[] = [];
   #closed = false;
 
   constructor(db: Database.Database, path: string, onQuarantine?: (entry: QuarantineReport) => void) {
@@ -142,6 +144,7 @@ export class SqliteSaver implements Saver {
   async loadTasks(): Promise<TaskState[]> {
     const { tasks, reports } = this.#run('loading tasks', () => {
       const found = this.#decode();
+      this.#unmoved = [];
       if (found.problems.length === 0) return { tasks: found.tasks, reports: [] };
       try {
         const moved = this.#quarantine.immediate();
@@ -150,6 +153,7 @@ export class SqliteSaver implements Saver {
         if (isCorruption(err)) throw err;
         // Skipping the task still lets the agent start; the rows stay for a later load to move.
         const moveFailed = toPersistenceError(err, 'moving rows to quarantine').message;
+        this.#unmoved = found.problems.map((p) => p.arn);
         return { tasks: found.tasks, reports: found.problems.map((p) => ({ ...p, moveFailed })) };
       }
     });
@@ -184,6 +188,11 @@ export class SqliteSaver implements Saver {
     return this.#run('pruning events', () =>
       this.#prune.immediate(policy),
     );
+  }
+
+  async unloadedArns(): Promise<string[]> {
+    const quarantined = this.#run('reading quarantined tasks', () => this.#read.quarantinedArns.all().map((r) => r.arn));
+    return [...new Set([...quarantined, ...this.#unmoved])].sort();
   }
 
   async getMeta(key: string): Promise<string | undefined> {

@@ -128,6 +128,7 @@ export function describeSaverContract(name: string, open: () => Promise<SaverUnd
       expect(await saver.lastSeq()).toBe(0);
       expect(await saver.eventsAfter(0, 10)).toEqual([]);
       expect(await saver.getMeta('agent-id')).toBeUndefined();
+      expect(await saver.unloadedArns()).toEqual([]);
     });
 
     it('round-trips tasks exactly: every optional field, none, and explicit false', async () => {

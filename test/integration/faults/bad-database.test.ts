@@ -6,7 +6,6 @@ import { EXIT } from '../../../src/cli/exit-codes.js';
 import { latestSchemaVersion } from '../../../src/state/migrate.js';
 import { bareTask } from '../../contract/saver.contract.js';
 import { AgentProcess, docker, removeContainersOf, runCli } from '../../support/agent-process.js';
-import { expectStateMatchesDocker } from '../../support/docker-truth.js';
 import { fingerprint, insertRows, tamper } from '../../support/sqlite-tamper.js';
 import { TEST_IMAGE } from '../global-setup.js';
 
@@ -21,27 +20,33 @@ afterAll(() => rmSync(dataRoot, { recursive: true, force: true }));
 
 const good = `arn:baddb/${process.pid}/good`;
 
-/** A data directory whose agent ran one task on Docker and was then stopped with `signal`. */
-async function agentStoppedWithATask(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ dataDir: string; db: string }> {
+/** A data directory whose agent ran these tasks (one container each) on Docker and was then stopped with `signal`. */
+async function agentStoppedWithTasks(name: string, arns: readonly string[], signal: NodeJS.Signals = 'SIGKILL'): Promise<{ dataDir: string; db: string }> {
   const dataDir = join(dataRoot, name);
-  agent = new AgentProcess(dataDir);
+  // Fast relists and a short grace: an orphan would be removed within the test.
+  agent = new AgentProcess(dataDir, ['--relist-interval', '1s', '--orphan-grace', '1s']);
   await agent.start();
   agentId = (await agent.client.get<{ agentId: string }>('/v1/metadata')).body.agentId;
-  await agent.client.post('/v1/tasks', { arn: good, family: 'baddb', version: '1', containers: [{ name: 'app', image: TEST_IMAGE, command: ['sleep', '600'], stopTimeout: 1 }] });
-  await agent.waitForTask(good, (t) => t?.knownStatus === 'RUNNING');
+  for (const arn of arns) {
+    await agent.client.post('/v1/tasks', { arn, family: 'baddb', version: '1', containers: [{ name: 'app', image: TEST_IMAGE, command: ['sleep', '600'], stopTimeout: 1 }] });
+    await agent.waitForTask(arn, (t) => t?.knownStatus === 'RUNNING');
+  }
   await agent.stop(signal);
   return { dataDir, db: join(dataDir, 'state.db') };
 }
 
-it('orphan container rows and a half-written task are logged and quarantined; the agent starts and keeps its good task', async () => {
-  const { dataDir, db } = await agentStoppedWithATask('orphans');
+it("orphan container rows, a half-written task and a broken definition are logged and quarantined; the agent starts, keeps its good task and leaves the broken task's container alone", async () => {
+  const broken = `${good}-broken`;
+  const { dataDir, db } = await agentStoppedWithTasks('orphans', [good, broken]);
+  const brokenId = docker('ps', '-q', '--no-trunc', '--filter', `label=berth.task-arn=${broken}`);
   const raw = tamper(db);
   insertRows(raw, bareTask(`${good}-half`), (rows) => void (rows.containers = []));
   insertRows(raw, bareTask(`${good}-orphan`), (rows) => void (rows.task = null));
+  raw.prepare(`UPDATE containers SET definition = '{"name": "app", "ima' WHERE task_arn = ?`).run(broken);
   raw.close();
   const before = runCli(['state', 'dump', '--json', '--data-dir', dataDir]);
   expect(before.code).toBe(0);
-  expect((JSON.parse(before.stdout) as { problems: unknown[] }).problems).toHaveLength(2);
+  expect((JSON.parse(before.stdout) as { problems: unknown[] }).problems).toHaveLength(3);
 
   await agent!.start();
   expect((await agent!.client.get('/v1/health')).status).toBe(200);
@@ -49,14 +54,19 @@ it('orphan container rows and a half-written task are logged and quarantined; th
   expect(agent!.log()).toMatch(/Task quarantined: its saved rows cannot be loaded.*-orphan/);
   const kept = (await agent!.task(good))!;
   expect(kept.knownStatus).toBe('RUNNING');
-  expectStateMatchesDocker(agentId, [kept]);
+  expect(docker('inspect', '-f', '{{.State.Running}}', kept.containers[0]!.dockerId!)).toBe('true');
+  // Several relists and the whole orphan grace go by: the quarantined task's container still runs.
+  await new Promise((r) => setTimeout(r, 3_500));
+  expect(docker('inspect', '-f', '{{.State.Running}}', brokenId)).toBe('true');
+  expect(agent!.log()).toMatch(/Leaving alone a container of a task whose saved rows could not be loaded.*-broken/);
+  expect(agent!.log()).not.toMatch(/Removed a container no task accounts for/);
   const after = JSON.parse(runCli(['state', 'dump', '--json', '--data-dir', dataDir]).stdout) as { problems: unknown[]; quarantined: Array<{ arn: string }> };
   expect(after.problems).toEqual([]);
-  expect(after.quarantined.map((q) => q.arn).sort()).toEqual([`${good}-half`, `${good}-orphan`]);
+  expect(after.quarantined.map((q) => q.arn).sort()).toEqual([broken, `${good}-half`, `${good}-orphan`]);
 });
 
 it('a database written by a newer schema: agent run exits 5 naming both versions and leaves the file as it was', async () => {
-  const { dataDir, db } = await agentStoppedWithATask('future');
+  const { dataDir, db } = await agentStoppedWithTasks('future', [good]);
   const raw = tamper(db);
   const version = latestSchemaVersion() + 1;
   raw.prepare("INSERT INTO schema_migrations VALUES (?, 'future', '2030-01-01T00:00:00Z')").run(version);
@@ -73,7 +83,7 @@ it('a database written by a newer schema: agent run exits 5 naming both versions
 it('a truncated database: agent run exits 5 with a message naming the file, and state dump says what it could read', async () => {
   // Stopped cleanly, so every page is in the main file (after a kill they may still be in the WAL,
   // and cutting the main file short would then lose nothing).
-  const { dataDir, db } = await agentStoppedWithATask('truncated', 'SIGTERM');
+  const { dataDir, db } = await agentStoppedWithTasks('truncated', [good], 'SIGTERM');
   expect(existsSync(`${db}-wal`)).toBe(false);
   const full = readFileSync(db);
   writeFileSync(db, full.subarray(0, 1000));

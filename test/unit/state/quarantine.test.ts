@@ -98,6 +98,8 @@ describe('loadTasks quarantines what it cannot decode', () => {
     expect(reports.every((r) => r.moveFailed === undefined)).toBe(true);
     expect(table('quarantine')).toHaveLength(cases.length);
     expect(table('containers')).toHaveLength(3);
+    // Their containers, if Docker still runs them, are not the agent's to remove.
+    expect(await saver.unloadedArns()).toEqual(cases.map(([, arn]) => arn).sort());
 
     // A quarantined arn is free again: the control plane may send the task anew.
     const again = bareTask('arn:bad/half', 1_800_000_000_000);
@@ -129,6 +131,7 @@ describe('loadTasks quarantines what it cannot decode', () => {
     expect(reports).toEqual([{ arn: 'arn:bad/half', reason: expect.any(String), moveFailed: expect.stringMatching(/no room/) }]);
     expect(table('tasks').map((r) => r.arn)).toContain('arn:bad/half');
     expect(table('quarantine')).toEqual([]);
+    expect(await saver.unloadedArns()).toEqual(['arn:bad/half']);
 
     const db = new Database(dir.path);
     db.exec('DROP TRIGGER no_room');
