@@ -91,15 +91,20 @@ export class FakeDocker implements DockerClient {
     this.exit(c, exitCode, options.oomKilled ?? false);
   }
 
-  /** Like `docker rm -f` run by someone else: a running container is killed (137), then it is removed. */
-  removeExternally(id: string): void {
+  /**
+   * Like `docker rm -f` run by someone else: a running container is killed (137), then it is
+   * removed. `silently` leaves no events, as when a stream was down and the daemon's buffer lost them.
+   */
+  removeExternally(id: string, options: { silently?: boolean } = {}): void {
     const c = this.mustFind(id);
+    const logLength = this.log.length;
     if (c.state === 'running') {
       this.emit(c, 'kill', { signal: '9' });
       this.exit(c, 137, false);
     }
     this.containers.delete(c.id);
     this.emit(c, 'destroy');
+    if (options.silently) this.log.length = logLength;
   }
 
   /**

@@ -231,6 +231,18 @@ describe('failures around Docker calls', () => {
     expect(docker.calls.filter((c) => c.op === 'stop' || c.op === 'remove').map((c) => c.op)).toEqual(['stop', 'remove']);
   });
 
+  it('the relist finds what no event told: a container removed without a trace becomes STOPPED/ContainerMissing', async () => {
+    const { engine, docker } = engineFor({ relist: { intervalMs: 20, orphanGraceMs: 60_000 } });
+    await engine.start();
+    await engine.addTask({ kind: 'definition', task: taskDef(ARN) });
+    const t = await waitForTask(engine, ARN, running);
+    const events = docker.events.length;
+    docker.removeExternally(t.containers[0]!.dockerId!, { silently: true });
+    expect(docker.events).toHaveLength(events);
+    const s = await waitForTask(engine, ARN, stopped);
+    expect(s.containers[0]).toMatchObject({ knownStatus: 'STOPPED', reason: expect.objectContaining({ code: 'ContainerMissing' }) });
+  });
+
   it('an outage does not use up the retry budget of a bring-up action', async () => {
     const { engine, docker } = engineFor();
     for (let i = 0; i < 4; i++) docker.failNext('pull', new DockerUnavailableError('down'));

@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, expect, it } from 'vitest';
 import { PersistenceError } from '../../../src/errors.js';
+import Database from 'better-sqlite3';
+import { toPersistenceError } from '../../../src/state/sql.js';
 import { openSqliteSaver, type SqliteSaver } from '../../../src/state/sqlite-saver.js';
 import { bareTask, event } from '../../contract/saver.contract.js';
 import { scratch } from '../../support/sqlite-tamper.js';
@@ -56,4 +58,25 @@ it('a lock held past busy_timeout fails the write as a retryable SQLITE_BUSY tha
   const [saved] = await saver.commit({ put: [bareTask('arn:busy/a')], events: [event('arn:busy/a')] });
   expect(saved!.seq).toBe(1);
   expect((await saver.loadTasks()).map((t) => t.arn)).toEqual(['arn:busy/a']);
+});
+
+it('classifies the write errors a disk can recover from as retryable, using the errors SQLite really raises', async () => {
+  dir = scratch('berth-readonly-');
+  saver = openSqliteSaver(dir.path);
+  await saver.commit({ put: [bareTask('arn:ro/a')] });
+  // A read-only file or mount answers SQLITE_READONLY; an operator can make it writable again.
+  const readonly = new Database(dir.path, { readonly: true });
+  let raised: unknown;
+  try {
+    readonly.prepare("INSERT INTO meta (key, value) VALUES ('k', 'v')").run();
+  } catch (error) {
+    raised = error;
+  } finally {
+    readonly.close();
+  }
+  expect(raised).toMatchObject({ code: expect.stringMatching(/^SQLITE_READONLY/) });
+  expect(toPersistenceError(raised, 'saving state')).toMatchObject({ retryable: true, message: expect.stringContaining('SQLITE_READONLY') });
+  // A constraint violation is a bug, not weather: retrying cannot help.
+  const constraint = Object.assign(new Error('CHECK constraint failed'), { code: 'SQLITE_CONSTRAINT_CHECK' });
+  expect(toPersistenceError(constraint, 'saving state').retryable).toBe(false);
 });
