@@ -19,15 +19,21 @@ export class AgentProcess {
     this.client = new ControlClient(join(dataDir, 'agent.sock'), 30_000);
   }
 
-  /** Starts the agent and waits until it serves; `healthy: false` accepts a 503 health (Docker down). */
-  async start(options: { healthy?: boolean } = {}): Promise<void> {
-    const served = options.healthy === false ? [200, 503] : [200];
+  /** Spawns the agent without waiting for it: a kill may then land anywhere in its start-up. */
+  launch(): ChildProcess {
     const proc = spawn(process.execPath, [AGENT_BIN, 'run', '--data-dir', this.dataDir, '--log-format', 'text', '--log-level', 'debug', ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;
     proc.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
+    return proc;
+  }
+
+  /** Starts the agent and waits until it serves; `healthy: false` accepts a 503 health (Docker down). */
+  async start(options: { healthy?: boolean } = {}): Promise<void> {
+    const served = options.healthy === false ? [200, 503] : [200];
+    const proc = this.launch();
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) throw new Error(`agent exited with ${proc.exitCode}:\n${this.output}`);

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +33,29 @@ afterAll(() => {
   rmSync(dataRoot, { recursive: true, force: true });
 });
 
+/** Docker's create events for this run's containers, from now until `stop()`, as "arn name". */
+function watchCreates(): { stop: () => Promise<string[]> } {
+  const child = spawn('/usr/bin/docker', ['events', '--filter', 'type=container', '--filter', 'event=create', '--filter', 'label=berth.task-family=chaos', '--format', '{{json .Actor.Attributes}}'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  return {
+    stop: async () => {
+      // Events already sent are on their way through the pipe; give them a moment, then end the stream.
+      await new Promise((r) => setTimeout(r, 1_000));
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+      return out
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, string>)
+        .filter((a) => a['berth.task-arn']?.startsWith(`arn:chaos/${process.pid}/`))
+        .map((a) => `${a['berth.task-arn']} ${a['berth.container-name']}`);
+    },
+  };
+}
+
 const arnOf = (i: number): string => `arn:chaos/${process.pid}/task-${i}`;
 const taskBody = (i: number) => ({
   arn: arnOf(i),
@@ -43,8 +68,20 @@ it(`SIGKILLed ${KILLS} times while bringing ${TASKS} tasks up and some down, the
   console.log(`chaos seed ${SEED} (replay with BERTH_CHAOS_SEED=${SEED})`);
   const random = prng(SEED);
   const agent = new AgentProcess(join(dataRoot, 'data'));
+  const creates = watchCreates();
   let kills = 0;
+  let startupKills = 0;
   for (let round = 0; round < KILLS; round++) {
+    if (round % 5 === 4) {
+      // Killed somewhere in its start-up: opening and migrating the database, claiming the socket,
+      // re-reading Docker, or the first steps.
+      agent.launch();
+      await new Promise((r) => setTimeout(r, Math.floor(random() * 500)));
+      await agent.stop('SIGKILL');
+      kills++;
+      startupKills++;
+      continue;
+    }
     await agent.start();
     if (!agentId) agentId = (await agent.client.get<{ agentId: string }>('/v1/metadata')).body.agentId;
     // Requests race the kill: some are answered, some die with the agent; both are fine.
@@ -75,10 +112,14 @@ it(`SIGKILLed ${KILLS} times while bringing ${TASKS} tasks up and some down, the
   expectStateMatchesDocker(agentId, views);
   expect(new Set(views.flatMap((t) => t.containers.map((c) => c.dockerId))).size).toBe(TASKS * 3);
 
+  // Exactly one container was ever made per (task, container): Docker's own create events say so.
+  const made = await creates.stop();
+  expect(made.sort()).toEqual(views.flatMap((t) => t.containers.map((c) => `${t.arn} ${c.name}`)).sort());
+
   // The feed: consecutive seqs from 1, and no (task, container, status) reported twice.
   const events = await readFeed(agent.client);
   expect(events[0]?.seq).toBe(1);
   expectCleanFeed(events);
   await agent.stop('SIGTERM');
-  console.log(`chaos: ${kills} SIGKILLs, ${events.length} events, ${TASKS * 3} containers, seed ${SEED}`);
+  console.log(`chaos: ${kills} SIGKILLs (${startupKills} during start-up), ${made.length} containers ever created, ${events.length} events, seed ${SEED}`);
 }, 600_000);
