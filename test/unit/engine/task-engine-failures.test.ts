@@ -51,7 +51,7 @@ describe('failures around Docker calls', () => {
 
   it('a stop that arrives while a create is in flight still reaches the container the create made', async () => {
     const { engine, docker, hold } = await heldAt('create');
-    // The stop arrives while the create is in flight; the create then "times out" although Docker made the container.
+    // The stop arrives while the create is in flight; Docker then makes the container.
     await engine.addTask({ kind: 'desired-status', arn: ARN, desiredStatus: 'STOPPED' });
     hold.open();
     await waitForTask(engine, ARN, stopped);
