@@ -28,12 +28,14 @@ const taskBody = (arn: string) => ({
   containers: ['web', 'side'].map((name) => ({ name, image: TEST_IMAGE, command: ['sleep', '600'], essential: name === 'web', stopTimeout: 1 })),
 });
 
-/** Writes filler files until the filesystem refuses another byte; returns them, to free later. */
+let fillerCount = 0;
+
+/** Writes filler files (new names each call) until the filesystem refuses another byte; returns them, to free later. */
 function fill(dir: string): string[] {
   const files: string[] = [];
   for (const size of [1 << 20, 64 << 10, 4 << 10]) {
     for (;;) {
-      const file = join(dir, `filler-${files.length}`);
+      const file = join(dir, `filler-${fillerCount++}`);
       try {
         writeFileSync(file, Buffer.alloc(size));
         files.push(file);
@@ -89,9 +91,12 @@ it('on a full disk the agent refuses new work with 503, stops acting on Docker, 
   expect(paused.calls).toBeGreaterThan(0);
   expect(docker('inspect', '-f', '{{.State.Running}}', (await agent.task(arn('steady')))!.containers[0]!.dockerId!)).toBe('true');
 
-  // A crash while the disk is full, and a restart still on it: the agent starts, serves and waits.
+  // A crash while the disk is full, and a restart still on it: the agent starts and serves. SQLite
+  // may free a little space as it reopens (it resets its shared-memory file), so fill that too.
   await agent.stop('SIGKILL');
   await agent.start({ healthy: false });
+  fillers.push(...fill(mountPoint));
+  expect((await agent.client.post('/v1/tasks', taskBody(arn('refused')))).status).toBe(503);
   expect((await agent.client.get('/v1/health')).status).toBe(503);
   expect((await agent.task(arn('steady')))!.knownStatus).toBe('RUNNING');
 
