@@ -60,6 +60,15 @@ export class AgentProcess {
     return this.output;
   }
 
+  /** Waits for a log line matching `pattern`: the log comes through a pipe, behind the socket's answers. */
+  async waitForLog(pattern: RegExp, ms = 15_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!pattern.test(this.output)) {
+      if (Date.now() > deadline) throw new Error(`no log line matched ${pattern} within ${ms} ms\n--- agent log ---\n${this.output.slice(-4000)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   async task(arn: string): Promise<TaskView | undefined> {
     const res = await this.client.get<TaskView>(`/v1/tasks?taskarn=${encodeURIComponent(arn)}`);
     return res.status === 200 ? res.body : undefined;

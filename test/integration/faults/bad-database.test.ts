@@ -50,15 +50,15 @@ it("orphan container rows, a half-written task and a broken definition are logge
 
   await agent!.start();
   expect((await agent!.client.get('/v1/health')).status).toBe(200);
-  expect(agent!.log()).toMatch(/Task quarantined: its saved rows cannot be loaded.*-half/);
-  expect(agent!.log()).toMatch(/Task quarantined: its saved rows cannot be loaded.*-orphan/);
+  await agent!.waitForLog(/Task quarantined: its saved rows cannot be loaded.*-half/);
+  await agent!.waitForLog(/Task quarantined: its saved rows cannot be loaded.*-orphan/);
   const kept = (await agent!.task(good))!;
   expect(kept.knownStatus).toBe('RUNNING');
   expect(docker('inspect', '-f', '{{.State.Running}}', kept.containers[0]!.dockerId!)).toBe('true');
   // Several relists and the whole orphan grace go by: the quarantined task's container still runs.
   await new Promise((r) => setTimeout(r, 3_500));
   expect(docker('inspect', '-f', '{{.State.Running}}', brokenId)).toBe('true');
-  expect(agent!.log()).toMatch(/Leaving alone a container of a task whose saved rows could not be loaded.*-broken/);
+  await agent!.waitForLog(/Leaving alone a container of a task whose saved rows could not be loaded.*-broken/);
   expect(agent!.log()).not.toMatch(/Removed a container no task accounts for/);
   const after = JSON.parse(runCli(['state', 'dump', '--json', '--data-dir', dataDir]).stdout) as { problems: unknown[]; quarantined: Array<{ arn: string }> };
   expect(after.problems).toEqual([]);

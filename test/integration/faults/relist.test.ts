@@ -41,11 +41,10 @@ it("a container carrying this agent's ID that no task accounts for is reported, 
   run(`${RUN}-theirs`, [`berth.agent-id=${RUN}-other-agent`]);
   run(`${RUN}-unlabelled`, []);
 
-  await until('the unknown container is reported', () => /Found a container of this agent that no task accounts for.*-ours/.test(agent!.log()));
+  await agent.waitForLog(/Found a container of this agent that no task accounts for.*-ours/);
   await until('the unknown container is removed', () => !exists(`${RUN}-ours`));
   expect(Date.now() - createdAt).toBeGreaterThanOrEqual(3_000);
-  // The log line follows the removal through a pipe: wait for it rather than race it.
-  await until('the removal is logged', () => /Removed a container no task accounts for.*-ours/.test(agent!.log()));
+  await agent.waitForLog(/Removed a container no task accounts for.*-ours/);
   // Several more passes go by: the others stay.
   await new Promise((r) => setTimeout(r, 2_500));
   expect([exists(`${RUN}-theirs`), exists(`${RUN}-unlabelled`)]).toEqual([true, true]);
