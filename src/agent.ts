@@ -143,7 +143,10 @@ function healthOf(docker: DockerClient, saver: Saver, engine: TaskEngine, clock:
     const [dockerCheck, readCheck] = await Promise.all([check(() => docker.ping()), check(() => saver.lastSeq()), engine.writable()]);
     const failure = engine.writeFailure();
     const dbCheck = failure && readCheck.ok
-      ? { ok: false, detail: `writes failing for ${Math.round((clock.now() - failure.since) / 1000)} s: ${errorMessage(failure.error)}` }
+      ? {
+          ok: false,
+          detail: `writes failing for ${Math.round((clock.now() - failure.since) / 1000)} s (since ${new Date(failure.since).toISOString()}): ${errorMessage(failure.error)}`,
+        }
       : readCheck;
     const last = engine.lastReconcilePassAt();
     const reconcile = {

@@ -51,7 +51,7 @@ it('while the database refuses writes: POST is 503 naming the cause, health is 5
   expect(refused.body.error).toMatchObject({ code: 'PersistenceError', message: expect.stringContaining('SQLITE_FULL') });
   const health = await a.client.get<{ checks: { database: { ok: boolean; detail: string } } }>('/v1/health');
   expect(health.status).toBe(503);
-  expect(health.body.checks.database).toEqual({ ok: false, detail: expect.stringMatching(/^writes failing for \d+ s: .*SQLITE_FULL/) });
+  expect(health.body.checks.database).toEqual({ ok: false, detail: expect.stringMatching(/^writes failing for \d+ s \(since \d{4}-[\d:.TZ-]+\): .*SQLITE_FULL/) });
 
   saver.failWrites(undefined);
   expect((await a.client.post('/v1/tasks', taskBody('arn:full'))).status).toBe(201);
@@ -67,7 +67,7 @@ it('starts on a database that refuses writes: it serves with 503 health, and hea
   await a.start();
   const health = await a.client.get<{ checks: { database: { ok: boolean; detail: string } } }>('/v1/health');
   expect(health.status).toBe(503);
-  expect(health.body.checks.database.detail).toMatch(/^writes failing for \d+ s: .*SQLITE_FULL/);
+  expect(health.body.checks.database.detail).toMatch(/^writes failing for \d+ s \(since \d{4}-[\d:.TZ-]+\): .*SQLITE_FULL/);
   expect((await a.client.get<{ agentId: string }>('/v1/metadata')).body.agentId).toBe('agent-full-disk');
 
   saver.failWrites(undefined);
