@@ -47,12 +47,14 @@ export function examineRelist({ tasks, listed, previouslyUnknown, unloaded, now 
       if (!mine || contradicts(c.knownStatus, mine.state)) refresh.push({ arn: t.arn, container: c.definition.name });
     }
   }
-  const rest = listed.filter((l) => !accounted.has(l.id));
-  const arnOf = (l: ContainerSummary): string | undefined => l.labels[LABELS.taskArn];
-  const held = rest.flatMap((l) => (unloaded.has(arnOf(l) ?? '') ? [{ id: l.id, name: l.name, arn: arnOf(l)! }] : []));
-  const unknown = rest
-    .filter((l) => !unloaded.has(arnOf(l) ?? ''))
-    .map((l) => ({ id: l.id, name: l.name, firstSeen: previouslyUnknown.get(l.id) ?? now }));
+  const unknown: Array<RelistFindings['unknown'][number]> = [];
+  const held: Array<RelistFindings['held'][number]> = [];
+  for (const l of listed) {
+    if (accounted.has(l.id)) continue;
+    const arn = l.labels[LABELS.taskArn];
+    if (arn !== undefined && unloaded.has(arn)) held.push({ id: l.id, name: l.name, arn });
+    else unknown.push({ id: l.id, name: l.name, firstSeen: previouslyUnknown.get(l.id) ?? now });
+  }
   return { refresh, unknown, held };
 }
 

@@ -4,7 +4,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { backoffDelay } from '../util/backoff.js';
 import type { Clock, Random, TimerHandle } from '../util/clock.js';
-import type { Outcome } from './actions.js';
+import type { ActionKind, Outcome } from './actions.js';
 import type { Executor } from './executor.js';
 import { CLEANUP_KEY, formatPlan, plan } from './planner.js';
 import { decideRetry, NO_FAILURES, type RetryCount, type RetryDecision, type RetryPolicy } from './retry-policy.js';
@@ -206,7 +206,7 @@ export class TaskReconciler {
   }
 }
 
-const REREAD_AFTER_FAILURE: ReadonlySet<string> = new Set(['create', 'start', 'stop', 'inspect']);
+const REREAD_AFTER_FAILURE: ReadonlySet<ActionKind> = new Set<ActionKind>(['create', 'start', 'stop', 'inspect']);
 
 function failureKey(o: Outcome): string {
   return o.kind === 'cleaned' ? CLEANUP_KEY : (o.container ?? CLEANUP_KEY);
