@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
+import { containerDefinition, TASK_DEFAULTS } from '../src/api/task.js';
 import { DockerodeClient } from '../src/docker/dockerode-client.js';
 import { TaskEngine } from '../src/engine/task-engine.js';
 import { silentLogger } from '../src/log/logger.js';
@@ -61,18 +62,16 @@ async function berthLaunch(engine: TaskEngine, i: number): Promise<number> {
       arn,
       family: 'bench',
       version: '1',
-      desiredStatus: 'RUNNING',
+      ...TASK_DEFAULTS,
       containers: [
-        {
+        containerDefinition({
           name: 'app',
           image: IMAGE,
           command: ['sleep', '300'],
-          environment: {},
-          essential: true,
           labels: { 'bench.run': RUN },
           stopTimeout: 1,
           portMappings: [{ containerPort: 8080, protocol: 'tcp', hostIp: '127.0.0.1' }],
-        },
+        }),
       ],
     },
   });

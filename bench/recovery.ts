@@ -11,6 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { containerDefinition, TASK_DEFAULTS } from '../src/api/task.js';
 import { startAgent } from '../src/agent.js';
 import { LABELS } from '../src/api/labels.js';
 import { resolveConfig } from '../src/config/config.js';
@@ -49,8 +50,8 @@ async function measure({ label, docker, tasks, image }: Setup): Promise<void> {
           arn: `arn:bench:task/recovery-${process.pid}-${i}`,
           family: 'bench',
           version: '1',
-          desiredStatus: 'RUNNING',
-          containers: [{ name: 'app', image, command: ['sleep', '600'], environment: {}, essential: true, labels: {}, stopTimeout: 1, portMappings: [] }],
+          ...TASK_DEFAULTS,
+          containers: [containerDefinition({ name: 'app', image, command: ['sleep', '600'], stopTimeout: 1 })],
         },
       });
     }

@@ -111,6 +111,23 @@ export class DockerApiError extends BerthError {
   }
 }
 
+/**
+ * Docker could not bind a host port the container asks for (another process or container holds
+ * it). Not retryable: the same start fails the same way until an operator frees the port.
+ */
+export class PortConflictError extends BerthError {
+  readonly code = 'PortConflict';
+  constructor(
+    readonly operation: string,
+    /** `127.0.0.1:18080/tcp`, or what Docker's message names when it cannot be told apart. */
+    readonly port: string,
+    detail: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`host port ${port} is already in use: ${detail}`, { ...options, retryable: false });
+  }
+}
+
 /** The state database could not be read or written. */
 export class PersistenceError extends BerthError {
   readonly code = 'PersistenceError';

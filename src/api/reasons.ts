@@ -23,6 +23,16 @@ export const REASON_CODES = [
   'DockerTimeout',
   /** The task stopped before this container was ever started. */
   'TaskStoppedBeforeStart',
+  /** A host port the container publishes is taken; the message names it. */
+  'PortConflict',
+  /** A dependency reached a state that can never satisfy the condition (a SUCCESS dependency exited non-zero, a dependency stopped before it started or became healthy). */
+  'DependencyFailed',
+  /** A dependency did not reach the condition within its startTimeout. */
+  'DependencyTimeout',
+  /** A shared volume the container mounts does not exist, and autoprovision is off. */
+  'VolumeMissing',
+  /** Docker refused to create a task volume. */
+  'VolumeFailed',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

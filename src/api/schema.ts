@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ValidationError, type FieldIssue } from '../errors.js';
 import { RESERVED_LABEL_PREFIX } from './labels.js';
 import { DESIRED_STATUSES } from './status.js';
-import type { TaskDefinition } from './task.js';
+import { containerDefinition, TASK_DEFAULTS, type TaskDefinition } from './task.js';
 
 /**
  * The one schema for task input: the socket API validates request bodies with it and the CLI
@@ -70,6 +70,9 @@ const containerSchema = z.strictObject({
   stopTimeout: z.number().int().min(0).max(3600).default(30),
   portMappings: z.array(portMappingSchema).max(64).default([]),
 });
+
+/** The container fields the short form takes. */
+export const SHORT_FORM_KEYS = Object.keys(containerSchema.shape);
 
 const versionSchema = z.union([
   z.string().regex(VERSION_PATTERN, 'must match [A-Za-z0-9._-]{1,128}'),
@@ -145,7 +148,8 @@ export function parseTaskInput(body: unknown): TaskInput {
   }
   const parsed = taskDefinitionSchema.safeParse(body);
   if (!parsed.success) throw new ValidationError(toFieldIssues(parsed.error));
-  return { kind: 'definition', task: parsed.data as TaskDefinition };
+  const { containers, ...task } = parsed.data;
+  return { kind: 'definition', task: { ...TASK_DEFAULTS, ...task, containers: containers.map(containerDefinition) } };
 }
 
 /** No valid task nests deeper than this; a deeper body is refused before it is walked further. */

@@ -1,16 +1,27 @@
 import type { ContainerStatus, DesiredStatus, TaskStatus } from './status.js';
 import type { Reason } from './reasons.js';
 
+/*
+ * berth's internal task model. Both accepted input formats (an ECS task definition, and berth's
+ * short form) are parsed into these types in one place (src/api/parse/); the engine, the saver and
+ * the views speak only these. Field names follow ECS wherever ECS has the concept, normalised:
+ * defaults are filled in, ECS's `[{name, value}]` lists become records, and fields that have no
+ * effect on a plain Docker host are gone. Optional fields are absent (never `undefined`-valued)
+ * when not set, so the stored JSON stays small and round-trips exactly.
+ */
+
 export type Protocol = 'tcp' | 'udp';
 
 /** A port the container listens on, and where on the host it is published. */
 export interface PortMapping {
   readonly containerPort: number;
-  /** Absent: Docker picks a free port (a dynamic port). */
+  /** Absent: Docker picks a free port (a dynamic port; ECS's `hostPort: 0`). */
   readonly hostPort?: number;
   readonly protocol: Protocol;
   /** Defaults to 127.0.0.1 so nothing is published beyond the host unless asked for. */
   readonly hostIp: string;
+  /** ECS's port name (service connect); kept for views and templates. */
+  readonly name?: string;
 }
 
 /** Where a port actually ended up once Docker created the container. */
@@ -19,6 +30,84 @@ export interface PortBinding {
   readonly hostPort: number;
   readonly protocol: Protocol;
   readonly hostIp: string;
+}
+
+/** ECS dependency conditions (containerDefinitions[].dependsOn[].condition). */
+export const DEPENDENCY_CONDITIONS = ['START', 'COMPLETE', 'SUCCESS', 'HEALTHY'] as const;
+export type DependencyCondition = (typeof DEPENDENCY_CONDITIONS)[number];
+
+export interface ContainerDependency {
+  readonly containerName: string;
+  readonly condition: DependencyCondition;
+}
+
+/** Docker's healthcheck, with ECS's defaults filled in. Durations in seconds. */
+export interface HealthCheck {
+  /** `["CMD", ...]` or `["CMD-SHELL", "..."]`, exactly as ECS and Docker take it. */
+  readonly command: readonly string[];
+  readonly interval: number;
+  readonly timeout: number;
+  readonly retries: number;
+  readonly startPeriod: number;
+}
+
+/** Health as ECS reports it; UNKNOWN until Docker has a verdict (or when there is no check). */
+export const HEALTH_STATUSES = ['UNKNOWN', 'HEALTHY', 'UNHEALTHY'] as const;
+export type HealthStatus = (typeof HEALTH_STATUSES)[number];
+
+export interface MountPoint {
+  readonly sourceVolume: string;
+  readonly containerPath: string;
+  readonly readOnly: boolean;
+}
+
+export interface VolumeFrom {
+  readonly sourceContainer: string;
+  readonly readOnly: boolean;
+}
+
+export interface Ulimit {
+  readonly name: string;
+  readonly softLimit: number;
+  readonly hardLimit: number;
+}
+
+export interface ExtraHost {
+  readonly hostname: string;
+  readonly ipAddress: string;
+}
+
+export interface Tmpfs {
+  readonly containerPath: string;
+  /** MiB. */
+  readonly size: number;
+  readonly mountOptions: readonly string[];
+}
+
+export interface Device {
+  readonly hostPath: string;
+  /** Defaults to hostPath. */
+  readonly containerPath?: string;
+  /** Subset of read, write, mknod; all three when absent. */
+  readonly permissions?: readonly ('read' | 'write' | 'mknod')[];
+}
+
+export interface LinuxParameters {
+  readonly initProcessEnabled?: boolean;
+  /** MiB. */
+  readonly sharedMemorySize?: number;
+  readonly tmpfs?: readonly Tmpfs[];
+  readonly capabilities?: { readonly add: readonly string[]; readonly drop: readonly string[] };
+  readonly devices?: readonly Device[];
+  /** MiB; -1 for unlimited swap. */
+  readonly maxSwap?: number;
+  /** 0-100. */
+  readonly swappiness?: number;
+}
+
+export interface LogConfiguration {
+  readonly logDriver: string;
+  readonly options: Readonly<Record<string, string>>;
 }
 
 /** A container as the control plane defines it. Immutable once the task is accepted. */
@@ -30,20 +119,89 @@ export interface ContainerDefinition {
   readonly environment: Readonly<Record<string, string>>;
   /** When an essential container stops, the whole task stops. */
   readonly essential: boolean;
+  /** ECS's `dockerLabels`. */
   readonly labels: Readonly<Record<string, string>>;
   /** Seconds between SIGTERM and SIGKILL when the container is stopped. */
   readonly stopTimeout: number;
+  /**
+   * Seconds the containers that depend on this one wait for it to reach their condition before
+   * they give up (ECS's startTimeout, set on the dependency). Absent: they wait without a bound.
+   */
+  readonly startTimeout?: number;
   readonly portMappings: readonly PortMapping[];
+  readonly dependsOn: readonly ContainerDependency[];
+  readonly healthCheck?: HealthCheck;
+  /** CPU shares; at least 2, Docker's minimum (ECS's 0, 1 or none become 2). */
+  readonly cpu: number;
+  /** Hard memory limit, MiB. */
+  readonly memory?: number;
+  /** Soft memory limit, MiB. */
+  readonly memoryReservation?: number;
+  readonly ulimits: readonly Ulimit[];
+  readonly user?: string;
+  readonly workingDirectory?: string;
+  readonly interactive: boolean;
+  readonly pseudoTerminal: boolean;
+  readonly readonlyRootFilesystem: boolean;
+  readonly privileged: boolean;
+  readonly dockerSecurityOptions: readonly string[];
+  /** Kernel parameters, namespace (e.g. `net.core.somaxconn`) → value. */
+  readonly systemControls: Readonly<Record<string, string>>;
+  /** `name` or `name:alias`, naming other containers of the task. */
+  readonly links: readonly string[];
+  readonly hostname?: string;
+  readonly dnsServers: readonly string[];
+  readonly dnsSearchDomains: readonly string[];
+  readonly extraHosts: readonly ExtraHost[];
+  readonly disableNetworking: boolean;
+  readonly mountPoints: readonly MountPoint[];
+  readonly volumesFrom: readonly VolumeFrom[];
+  readonly linuxParameters?: LinuxParameters;
+  readonly logConfiguration?: LogConfiguration;
 }
+
+/**
+ * A task volume. `bind` is a host path; `task` is a Docker volume made for the task and removed
+ * with it (ECS's `host: {}`, a bare `{name}`, and `dockerVolumeConfiguration` with scope `task`);
+ * `shared` is a Docker volume that outlives the task.
+ */
+export type VolumeDefinition =
+  | { readonly name: string; readonly kind: 'bind'; readonly sourcePath: string }
+  | {
+      readonly name: string;
+      readonly kind: 'task' | 'shared';
+      /** Only for `shared`: create the volume when it is missing. */
+      readonly autoprovision: boolean;
+      readonly driver: string;
+      readonly driverOpts: Readonly<Record<string, string>>;
+      readonly labels: Readonly<Record<string, string>>;
+    };
+
+export const NETWORK_MODES = ['bridge', 'host', 'none'] as const;
+export type NetworkMode = (typeof NETWORK_MODES)[number];
+
+/** `task`: the task's containers share one namespace (see the README for whose). */
+export type NamespaceMode = 'host' | 'task';
 
 /** A task as the control plane defines it. */
 export interface TaskDefinition {
   readonly arn: string;
   readonly family: string;
+  /** ECS's revision, as text. */
   readonly version: string;
   readonly desiredStatus: DesiredStatus;
   readonly containers: readonly ContainerDefinition[];
+  readonly networkMode: NetworkMode;
+  readonly pidMode?: NamespaceMode;
+  readonly ipcMode?: NamespaceMode | 'none';
+  readonly volumes: readonly VolumeDefinition[];
+  /** Task-level CPU units and memory (MiB), for host-resource accounting. */
+  readonly cpu?: number;
+  readonly memory?: number;
 }
+
+/** The task-level part of a definition: everything but the identity, status and containers. */
+export type TaskSettings = Omit<TaskDefinition, 'arn' | 'family' | 'version' | 'desiredStatus' | 'containers'>;
 
 /** The engine's record of one container: its definition plus everything learned about it. */
 export interface ContainerState {
@@ -56,6 +214,8 @@ export interface ContainerState {
   readonly exitCode?: number;
   readonly reason?: Reason;
   readonly portBindings: readonly PortBinding[];
+  /** Present once Docker has reported on a container with a healthCheck. */
+  readonly health?: HealthStatus;
   /** Epoch milliseconds. */
   readonly createdAt?: number;
   readonly startedAt?: number;
@@ -71,6 +231,10 @@ export interface TaskState {
   /** The status last reported in a TaskStateChange; derived from the containers. */
   readonly knownStatus: TaskStatus;
   readonly containers: readonly ContainerState[];
+  /** Task-level definition: network and namespace modes, volumes, resources. */
+  readonly settings: TaskSettings;
+  /** Task volumes made in Docker so far (by volume name); removed with the task unless shared. */
+  readonly provisionedVolumes: readonly string[];
   /** Epoch milliseconds. */
   readonly createdAt: number;
   readonly updatedAt: number;
@@ -78,4 +242,51 @@ export interface TaskState {
   readonly stoppedAt?: number;
   /** Containers were removed from Docker; the task is about to leave the state. */
   readonly cleanedUp?: boolean;
+}
+
+/**
+ * Every default of the model, in one place: the parsers fill these in, and code that builds a
+ * definition by hand (tests, benchmarks) starts from them.
+ */
+export const CONTAINER_DEFAULTS = {
+  environment: {},
+  essential: true,
+  labels: {},
+  stopTimeout: 30,
+  portMappings: [],
+  dependsOn: [],
+  cpu: 2,
+  ulimits: [],
+  interactive: false,
+  pseudoTerminal: false,
+  readonlyRootFilesystem: false,
+  privileged: false,
+  dockerSecurityOptions: [],
+  systemControls: {},
+  links: [],
+  dnsServers: [],
+  dnsSearchDomains: [],
+  extraHosts: [],
+  disableNetworking: false,
+  mountPoints: [],
+  volumesFrom: [],
+} as const satisfies Omit<ContainerDefinition, 'name' | 'image'>;
+
+export const TASK_DEFAULTS = {
+  desiredStatus: 'RUNNING',
+  networkMode: 'bridge',
+  volumes: [],
+} as const satisfies Partial<TaskDefinition>;
+
+/** A container definition with every default, and `fields` on top. */
+export function containerDefinition(
+  fields: Pick<ContainerDefinition, 'name' | 'image'> & Partial<ContainerDefinition>,
+): ContainerDefinition {
+  return { ...CONTAINER_DEFAULTS, ...fields };
+}
+
+/** The task-level settings of a definition. */
+export function taskSettings(def: TaskDefinition): TaskSettings {
+  const { arn: _arn, family: _family, version: _version, desiredStatus: _desired, containers: _containers, ...settings } = def;
+  return settings;
 }

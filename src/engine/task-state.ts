@@ -1,7 +1,7 @@
 import { dockerNameFor } from '../api/labels.js';
 import { reason, type Reason, type ReasonCode } from '../api/reasons.js';
 import { higherDesired, statusRank, type ContainerStatus, type DesiredStatus } from '../api/status.js';
-import type { ContainerState, TaskDefinition, TaskState } from '../api/task.js';
+import { taskSettings, type ContainerState, type TaskDefinition, type TaskState } from '../api/task.js';
 
 /**
  * Pure rules about a task's state. Nothing here performs I/O; the engine builds every new
@@ -17,6 +17,8 @@ export function newTaskState(def: TaskDefinition, now: number, agentId: string):
       version: def.version,
       desiredStatus: def.desiredStatus,
       knownStatus: 'NONE',
+      settings: taskSettings(def),
+      provisionedVolumes: [],
       createdAt: now,
       updatedAt: now,
       containers: def.containers.map(

@@ -1,6 +1,6 @@
-import { formatPath, taskDefinitionSchema } from '../api/schema.js';
+import { formatPath, SHORT_FORM_KEYS, taskDefinitionSchema } from '../api/schema.js';
 import { CONTAINER_STATUSES, DESIRED_STATUSES } from '../api/status.js';
-import type { ContainerDefinition, PortBinding, TaskState } from '../api/task.js';
+import { containerDefinition, type ContainerDefinition, type PortBinding, type TaskState } from '../api/task.js';
 import { errorMessage } from '../errors.js';
 import { rowsToTask } from './rows.js';
 import type { ContainerRow, TaskRow } from './rows.js';
@@ -84,12 +84,12 @@ export function decodeTask(row: TaskRow, containers: readonly ContainerRow[]): {
       family: row.family,
       version: row.version,
       desiredStatus: DESIRED_STATUSES.includes(row.desired_status) ? row.desired_status : 'RUNNING',
-      containers: definitions,
+      containers: definitions.map((d) => (isObject(d) ? pick(d, SHORT_FORM_KEYS) : d)),
     });
     if (!parsed.success) {
       for (const issue of parsed.error.issues) issues.push(`definition no longer validates: ${describePath(issue.path, sorted)}: ${issue.message}`);
     } else {
-      definitions.splice(0, definitions.length, ...parsed.data.containers);
+      definitions.splice(0, definitions.length, ...parsed.data.containers.map((c, i) => containerDefinition({ ...(definitions[i] as object), ...c })));
     }
   }
   if (issues.length > 0) return { reason: issues.join('; ') };
@@ -143,4 +143,8 @@ function json(issues: string[], at: string, column: string, text: unknown): unkn
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function pick(obj: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => k in obj).map((k) => [k, obj[k]]));
 }

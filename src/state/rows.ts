@@ -100,6 +100,8 @@ export function rowsToTask(row: TaskRow, containers: readonly ContainerRow[]): T
     desiredStatus: row.desired_status,
     knownStatus: row.known_status,
     containers: [...containers].sort((a, b) => a.position - b.position).map(rowToContainer),
+    settings: { networkMode: 'bridge', volumes: [] },
+    provisionedVolumes: [],
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     ...(row.stopped_at !== null && { stoppedAt: row.stopped_at }),

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NewStateChange } from '../../src/api/events.js';
-import type { ContainerDefinition, ContainerState, TaskState } from '../../src/api/task.js';
+import { containerDefinition, type ContainerDefinition, type ContainerState, type TaskState } from '../../src/api/task.js';
 import { PersistenceError } from '../../src/errors.js';
 import type { Saver, StateCommit } from '../../src/state/saver.js';
 
@@ -15,16 +15,7 @@ export interface SaverUnderTest {
 const T0 = 1_700_000_000_000;
 
 function definition(name: string, extra: Partial<ContainerDefinition> = {}): ContainerDefinition {
-  return {
-    name,
-    image: '127.0.0.1:5000/berth/busybox:latest',
-    environment: {},
-    essential: true,
-    labels: {},
-    stopTimeout: 10,
-    portMappings: [],
-    ...extra,
-  };
+  return containerDefinition({ name, image: '127.0.0.1:5000/berth/busybox:latest', stopTimeout: 10, ...extra });
 }
 
 /** Every optional field set, including the falsy ones (exitCode 0, an empty reason message). */
@@ -71,6 +62,8 @@ export function fullTask(arn = 'arn:berth:task/full'): TaskState {
         finishedAt: T0 + 6,
       },
     ],
+    settings: { networkMode: 'bridge', volumes: [] },
+    provisionedVolumes: [],
     createdAt: T0,
     updatedAt: T0 + 7,
     stoppedAt: T0 + 8,
@@ -94,6 +87,8 @@ export function bareTask(arn = 'arn:berth:task/bare', createdAt = T0 + 100): Tas
     desiredStatus: 'RUNNING',
     knownStatus: 'NONE',
     containers: [container],
+    settings: { networkMode: 'bridge', volumes: [] },
+    provisionedVolumes: [],
     createdAt,
     updatedAt: createdAt,
   };

@@ -1,4 +1,4 @@
-import type { ContainerDefinition, ContainerState, TaskDefinition, TaskState } from '../../src/api/task.js';
+import { containerDefinition, TASK_DEFAULTS, type ContainerDefinition, type ContainerState, type TaskDefinition, type TaskState } from '../../src/api/task.js';
 import type { ContainerStatus, DesiredStatus } from '../../src/api/status.js';
 import { newTaskState, settle } from '../../src/engine/task-state.js';
 
@@ -8,21 +8,11 @@ export const AGENT_ID = 'agent-test-1';
 export const IMAGE = 'registry.test:5000/berth/busybox:latest';
 
 export function containerDef(name: string, overrides: Partial<ContainerDefinition> = {}): ContainerDefinition {
-  return {
-    name,
-    image: IMAGE,
-    command: ['sleep', '300'],
-    environment: {},
-    essential: true,
-    labels: {},
-    stopTimeout: 2,
-    portMappings: [],
-    ...overrides,
-  };
+  return containerDefinition({ name, image: IMAGE, command: ['sleep', '300'], stopTimeout: 2, ...overrides });
 }
 
 export function taskDef(arn: string, containers: ContainerDefinition[] = [containerDef('app')], overrides: Partial<TaskDefinition> = {}): TaskDefinition {
-  return { arn, family: 'web', version: '1', desiredStatus: 'RUNNING', containers, ...overrides };
+  return { ...TASK_DEFAULTS, arn, family: 'web', version: '1', containers, ...overrides };
 }
 
 /**
