@@ -45,3 +45,7 @@ export interface Reason {
 export function reason(code: ReasonCode, message: string): Reason {
   return { code, message };
 }
+
+export function isReasonCode(value: string): value is ReasonCode {
+  return (REASON_CODES as readonly string[]).includes(value);
+}

@@ -4,10 +4,11 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { backoffDelay } from '../util/backoff.js';
 import type { Clock, Random, TimerHandle } from '../util/clock.js';
-import type { ActionKind, Outcome } from './actions.js';
+import { actionTarget, type Action, type ActionKind, type Outcome } from './actions.js';
+import { FailureLog } from './failure-log.js';
 import type { Executor } from './executor.js';
 import { CLEANUP_KEY, formatPlan, plan } from './planner.js';
-import { decideRetry, NO_FAILURES, type RetryCount, type RetryDecision, type RetryPolicy } from './retry-policy.js';
+import { decideRetry, type RetryDecision, type RetryPolicy } from './retry-policy.js';
 import type { StateStore } from './state-store.js';
 import { applyGiveUp, applyOutcome } from './transitions.js';
 
@@ -33,8 +34,12 @@ export interface ReconcilerDeps {
 export class TaskReconciler {
   /** Containers to read back from Docker before acting on them. */
   private readonly refresh = new Set<string>();
-  /** Failures so far per container (or CLEANUP_KEY), and when each may be tried again. */
-  private readonly failures = new Map<string, { count: RetryCount; at: number }>();
+  /**
+   * Failures so far per container (or CLEANUP_KEY) and action, and when each may be tried again.
+   * Keyed by action so that the re-read that follows a failed start cannot clear the start's
+   * record: only a start that works (or the container moving on) does.
+   */
+  private readonly failures = new FailureLog();
   /** Steps in a row that found the state database refusing writes; the wait grows with it. */
   private saveFailures = 0;
   private queued = false;
@@ -100,8 +105,7 @@ export class TaskReconciler {
       return false;
     }
     const now = this.deps.clock.now();
-    const retryAt = new Map([...this.failures].map(([key, f]) => [key, f.at]));
-    const next = plan({ task, now, cleanupWaitMs: this.deps.cleanupWaitMs, refresh: this.refresh, retryAt });
+    const next = plan({ task, now, cleanupWaitMs: this.deps.cleanupWaitMs, refresh: this.refresh, retryAt: this.failures.retryAt() });
     if (next.wakeAt !== undefined) this.wakeAt(next.wakeAt);
     if (next.actions.length === 0) return false;
     // What Docker did now could not be recorded: wait for the database instead of acting blind.
@@ -126,7 +130,8 @@ export class TaskReconciler {
       return false;
     }
     this.saveFailures = 0;
-    this.recordFailures(outcomes, decisions, now);
+    this.failures.forgetMoved(saved.before, saved.after);
+    this.recordFailures(next.actions, outcomes, decisions, now);
     const learned = saved.before !== saved.after || next.actions.some((a) => a.kind === 'inspect') || outcomes.some((o) => o.kind === 'failed');
     if (!learned) {
       // Actions that changed nothing would be planned again at once: back off instead of spinning.
@@ -140,7 +145,7 @@ export class TaskReconciler {
   /** Pure: what to do about a failed outcome, from the failures recorded so far. */
   private decide(o: Outcome): RetryDecision | undefined {
     if (o.kind !== 'failed') return undefined;
-    const before = this.failures.get(failureKey(o))?.count ?? NO_FAILURES;
+    const before = this.failures.count(o.container ?? CLEANUP_KEY, o.action);
     return decideRetry(this.deps.retry, o.action, o.error, before, this.deps.random);
   }
 
@@ -157,18 +162,26 @@ export class TaskReconciler {
   }
 
   /** After the step is saved: remember retries, forget failures that cleared. */
-  private recordFailures(outcomes: readonly Outcome[], decisions: readonly (RetryDecision | undefined)[], now: number): void {
+  private recordFailures(
+    actions: readonly Action[],
+    outcomes: readonly Outcome[],
+    decisions: readonly (RetryDecision | undefined)[],
+    now: number,
+  ): void {
     outcomes.forEach((o, i) => {
-      const key = failureKey(o);
+      const action = actions[i]!;
+      const target = actionTarget(action) ?? CLEANUP_KEY;
       const decision = decisions[i];
-      if (o.kind !== 'failed' || decision === undefined || decision.kind === 'give-up') {
-        this.failures.delete(key);
-        if (decision?.kind === 'give-up' && o.kind === 'failed') {
-          this.log.error(`Giving up on ${o.action}`, { container: o.container, error: errorMessage(o.error) });
-        }
+      if (o.kind !== 'failed') {
+        this.failures.forget(target, action.kind);
         return;
       }
-      this.failures.set(key, { count: decision.count, at: now + decision.delayMs });
+      if (decision === undefined || decision.kind === 'give-up') {
+        this.failures.forget(target, o.action);
+        this.log.error(`Giving up on ${o.action}`, { container: o.container, error: errorMessage(o.error) });
+        return;
+      }
+      this.failures.record(target, o.action, { count: decision.count, at: now + decision.delayMs });
       // A failed create, start or stop may still have happened in Docker; a failed inspect learned
       // nothing. Read the container again before acting on it.
       if (REREAD_AFTER_FAILURE.has(o.action) && o.container) this.refresh.add(o.container);
@@ -207,7 +220,3 @@ export class TaskReconciler {
 }
 
 const REREAD_AFTER_FAILURE: ReadonlySet<ActionKind> = new Set<ActionKind>(['create', 'start', 'stop', 'inspect']);
-
-function failureKey(o: Outcome): string {
-  return o.kind === 'cleaned' ? CLEANUP_KEY : (o.container ?? CLEANUP_KEY);
-}

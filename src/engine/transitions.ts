@@ -1,9 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
-import { reason, type Reason, type ReasonCode } from '../api/reasons.js';
+import { isReasonCode, reason, type Reason, type ReasonCode } from '../api/reasons.js';
 import { isAfter, laterStatus, type ContainerStatus } from '../api/status.js';
 import type { ContainerState, TaskState } from '../api/task.js';
 import type { ContainerInfo } from '../docker/docker-client.js';
-import { errorMessage } from '../errors.js';
+import { BerthError, errorMessage } from '../errors.js';
 import type { ActionKind, Outcome } from './actions.js';
 import { taskStopReason, updateContainer } from './task-state.js';
 
@@ -43,8 +43,9 @@ export function applyGiveUp(task: TaskState, container: string, action: ActionKi
   );
 }
 
+/** An error whose code is itself a reason (PortConflict, PullFailed, DockerTimeout) gives it; else the action does. */
 function failureReason(action: ActionKind, error: unknown): ReasonCode {
-  if (error instanceof Error && 'code' in error && error.code === 'DockerTimeout') return 'DockerTimeout';
+  if (error instanceof BerthError && isReasonCode(error.code)) return error.code;
   switch (action) {
     case 'pull':
       return 'PullFailed';
