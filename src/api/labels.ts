@@ -11,6 +11,30 @@ export const LABELS = {
 
 export const RESERVED_LABEL_PREFIX = 'berth.';
 
+/**
+ * The one rule for "this container is ours": it is a given task's container, made by this agent,
+ * only when all three of its labels say so. Adoption, removal, relist and event routing all ask it.
+ */
+export function ownerOf(labels: Readonly<Record<string, string>>, agentId: string): { taskArn: string; containerName: string } | undefined {
+  const taskArn = labels[LABELS.taskArn];
+  const containerName = labels[LABELS.containerName];
+  if (labels[LABELS.agentId] !== agentId || !taskArn || !containerName) return undefined;
+  return { taskArn, containerName };
+}
+
+export function isOwnedBy(labels: Readonly<Record<string, string>>, agentId: string, taskArn: string, containerName: string): boolean {
+  const owner = ownerOf(labels, agentId);
+  return owner !== undefined && owner.taskArn === taskArn && owner.containerName === containerName;
+}
+
+/** The label filter that lists (or watches) exactly what `ownerOf` may claim: this agent's containers, or one task's one container. */
+export function ownershipFilter(agentId: string, container?: { taskArn: string; containerName: string }): Record<string, string> {
+  return {
+    [LABELS.agentId]: agentId,
+    ...(container ? { [LABELS.taskArn]: container.taskArn, [LABELS.containerName]: container.containerName } : {}),
+  };
+}
+
 export interface ContainerIdentity {
   readonly taskArn: string;
   readonly family: string;

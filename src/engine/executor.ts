@@ -1,4 +1,4 @@
-import { berthLabels, LABELS } from '../api/labels.js';
+import { berthLabels, isOwnedBy, ownershipFilter } from '../api/labels.js';
 import type { ContainerState, TaskState } from '../api/task.js';
 import type { ContainerInfo, ContainerSpec, DockerClient } from '../docker/docker-client.js';
 import { ContainerNotFoundError, DockerApiError, NameConflictError, errorMessage } from '../errors.js';
@@ -92,11 +92,7 @@ export class Executor {
    * the newest is adopted; the relist reports the rest as unknown and removes them after the grace.
    */
   private async findByLabels(task: TaskState, c: ContainerState, log: Logger): Promise<Outcome> {
-    const found = await this.docker.listContainers({
-      [LABELS.agentId]: this.agentId,
-      [LABELS.taskArn]: task.arn,
-      [LABELS.containerName]: c.definition.name,
-    });
+    const found = await this.docker.listContainers(ownershipFilter(this.agentId, { taskArn: task.arn, containerName: c.definition.name }));
     if (found.length === 0) return { kind: 'gone', container: c.definition.name };
     const info = (await Promise.all(found.map((f) => this.docker.inspectContainer(f.id)))).reduce((a, b) => ((b.createdAt ?? 0) > (a.createdAt ?? 0) ? b : a));
     log.info('Adopted existing container found by its labels', { dockerId: info.id, dockerName: info.name, state: info.state });
@@ -222,7 +218,7 @@ export class Executor {
 
   /** Labels prove a container is this task's container, made by this agent: only then is it adopted or removed. */
   private isOurs(task: TaskState, c: ContainerState, labels: Readonly<Record<string, string>>): boolean {
-    return labels[LABELS.agentId] === this.agentId && labels[LABELS.taskArn] === task.arn && labels[LABELS.containerName] === c.definition.name;
+    return isOwnedBy(labels, this.agentId, task.arn, c.definition.name);
   }
 }
 

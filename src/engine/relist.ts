@@ -1,4 +1,4 @@
-import { LABELS } from '../api/labels.js';
+import { isOwnedBy, ownerOf } from '../api/labels.js';
 import type { TaskState } from '../api/task.js';
 import type { ContainerSummary } from '../docker/docker-client.js';
 
@@ -23,6 +23,7 @@ export interface RelistInput {
   readonly previouslyUnknown: ReadonlyMap<string, number>;
   /** ARNs of tasks the saver holds but could not load. */
   readonly unloaded: ReadonlySet<string>;
+  readonly agentId: string;
   readonly now: number;
 }
 
@@ -35,13 +36,13 @@ export interface RelistInput {
  * - Any other listed container no task accounts for is unknown; `firstSeen` carries over from
  *   earlier relists so a grace period can run before it is removed.
  */
-export function examineRelist({ tasks, listed, previouslyUnknown, unloaded, now }: RelistInput): RelistFindings {
+export function examineRelist({ tasks, listed, previouslyUnknown, unloaded, agentId, now }: RelistInput): RelistFindings {
   const byId = new Map(listed.map((c) => [c.id, c]));
   const accounted = new Set<string>();
   const refresh: Array<{ arn: string; container: string }> = [];
   for (const t of tasks) {
     for (const c of t.containers) {
-      const mine = c.dockerId ? byId.get(c.dockerId) : listed.find((l) => ownedBy(l, t.arn, c.definition.name));
+      const mine = c.dockerId ? byId.get(c.dockerId) : listed.find((l) => isOwnedBy(l.labels, agentId, t.arn, c.definition.name));
       if (mine) accounted.add(mine.id);
       if (c.knownStatus !== 'CREATED' && c.knownStatus !== 'RUNNING') continue;
       if (!mine || contradicts(c.knownStatus, mine.state)) refresh.push({ arn: t.arn, container: c.definition.name });
@@ -51,15 +52,11 @@ export function examineRelist({ tasks, listed, previouslyUnknown, unloaded, now 
   const held: Array<RelistFindings['held'][number]> = [];
   for (const l of listed) {
     if (accounted.has(l.id)) continue;
-    const arn = l.labels[LABELS.taskArn];
+    const arn = ownerOf(l.labels, agentId)?.taskArn;
     if (arn !== undefined && unloaded.has(arn)) held.push({ id: l.id, name: l.name, arn });
     else unknown.push({ id: l.id, name: l.name, firstSeen: previouslyUnknown.get(l.id) ?? now });
   }
   return { refresh, unknown, held };
-}
-
-function ownedBy(c: ContainerSummary, arn: string, name: string): boolean {
-  return c.labels[LABELS.taskArn] === arn && c.labels[LABELS.containerName] === name;
 }
 
 function contradicts(known: 'CREATED' | 'RUNNING', state: ContainerSummary['state']): boolean {

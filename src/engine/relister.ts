@@ -1,4 +1,4 @@
-import { LABELS } from '../api/labels.js';
+import { ownershipFilter } from '../api/labels.js';
 import type { TaskState } from '../api/task.js';
 import type { DockerClient } from '../docker/docker-client.js';
 import { ContainerNotFoundError, errorMessage } from '../errors.js';
@@ -55,9 +55,9 @@ export class Relister {
 
   /** One relist pass. Docker being down is not news: the pass is skipped and tried next time. */
   async runOnce(): Promise<void> {
-    const listed = await this.docker.listContainers({ [LABELS.agentId]: this.agentId });
+    const listed = await this.docker.listContainers(ownershipFilter(this.agentId));
     const now = this.opts.clock.now();
-    const found = examineRelist({ tasks: this.hooks.tasks(), listed, previouslyUnknown: this.unknown, unloaded: this.hooks.unloaded(), now });
+    const found = examineRelist({ tasks: this.hooks.tasks(), listed, previouslyUnknown: this.unknown, unloaded: this.hooks.unloaded(), agentId: this.agentId, now });
     for (const r of found.refresh) this.hooks.refresh(r.arn, r.container);
     for (const h of found.held) {
       if (this.held.has(h.id)) continue;

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import PQueue from 'p-queue';
 import type { StateChange } from '../api/events.js';
-import { LABELS } from '../api/labels.js';
+import { ownerOf, ownershipFilter } from '../api/labels.js';
 import type { TaskInput } from '../api/schema.js';
 import { statusRank, type ContainerStatus } from '../api/status.js';
 import type { TaskDefinition, TaskState } from '../api/task.js';
@@ -79,7 +79,7 @@ export class TaskEngine {
     this.executor = new Executor(opts.docker, opts.agentId, opts.log, this.progress, opts.observer);
     this.watcher = new DockerEventWatcher(
       opts.docker,
-      { [LABELS.agentId]: opts.agentId },
+      ownershipFilter(opts.agentId),
       {
         onEvent: (e) => this.onDockerEvent(e),
         onReconnect: () => {
@@ -281,10 +281,9 @@ export class TaskEngine {
 
   /** A container whose ID is not saved yet (its create is still in flight) is found by its labels. */
   private ownerByLabels(event: DockerEvent): { arn: string; container: string } | undefined {
-    const arn = event.labels[LABELS.taskArn];
-    const container = event.labels[LABELS.containerName];
-    if (!arn || !container || !this.store.get(arn)) return undefined;
-    return { arn, container };
+    const owner = ownerOf(event.labels, this.opts.agentId);
+    if (!owner || !this.store.get(owner.taskArn)) return undefined;
+    return { arn: owner.taskArn, container: owner.containerName };
   }
 
   /** After the event stream was broken, nothing seen before can be trusted: re-read every live container. */

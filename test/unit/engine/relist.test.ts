@@ -10,13 +10,13 @@ import { systemClock } from '../../../src/util/clock.js';
 import { AGENT_ID, fakeId, IMAGE, taskAt, taskDef } from '../../support/fixtures.js';
 
 const AGENT = 'agent-r';
-const summary = (id: string, state: 'running' | 'exited' | 'created', labels: Record<string, string> = {}) => ({ id, name: `n-${id.slice(0, 4)}`, state, labels });
+const summary = (id: string, state: 'running' | 'exited' | 'created', labels: Record<string, string> = {}) => ({ id, name: `n-${id.slice(0, 4)}`, state, labels: { [LABELS.agentId]: AGENT, ...labels } });
 
 describe('examineRelist', () => {
   const task = taskAt({ app: 'RUNNING', side: 'CREATED', done: ['STOPPED', { dockerId: fakeId('done') }] });
 
   it('re-reads a recorded container that is missing from the list or listed in a contradicting state', () => {
-    const found = examineRelist({ tasks: [task], listed: [summary(fakeId('app'), 'exited'), summary(fakeId('done'), 'exited')], previouslyUnknown: new Map(), unloaded: new Set(), now: 5 });
+    const found = examineRelist({ tasks: [task], listed: [summary(fakeId('app'), 'exited'), summary(fakeId('done'), 'exited')], previouslyUnknown: new Map(), unloaded: new Set(), agentId: AGENT, now: 5 });
     expect(found.refresh).toEqual([
       { arn: task.arn, container: 'app' },
       { arn: task.arn, container: 'side' },
@@ -26,19 +26,19 @@ describe('examineRelist', () => {
 
   it('agrees with a list that matches the records', () => {
     const listed = [summary(fakeId('app'), 'running'), summary(fakeId('side'), 'created'), summary(fakeId('done'), 'exited')];
-    expect(examineRelist({ tasks: [task], listed, previouslyUnknown: new Map(), unloaded: new Set(), now: 5 })).toEqual({ refresh: [], unknown: [], held: [] });
+    expect(examineRelist({ tasks: [task], listed, previouslyUnknown: new Map(), unloaded: new Set(), agentId: AGENT, now: 5 })).toEqual({ refresh: [], unknown: [], held: [] });
   });
 
   it('reports containers no task accounts for, keeping when each was first seen', () => {
     const stray = summary('b'.repeat(64), 'running');
-    expect(examineRelist({ tasks: [task], listed: [stray], previouslyUnknown: new Map(), unloaded: new Set(), now: 5 }).unknown).toEqual([{ id: stray.id, name: stray.name, firstSeen: 5 }]);
-    expect(examineRelist({ tasks: [task], listed: [stray], previouslyUnknown: new Map([[stray.id, 2]]), unloaded: new Set(), now: 5 }).unknown[0]!.firstSeen).toBe(2);
+    expect(examineRelist({ tasks: [task], listed: [stray], previouslyUnknown: new Map(), unloaded: new Set(), agentId: AGENT, now: 5 }).unknown).toEqual([{ id: stray.id, name: stray.name, firstSeen: 5 }]);
+    expect(examineRelist({ tasks: [task], listed: [stray], previouslyUnknown: new Map([[stray.id, 2]]), unloaded: new Set(), agentId: AGENT, now: 5 }).unknown[0]!.firstSeen).toBe(2);
   });
 
   it('holds, rather than reports as unknown, a container of a task whose rows could not be loaded', () => {
     const ofQuarantined = summary('d'.repeat(64), 'running', { [LABELS.taskArn]: 'arn:quarantined', [LABELS.containerName]: 'app' });
     const stray = summary('e'.repeat(64), 'running', { [LABELS.taskArn]: 'arn:never-known' });
-    const found = examineRelist({ tasks: [], listed: [ofQuarantined, stray], previouslyUnknown: new Map(), unloaded: new Set(['arn:quarantined']), now: 5 });
+    const found = examineRelist({ tasks: [], listed: [ofQuarantined, stray], previouslyUnknown: new Map(), unloaded: new Set(['arn:quarantined']), agentId: AGENT, now: 5 });
     expect(found.held).toEqual([{ id: ofQuarantined.id, name: ofQuarantined.name, arn: 'arn:quarantined' }]);
     expect(found.unknown.map((u) => u.id)).toEqual([stray.id]);
   });
@@ -46,7 +46,7 @@ describe('examineRelist', () => {
   it('accounts a container by its labels when its ID was never saved', () => {
     const pulled = taskAt({ app: 'PULLED' });
     const orphan = summary('c'.repeat(64), 'created', { [LABELS.taskArn]: pulled.arn, [LABELS.containerName]: 'app' });
-    expect(examineRelist({ tasks: [pulled], listed: [orphan], previouslyUnknown: new Map(), unloaded: new Set(), now: 5 }).unknown).toEqual([]);
+    expect(examineRelist({ tasks: [pulled], listed: [orphan], previouslyUnknown: new Map(), unloaded: new Set(), agentId: AGENT, now: 5 }).unknown).toEqual([]);
   });
 });
 
