@@ -128,6 +128,14 @@ export class PortConflictError extends BerthError {
   }
 }
 
+/** Docker has no volume of that name. */
+export class VolumeNotFoundError extends BerthError {
+  readonly code = 'VolumeNotFound';
+  constructor(readonly volume: string, options: { cause?: unknown } = {}) {
+    super(`no such volume: ${volume}`, options);
+  }
+}
+
 /** The state database could not be read or written. */
 export class PersistenceError extends BerthError {
   readonly code = 'PersistenceError';

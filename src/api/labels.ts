@@ -7,6 +7,8 @@ export const LABELS = {
   taskFamily: 'berth.task-family',
   taskVersion: 'berth.task-version',
   agentId: 'berth.agent-id',
+  /** On task-scoped Docker volumes: the volume's name in the task definition. */
+  volumeName: 'berth.volume-name',
 } as const;
 
 export const RESERVED_LABEL_PREFIX = 'berth.';
@@ -71,4 +73,21 @@ export function dockerNameFor(identity: ContainerIdentity, agentId: string): str
     .replace(/[^a-zA-Z0-9_.-]/g, '-')
     .slice(0, MAX_READABLE_PART);
   return `berth-${readable}-${hash}`;
+}
+
+/** The labels of a task-scoped Docker volume: whose it is, like a container's. */
+export function volumeLabels(taskArn: string, volume: string, agentId: string): Record<string, string> {
+  return { [LABELS.taskArn]: taskArn, [LABELS.volumeName]: volume, [LABELS.agentId]: agentId };
+}
+
+/**
+ * The Docker name of a task volume. A shared volume is the name the definition gives it (it is
+ * meant to be found by other tasks); a task-scoped one is deterministic, like a container's, so a
+ * restarted agent finds the volume it made: `berth-<volume>-<12 hex of sha256(agent/arn/volume)>`.
+ * Part of the persistent contract: changing it would orphan the volumes of running tasks.
+ */
+export function dockerVolumeName(taskArn: string, volume: { readonly name: string; readonly kind: 'task' | 'shared' }, agentId: string): string {
+  if (volume.kind === 'shared') return volume.name;
+  const hash = createHash('sha256').update(`${agentId}\0${taskArn}\0${volume.name}`).digest('hex').slice(0, 12);
+  return `berth-${volume.name.replace(/[^a-zA-Z0-9_.-]/g, '-').slice(0, MAX_READABLE_PART)}-${hash}`;
 }

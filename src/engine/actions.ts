@@ -1,8 +1,9 @@
+import type { Reason } from '../api/reasons.js';
 import type { ContainerInfo } from '../docker/docker-client.js';
 
 /**
  * What the planner decides and the executor performs. Each action concerns one container of one
- * task, except `cleanup`, which concerns the whole task.
+ * task, one task volume, or (`cleanup`) the whole task.
  */
 export type Action =
   /** Learn the container's real state from Docker (after a restart, or a Docker event). */
@@ -11,10 +12,25 @@ export type Action =
   | { readonly kind: 'create'; readonly container: string }
   | { readonly kind: 'start'; readonly container: string; readonly dockerId: string }
   | { readonly kind: 'stop'; readonly container: string; readonly dockerId: string; readonly timeoutSeconds: number }
-  /** The container never reached Docker and is no longer wanted: it becomes STOPPED without a call. */
-  | { readonly kind: 'abandon'; readonly container: string }
-  /** Remove every Docker container of the task (by ID, else by name) and forget the task. */
-  | { readonly kind: 'cleanup'; readonly targets: readonly { readonly container: string; readonly ref: string }[] };
+  /**
+   * The container never reached Docker and never will: it becomes STOPPED without a call, because
+   * the task is stopping (no reason given) or because a dependency can no longer be met.
+   */
+  | { readonly kind: 'abandon'; readonly container: string; readonly reason?: Reason }
+  /** A pull in flight is no longer wanted (the task is stopping): abort it. */
+  | { readonly kind: 'cancel'; readonly container: string }
+  /**
+   * Make sure a Docker volume the task mounts exists: `create` makes it (idempotent in Docker),
+   * `require` only checks that a shared volume without autoprovision is there.
+   */
+  | { readonly kind: 'provision-volume'; readonly volume: string; readonly mode: 'create' | 'require' }
+  /** Remove every Docker container of the task (by ID, else by name), then its task-scoped volumes, and forget the task. */
+  | {
+      readonly kind: 'cleanup';
+      readonly targets: readonly { readonly container: string; readonly ref: string }[];
+      /** Names (in the task definition) of the task-scoped volumes to remove. */
+      readonly volumes: readonly string[];
+    };
 
 export type ActionKind = Action['kind'];
 
@@ -25,10 +41,38 @@ export type Outcome =
   | { readonly kind: 'observed'; readonly container: string; readonly info: ContainerInfo }
   /** Docker has no such container. */
   | { readonly kind: 'gone'; readonly container: string }
-  | { readonly kind: 'abandoned'; readonly container: string }
+  | { readonly kind: 'abandoned'; readonly container: string; readonly reason?: Reason }
+  | { readonly kind: 'volume-ready'; readonly volume: string }
   | { readonly kind: 'cleaned' }
-  | { readonly kind: 'failed'; readonly container?: string; readonly action: ActionKind; readonly error: unknown };
+  | {
+      readonly kind: 'failed';
+      readonly container?: string;
+      readonly volume?: string;
+      readonly action: ActionKind;
+      readonly error: unknown;
+    };
 
-export function actionTarget(action: Action): string | undefined {
-  return action.kind === 'cleanup' ? undefined : action.container;
+/** The key a task volume's failures and in-flight work are kept under (container names cannot start with `#`). */
+export const volumeKey = (volume: string): string => `#volume:${volume}`;
+
+/** The key the task's cleanup is kept under. */
+export const CLEANUP_KEY = '#cleanup';
+
+/** What an action is about: a container's name, a volume's key, or CLEANUP_KEY. */
+export function actionTarget(action: Action): string {
+  switch (action.kind) {
+    case 'cleanup':
+      return CLEANUP_KEY;
+    case 'provision-volume':
+      return volumeKey(action.volume);
+    default:
+      return action.container;
+  }
+}
+
+/** What a failed outcome is about, with the same keys as `actionTarget`. */
+export function failureTarget(o: Extract<Outcome, { kind: 'failed' }>): string {
+  if (o.container !== undefined) return o.container;
+  if (o.volume !== undefined) return volumeKey(o.volume);
+  return CLEANUP_KEY;
 }

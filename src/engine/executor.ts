@@ -1,4 +1,5 @@
-import { berthLabels, isOwnedBy, ownershipFilter } from '../api/labels.js';
+import { dockerVolumeName, isOwnedBy, ownershipFilter, volumeLabels } from '../api/labels.js';
+import { containerSpec } from './container-spec.js';
 import type { ContainerState, TaskState } from '../api/task.js';
 import type { ContainerInfo, ContainerSpec, DockerClient } from '../docker/docker-client.js';
 import { ContainerNotFoundError, DockerApiError, NameConflictError, errorMessage } from '../errors.js';
@@ -27,9 +28,9 @@ export class Executor {
   ) {}
 
   /** Performs `action` and reports how long it took and whether it worked. */
-  async run(task: TaskState, action: Action): Promise<Outcome> {
+  async run(task: TaskState, action: Action, signal?: AbortSignal): Promise<Outcome> {
     const started = performance.now();
-    const outcome = await this.perform(task, action);
+    const outcome = await this.perform(task, action, signal);
     try {
       this.observer?.observeTransition(action.kind, outcome.kind === 'failed' ? 'failure' : 'success', (performance.now() - started) / 1000);
     } catch (error) {
@@ -38,20 +39,23 @@ export class Executor {
     return outcome;
   }
 
-  private async perform(task: TaskState, action: Action): Promise<Outcome> {
-    if (action.kind === 'cleanup') return this.cleanup(task, action.targets);
+  private async perform(task: TaskState, action: Action, signal: AbortSignal | undefined): Promise<Outcome> {
+    if (action.kind === 'cleanup') return this.cleanup(task, action.targets, action.volumes);
+    if (action.kind === 'provision-volume') return this.provisionVolume(task, action.volume, action.mode);
+    if (action.kind === 'cancel') throw new Error('a cancel is carried out by the reconciler, not by Docker');
     const c = findContainer(task, action.container);
     if (!c) throw new Error(`task ${task.arn} has no container ${action.container}`);
     const log = this.log.child({ taskArn: task.arn, container: c.definition.name, ...(c.dockerId ? { dockerId: c.dockerId } : {}) });
     try {
       switch (action.kind) {
         case 'abandon':
-          log.info('Container will not be started: the task is stopping');
-          return { kind: 'abandoned', container: action.container };
+          if (action.reason) log.warn('Container will not be created', { reason: action.reason.code, detail: action.reason.message });
+          else log.info('Container will not be started: the task is stopping');
+          return { kind: 'abandoned', container: action.container, ...(action.reason ? { reason: action.reason } : {}) };
         case 'inspect':
           return await this.inspect(task, c, action.ref, log);
         case 'pull':
-          return await this.pull(task, c, log);
+          return await this.pull(task, c, log, signal);
         case 'create':
           return await this.create(task, c, log);
         case 'start':
@@ -99,13 +103,13 @@ export class Executor {
     return { kind: 'observed', container: c.definition.name, info };
   }
 
-  private async pull(task: TaskState, c: ContainerState, log: Logger): Promise<Outcome> {
+  private async pull(task: TaskState, c: ContainerState, log: Logger, signal: AbortSignal | undefined): Promise<Outcome> {
     const image = c.definition.image;
     log.info('Pulling image…', { image });
     const started = Date.now();
     const tracker = this.progress?.track(task.arn, c.definition.name, image);
     try {
-      await this.docker.pullImage(image, tracker ? { onProgress: tracker.onProgress } : {});
+      await this.docker.pullImage(image, { ...(tracker ? { onProgress: tracker.onProgress } : {}), ...(signal ? { signal } : {}) });
     } catch (error) {
       tracker?.finish('failed');
       log.error('Failed to pull image', { image, error: errorMessage(error) });
@@ -190,7 +194,34 @@ export class Executor {
     return this.inspectAfter('Stopped container', c, id, log);
   }
 
-  private async cleanup(task: TaskState, targets: readonly { container: string; ref: string }[]): Promise<Outcome> {
+  /** Makes (or, for a shared volume without autoprovision, checks) one Docker volume of the task. */
+  private async provisionVolume(task: TaskState, volume: string, mode: 'create' | 'require'): Promise<Outcome> {
+    const def = task.settings.volumes.find((v) => v.name === volume);
+    if (!def || def.kind === 'bind') throw new Error(`task ${task.arn} has no Docker volume ${volume}`);
+    const dockerName = dockerVolumeName(task.arn, def, this.agentId);
+    const log = this.log.child({ taskArn: task.arn, volume, dockerVolume: dockerName });
+    try {
+      if (mode === 'require') {
+        await this.docker.inspectVolume(dockerName);
+        log.info('Found shared volume');
+      } else {
+        log.info('Creating volume…', { driver: def.driver });
+        await this.docker.createVolume({
+          name: dockerName,
+          driver: def.driver,
+          driverOpts: def.driverOpts,
+          labels: { ...def.labels, ...(def.kind === 'task' ? volumeLabels(task.arn, volume, this.agentId) : {}) },
+        });
+        log.info('Created volume');
+      }
+    } catch (error) {
+      log.error(mode === 'require' ? 'Shared volume is missing' : 'Failed to create volume', { error: errorMessage(error) });
+      return { kind: 'failed', volume, action: 'provision-volume', error };
+    }
+    return { kind: 'volume-ready', volume };
+  }
+
+  private async cleanup(task: TaskState, targets: readonly { container: string; ref: string }[], volumes: readonly string[]): Promise<Outcome> {
     const log = this.log.child({ taskArn: task.arn });
     log.info('Cleaning up task…', { containers: targets.length });
     try {
@@ -207,6 +238,13 @@ export class Executor {
         } catch (error) {
           if (!(error instanceof ContainerNotFoundError)) throw error;
         }
+      }
+      for (const volume of volumes) {
+        const def = task.settings.volumes.find((v) => v.name === volume);
+        if (!def || def.kind !== 'task') continue;
+        const dockerName = dockerVolumeName(task.arn, def, this.agentId);
+        await this.docker.removeVolume(dockerName);
+        log.info('Removed volume', { volume, dockerVolume: dockerName });
       }
     } catch (error) {
       log.error('Failed to clean up task', { error: errorMessage(error) });
@@ -225,22 +263,4 @@ export class Executor {
 /** What is known of a container Docker just created, when it cannot be inspected. */
 function justCreated(id: string, spec: ContainerSpec): ContainerInfo {
   return { id, name: spec.name, image: spec.image, state: 'created', oomKilled: false, labels: spec.labels, portBindings: [] };
-}
-
-/** The Docker container a definition becomes: the user's labels plus berth's, which always win. */
-export function containerSpec(task: TaskState, c: ContainerState, agentId: string): ContainerSpec {
-  const d = c.definition;
-  return {
-    name: c.dockerName,
-    image: d.image,
-    ...(d.command ? { command: d.command } : {}),
-    ...(d.entryPoint ? { entryPoint: d.entryPoint } : {}),
-    env: d.environment,
-    labels: {
-      ...d.labels,
-      ...berthLabels({ taskArn: task.arn, family: task.family, version: task.version, containerName: d.name }, agentId),
-    },
-    portMappings: d.portMappings,
-    stopTimeout: d.stopTimeout,
-  };
 }

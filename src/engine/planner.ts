@@ -1,15 +1,16 @@
-import type { ContainerState, TaskState } from '../api/task.js';
-import type { Action } from './actions.js';
+import type { ContainerState, TaskState, VolumeDefinition } from '../api/task.js';
+import { CLEANUP_KEY, volumeKey, type Action, type ActionKind } from './actions.js';
+import { dependencyVerdict, dependentsOf } from './dependencies.js';
 import { isTaskDone } from './task-state.js';
 
 /**
  * The planner: task + what the engine knows → the actions to perform next. Pure — it performs
- * nothing and reads no clock; the reconciler calls it, the executor carries out what it returns.
- * Containers advance independently, so one plan may hold an action for each of them.
+ * nothing and reads no clock. It plans for the whole task at once, so that dependencies gate
+ * creation, the shutdown runs dependents first, and volumes exist before what mounts them.
+ * Containers with no ordering between them advance in the same plan, concurrently.
  */
 
-/** The key under which a task's cleanup waits out its retry backoff in `PlanInput.retryAt`. */
-export const CLEANUP_KEY = '#cleanup';
+export { CLEANUP_KEY } from './actions.js';
 
 export interface PlanInput {
   readonly task: TaskState;
@@ -17,77 +18,126 @@ export interface PlanInput {
   readonly cleanupWaitMs: number;
   /** Containers whose real state must be read from Docker before anything else is done to them. */
   readonly refresh: ReadonlySet<string>;
-  /** Containers (or CLEANUP_KEY) waiting out a retry backoff, with when they may be tried again. */
+  /** Containers, volume keys or CLEANUP_KEY waiting out a retry backoff, with when they may be tried again. */
   readonly retryAt: ReadonlyMap<string, number>;
+  /** Containers, volume keys or CLEANUP_KEY with an action still running, and its kind. */
+  readonly inFlight?: ReadonlyMap<string, ActionKind>;
 }
 
 export interface Plan {
   readonly actions: readonly Action[];
-  /** When the task next needs attention even if nothing happens (a backoff ends, cleanup is due). */
+  /** When the task next needs attention even if nothing happens (a backoff ends, a startTimeout passes, cleanup is due). */
   readonly wakeAt?: number;
 }
 
 export function plan(input: PlanInput): Plan {
   const { task, now } = input;
+  const inFlight = input.inFlight ?? new Map<string, ActionKind>();
   const actions: Action[] = [];
   let wakeAt: number | undefined;
   const wakeNoLaterThan = (at: number): void => {
     wakeAt = wakeAt === undefined ? at : Math.min(wakeAt, at);
   };
+  const waiting = (key: string): boolean => {
+    const at = input.retryAt.get(key);
+    if (at === undefined || at <= now) return false;
+    wakeNoLaterThan(at);
+    return true;
+  };
+  const done = (): Plan => (wakeAt === undefined ? { actions } : { actions, wakeAt });
 
   if (isTaskDone(task)) {
+    if (inFlight.size > 0) return done();
     const due = Math.max((task.stoppedAt ?? now) + input.cleanupWaitMs, input.retryAt.get(CLEANUP_KEY) ?? 0);
     if (due > now) return { actions, wakeAt: due };
     // By name when no ID was saved: a create whose answer was lost may still have made the container.
     const targets = task.containers.map((c) => ({ container: c.definition.name, ref: c.dockerId ?? c.dockerName }));
-    return { actions: [{ kind: 'cleanup', targets }] };
+    const volumes = task.settings.volumes.filter((v) => v.kind === 'task').map((v) => v.name);
+    return { actions: [{ kind: 'cleanup', targets, volumes }] };
   }
 
+  const volumesWanted = new Set<string>();
   for (const c of task.containers) {
     const name = c.definition.name;
-    const retryAt = input.retryAt.get(name);
-    if (retryAt !== undefined && retryAt > now) {
-      wakeNoLaterThan(retryAt);
+    const running = inFlight.get(name);
+    if (running !== undefined) {
+      // A stop request overtakes a pull: the pull is aborted, the container then abandoned.
+      if (running === 'pull' && c.desiredStatus === 'STOPPED') actions.push({ kind: 'cancel', container: name });
       continue;
     }
-    const action = input.refresh.has(name) ? inspectAction(c) : nextAction(c);
-    if (action) actions.push(action);
-  }
-  return wakeAt === undefined ? { actions } : { actions, wakeAt };
-}
-
-function inspectAction(c: ContainerState): Action | undefined {
-  if (c.knownStatus === 'STOPPED') return undefined;
-  const ref = c.dockerId ?? c.dockerName;
-  return { kind: 'inspect', container: c.definition.name, ref };
-}
-
-/** One step toward the container's desired status. */
-function nextAction(c: ContainerState): Action | undefined {
-  const container = c.definition.name;
-  if (c.desiredStatus === 'STOPPED') {
-    switch (c.knownStatus) {
-      case 'NONE':
-      case 'PULLED':
-        return { kind: 'abandon', container };
-      case 'CREATED':
-      case 'RUNNING':
-        return { kind: 'stop', container, dockerId: requireId(c), timeoutSeconds: c.definition.stopTimeout };
-      case 'STOPPED':
-        return undefined;
+    if (waiting(name)) continue;
+    if (input.refresh.has(name)) {
+      if (c.knownStatus !== 'STOPPED') actions.push({ kind: 'inspect', container: name, ref: c.dockerId ?? c.dockerName });
+      continue;
     }
+    const step = c.desiredStatus === 'STOPPED' ? stopStep(task, c) : bringUpStep(input, c, volumesWanted, wakeNoLaterThan);
+    if (step) actions.push(step);
   }
+  for (const volume of volumesWanted) {
+    const key = volumeKey(volume);
+    if (inFlight.has(key) || waiting(key)) continue;
+    const def = task.settings.volumes.find((v) => v.name === volume)!;
+    actions.push({ kind: 'provision-volume', volume, mode: def.kind === 'shared' && !def.autoprovision ? 'require' : 'create' });
+  }
+  return done();
+}
+
+/** Shutdown: a container that never reached Docker is abandoned; one that did is stopped once everything depending on it has stopped. */
+function stopStep(task: TaskState, c: ContainerState): Action | undefined {
+  const container = c.definition.name;
+  switch (c.knownStatus) {
+    case 'NONE':
+    case 'PULLED':
+      return { kind: 'abandon', container };
+    case 'CREATED':
+    case 'RUNNING': {
+      const blockers = dependentsOf(task, container).filter((d) => task.containers.find((x) => x.definition.name === d)?.knownStatus !== 'STOPPED');
+      if (blockers.length > 0) return undefined;
+      return { kind: 'stop', container, dockerId: requireId(c), timeoutSeconds: c.definition.stopTimeout };
+    }
+    case 'STOPPED':
+      return undefined;
+  }
+}
+
+/** Bring-up: pull at once; create once the dependencies are met and the volumes exist; then start. */
+function bringUpStep(
+  input: PlanInput,
+  c: ContainerState,
+  volumesWanted: Set<string>,
+  wakeNoLaterThan: (at: number) => void,
+): Action | undefined {
+  const { task, now } = input;
+  const container = c.definition.name;
   switch (c.knownStatus) {
     case 'NONE':
       return { kind: 'pull', container, image: c.definition.image };
-    case 'PULLED':
+    case 'PULLED': {
+      const verdict = dependencyVerdict(task, c, now);
+      if (verdict.kind === 'failed') return { kind: 'abandon', container, reason: verdict.reason };
+      if (verdict.kind === 'wait') {
+        if (verdict.until !== undefined) wakeNoLaterThan(verdict.until);
+        return undefined;
+      }
+      const missing = dockerVolumesOf(task.settings.volumes, c).filter((v) => !task.provisionedVolumes.includes(v));
+      if (missing.length > 0) {
+        for (const v of missing) volumesWanted.add(v);
+        return undefined;
+      }
       return { kind: 'create', container };
+    }
     case 'CREATED':
       return { kind: 'start', container, dockerId: requireId(c) };
     case 'RUNNING':
     case 'STOPPED':
       return undefined;
   }
+}
+
+/** The Docker volumes (task or shared, not bind mounts) a container mounts, by volume name. */
+function dockerVolumesOf(volumes: readonly VolumeDefinition[], c: ContainerState): string[] {
+  const names = new Set(c.definition.mountPoints.map((m) => m.sourceVolume));
+  return volumes.filter((v) => v.kind !== 'bind' && names.has(v.name)).map((v) => v.name);
 }
 
 /** A CREATED or RUNNING container always has its ID: it is saved in the same step that records the status. */
@@ -116,8 +166,14 @@ export function formatAction(a: Action): string {
     case 'stop':
       return `stop ${a.container} ${a.dockerId.slice(0, 12)} timeout=${a.timeoutSeconds}s`;
     case 'abandon':
-      return `abandon ${a.container}`;
-    case 'cleanup':
-      return `cleanup ${a.targets.map((t) => (/^[0-9a-f]{64}$/.test(t.ref) ? t.ref.slice(0, 12) : t.ref)).join(' ')}`;
+      return a.reason ? `abandon ${a.container} ${a.reason.code}: ${a.reason.message}` : `abandon ${a.container}`;
+    case 'cancel':
+      return `cancel pull ${a.container}`;
+    case 'provision-volume':
+      return `${a.mode === 'create' ? 'create' : 'require'} volume ${a.volume}`;
+    case 'cleanup': {
+      const refs = a.targets.map((t) => (/^[0-9a-f]{64}$/.test(t.ref) ? t.ref.slice(0, 12) : t.ref));
+      return `cleanup ${[...refs, ...a.volumes.map((v) => `volume:${v}`)].join(' ')}`;
+    }
   }
 }

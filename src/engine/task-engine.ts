@@ -48,7 +48,7 @@ export interface AddTaskResult {
 }
 
 /** Docker events that mean a container's state may have changed. */
-const STATE_EVENTS: ReadonlySet<string> = new Set(['start', 'die', 'kill', 'oom', 'stop', 'destroy']);
+const STATE_EVENTS: ReadonlySet<string> = new Set(['start', 'die', 'kill', 'oom', 'stop', 'destroy', 'health_status']);
 
 /**
  * Drives every task toward its desired status. Owns the state store (memory + saver), one
@@ -59,7 +59,12 @@ const STATE_EVENTS: ReadonlySet<string> = new Set(['start', 'die', 'kill', 'oom'
  */
 export class TaskEngine {
   private readonly store: StateStore;
+  /** The reconcile slots: short plan steps. */
   private readonly queue: PQueue;
+  /** Short Docker calls in flight, across tasks. */
+  private readonly calls: PQueue;
+  /** Actions launched and not yet recorded. */
+  private activeActions = 0;
   private readonly executor: Executor;
   private readonly watcher: DockerEventWatcher;
   private readonly reconcilers = new Map<string, TaskReconciler>();
@@ -73,9 +78,8 @@ export class TaskEngine {
   constructor(private readonly opts: TaskEngineOptions) {
     this.store = new StateStore(opts.saver, opts.clock, opts.log);
     this.queue = new PQueue({ concurrency: opts.concurrency });
-    this.queue.on('idle', () => {
-      this.lastPassAt = opts.clock.now();
-    });
+    this.calls = new PQueue({ concurrency: opts.concurrency });
+    this.queue.on('idle', () => this.notePass());
     this.executor = new Executor(opts.docker, opts.agentId, opts.log, this.progress, opts.observer);
     this.watcher = new DockerEventWatcher(
       opts.docker,
@@ -209,9 +213,17 @@ export class TaskEngine {
     return this.progress.subscribe(listener);
   }
 
-  /** When the reconcile queue last drained (epoch ms), for health reporting. */
+  /** When the engine last had nothing planned or running (epoch ms), for health reporting. */
   lastReconcilePassAt(): number | undefined {
-    return this.queue.size === 0 && this.queue.pending === 0 ? (this.lastPassAt ?? this.opts.clock.now()) : this.lastPassAt;
+    return this.caughtUp() ? (this.lastPassAt ?? this.opts.clock.now()) : this.lastPassAt;
+  }
+
+  private caughtUp(): boolean {
+    return this.queue.size === 0 && this.queue.pending === 0 && this.activeActions === 0;
+  }
+
+  private notePass(): void {
+    if (this.caughtUp()) this.lastPassAt = this.opts.clock.now();
   }
 
   /** Since when, and why, the state database refuses writes (Docker actions are paused meanwhile). */
@@ -229,9 +241,12 @@ export class TaskEngine {
     return this.store.setMeta(key, value);
   }
 
-  /** Resolves once no reconcile step is queued or running (the agent has caught up). */
-  idle(): Promise<void> {
-    return this.queue.onIdle();
+  /** Resolves once no reconcile step is queued or running and no action is in flight (the agent has caught up). */
+  async idle(): Promise<void> {
+    do {
+      await this.queue.onIdle();
+      await Promise.all([...this.reconcilers.values()].map((r) => r.settled()));
+    } while (!this.caughtUp());
   }
 
   /** Stops accepting work, stops watching Docker, and waits for in-flight steps to finish. */
@@ -243,6 +258,7 @@ export class TaskEngine {
     await this.relister?.stop();
     await this.watcher.stop();
     await this.queue.onIdle();
+    await Promise.all([...this.reconcilers.values()].map((r) => r.settled()));
     this.state = 'closed';
     this.opts.log.info('Task engine closed');
   }
@@ -254,6 +270,11 @@ export class TaskEngine {
         store: this.store,
         executor: this.executor,
         queue: this.queue,
+        calls: this.calls,
+        onActivity: (delta) => {
+          this.activeActions += delta;
+          if (delta < 0) this.notePass();
+        },
         clock: this.opts.clock,
         random: this.opts.random,
         retry: this.opts.retry,

@@ -4,18 +4,21 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { backoffDelay } from '../util/backoff.js';
 import type { Clock, Random, TimerHandle } from '../util/clock.js';
-import { actionTarget, type Action, type ActionKind, type Outcome } from './actions.js';
-import { FailureLog } from './failure-log.js';
+import { actionTarget, failureTarget, type Action, type ActionKind, type Outcome } from './actions.js';
 import type { Executor } from './executor.js';
-import { CLEANUP_KEY, formatPlan, plan } from './planner.js';
-import { decideRetry, type RetryDecision, type RetryPolicy } from './retry-policy.js';
+import { FailureLog } from './failure-log.js';
+import { formatPlan, plan } from './planner.js';
+import { decideRetry, NO_FAILURES, type RetryDecision, type RetryPolicy } from './retry-policy.js';
 import type { StateStore } from './state-store.js';
 import { applyGiveUp, applyOutcome } from './transitions.js';
 
 export interface ReconcilerDeps {
   readonly store: StateStore;
   readonly executor: Executor;
+  /** The reconcile slots: one plan step of one task holds one, briefly. */
   readonly queue: PQueue;
+  /** Bounds the short Docker calls in flight across all tasks; long ones (pulls, stops) never take a slot. */
+  readonly calls: PQueue;
   readonly clock: Clock;
   readonly random: Random;
   readonly retry: RetryPolicy;
@@ -23,29 +26,46 @@ export interface ReconcilerDeps {
   readonly log: Logger;
   /** Called once the task has left the state (cleaned up). */
   readonly onForgotten: (arn: string) => void;
+  /** Told when an action starts and when it has been recorded (the engine's idle tracking). */
+  readonly onActivity: (delta: 1 | -1) => void;
+}
+
+/** Actions whose Docker call can take minutes (a pull, a stop with a long stopTimeout, a cleanup that stops). */
+const LONG: ReadonlySet<ActionKind> = new Set<ActionKind>(['pull', 'stop', 'cleanup']);
+
+/** A failed create, start or stop may still have happened in Docker; a failed inspect learned nothing. Re-read before acting again. */
+const REREAD_AFTER_FAILURE: ReadonlySet<ActionKind> = new Set<ActionKind>(['create', 'start', 'stop', 'inspect']);
+
+interface Running {
+  readonly kind: ActionKind;
+  readonly abort: AbortController;
+  readonly done: Promise<void>;
 }
 
 /**
- * The one serial loop of a task. Each step observes the task, plans, performs the plan and saves
- * the outcomes, then schedules the next step. Steps of one task never overlap; a trigger that
- * arrives during a step is remembered once (a newer request replaces a pending one). Steps of
- * different tasks run concurrently through the shared, bounded queue.
+ * - `idle`: nothing scheduled; a trigger queues a step.
+ * - `queued`: a step waits for a reconcile slot; further triggers are absorbed by it.
+ * - `stepping`: a step is planning; a trigger arriving now is remembered once (`again`).
+ * - `closed`: no more steps; actions still running are aborted and their outcomes recorded.
+ */
+type Phase = 'idle' | 'queued' | 'stepping' | 'closed';
+
+/**
+ * The loop of one task. A step observes the task, plans for all of it, and launches the planned
+ * actions; it does not wait for them, so a slow pull or a long stop never holds a reconcile slot,
+ * and a sibling's change is recorded the moment its own action ends. Each container (volume,
+ * cleanup) has at most one action running; its outcome is saved as soon as it arrives, and the
+ * next step follows. Steps of one task never overlap; a newer trigger replaces a pending one.
  */
 export class TaskReconciler {
   /** Containers to read back from Docker before acting on them. */
   private readonly refresh = new Set<string>();
-  /**
-   * Failures so far per container (or CLEANUP_KEY) and action, and when each may be tried again.
-   * Keyed by action so that the re-read that follows a failed start cannot clear the start's
-   * record: only a start that works (or the container moving on) does.
-   */
   private readonly failures = new FailureLog();
+  private readonly running = new Map<string, Running>();
   /** Steps in a row that found the state database refusing writes; the wait grows with it. */
   private saveFailures = 0;
-  private queued = false;
-  private running = false;
-  private pending = false;
-  private closed = false;
+  private phase: Phase = 'idle';
+  private again = false;
   private timer: { handle: TimerHandle; at: number } | undefined;
   private readonly log: Logger;
 
@@ -62,135 +82,156 @@ export class TaskReconciler {
   }
 
   trigger(): void {
-    if (this.closed) return;
-    if (this.queued || this.running) {
-      this.pending = true;
-      return;
+    switch (this.phase) {
+      case 'closed':
+      case 'queued':
+        return;
+      case 'stepping':
+        this.again = true;
+        return;
+      case 'idle':
+        this.phase = 'queued';
+        this.deps.queue
+          .add(() => this.step())
+          .catch((error: unknown) => this.log.error('Reconcile step failed unexpectedly', { error: errorMessage(error) }));
     }
-    this.queued = true;
-    this.deps.queue
-      .add(() => this.step())
-      .catch((error: unknown) => this.log.error('Reconcile step failed unexpectedly', { error: errorMessage(error) }));
   }
 
+  /** Starts no new work; actions still running are aborted (a pull ends, Docker finishes a stop by itself). */
   close(): void {
-    this.closed = true;
+    this.phase = 'closed';
     this.clearTimer();
+    for (const r of this.running.values()) r.abort.abort();
+  }
+
+  /** Resolves once no action of this task is running. */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running.values()].map((r) => r.done));
   }
 
   private async step(): Promise<void> {
-    this.queued = false;
     // Queued before close(): starting Docker work now would only delay the shutdown.
-    if (this.closed) return;
-    this.running = true;
-    this.pending = false;
-    let again = false;
+    if (this.phase === 'closed') return;
+    this.phase = 'stepping';
+    this.again = false;
     try {
-      again = await this.stepOnce();
+      await this.stepOnce();
     } catch (error) {
       this.log.error('Reconcile step failed; retrying', { error: errorMessage(error) });
       this.wakeAt(this.deps.clock.now() + this.deps.retry.backoff.initialMs);
     } finally {
-      this.running = false;
-      if (again || this.pending) this.trigger();
+      if (this.phase === 'stepping') {
+        this.phase = 'idle';
+        if (this.again) this.trigger();
+      }
     }
   }
 
-  /** Returns whether another step should follow at once. */
-  private async stepOnce(): Promise<boolean> {
+  private async stepOnce(): Promise<void> {
     const task = this.deps.store.get(this.arn);
     if (!task) {
+      if (this.running.size > 0) return;
       this.close();
       this.deps.onForgotten(this.arn);
-      return false;
+      return;
     }
     const now = this.deps.clock.now();
-    const next = plan({ task, now, cleanupWaitMs: this.deps.cleanupWaitMs, refresh: this.refresh, retryAt: this.failures.retryAt() });
+    const inFlight = new Map([...this.running].map(([key, r]) => [key, r.kind]));
+    const next = plan({ task, now, cleanupWaitMs: this.deps.cleanupWaitMs, refresh: this.refresh, retryAt: this.failures.retryAt(), inFlight });
     if (next.wakeAt !== undefined) this.wakeAt(next.wakeAt);
-    if (next.actions.length === 0) return false;
+    if (next.actions.length === 0) return;
     // What Docker did now could not be recorded: wait for the database instead of acting blind.
     if (!(await this.deps.store.writable())) {
       this.waitForDatabase();
-      return false;
+      return;
     }
     this.log.debug('Plan', { plan: formatPlan(next) });
+    for (const action of next.actions) {
+      if (action.kind === 'cancel') {
+        this.log.info('Cancelling pull: the task is stopping', { container: action.container });
+        this.running.get(action.container)?.abort.abort();
+      } else {
+        this.launch(task, action);
+      }
+    }
+  }
 
-    for (const a of next.actions) if (a.kind === 'inspect') this.refresh.delete(a.container);
-    const outcomes = await Promise.all(next.actions.map((a) => this.deps.executor.run(task, a)));
-    const decisions = outcomes.map((o) => this.decide(o));
+  private launch(task: TaskState, action: Action): void {
+    if (this.phase === 'closed') return;
+    const key = actionTarget(action);
+    if (action.kind === 'inspect') this.refresh.delete(action.container);
+    const abort = new AbortController();
+    // A call still waiting for a slot when the task closes never reaches Docker.
+    const perform = async (): Promise<Outcome | undefined> => (abort.signal.aborted ? undefined : this.deps.executor.run(task, action, abort.signal));
+    this.deps.onActivity(1);
+    const done = (LONG.has(action.kind) ? perform() : this.deps.calls.add(perform))
+      .then((outcome) => (outcome ? this.record(action, outcome) : undefined))
+      .catch((error: unknown) => {
+        this.log.error('Recording an action failed unexpectedly', { action: action.kind, error: errorMessage(error) });
+        this.wakeAt(this.deps.clock.now() + this.deps.retry.backoff.initialMs);
+      })
+      .finally(() => {
+        this.running.delete(key);
+        this.deps.onActivity(-1);
+        this.trigger();
+      });
+    this.running.set(key, { kind: action.kind, abort, done });
+  }
+
+  /** Saves what one action showed, as soon as it ends, and remembers retries. */
+  private async record(action: Action, outcome: Outcome): Promise<void> {
+    const decision = this.decide(outcome);
     let saved;
     try {
-      saved = await this.deps.store.mutate(this.arn, (current) => (current ? this.applyAll(current, outcomes, decisions) : undefined));
+      saved = await this.deps.store.mutate(this.arn, (current) => (current ? this.apply(current, outcome, decision) : undefined));
     } catch (error) {
-      // Docker may have acted, but the state did not move: re-read every container acted on
-      // before acting again, so a container made meanwhile is adopted rather than made twice.
-      for (const a of next.actions) if (a.kind !== 'cleanup') this.refresh.add(a.container);
-      this.log.error('Failed to save the outcome of a step; retrying', { error: errorMessage(error) });
+      // Docker may have acted, but the state did not move: re-read the container before acting
+      // again, so one made meanwhile is adopted rather than made twice.
+      if (action.kind !== 'cleanup' && action.kind !== 'provision-volume') this.refresh.add(actionTarget(action));
+      this.log.error('Failed to save the outcome of an action; retrying', { action: action.kind, error: errorMessage(error) });
       this.waitForDatabase();
-      return false;
+      return;
     }
     this.saveFailures = 0;
     this.failures.forgetMoved(saved.before, saved.after);
-    this.recordFailures(next.actions, outcomes, decisions, now);
-    const learned = saved.before !== saved.after || next.actions.some((a) => a.kind === 'inspect') || outcomes.some((o) => o.kind === 'failed');
-    if (!learned) {
-      // Actions that changed nothing would be planned again at once: back off instead of spinning.
-      this.log.warn('A step changed nothing; backing off', { plan: formatPlan(next) });
-      this.wakeAt(this.deps.clock.now() + this.deps.retry.backoff.maxMs);
-      return false;
+    const now = this.deps.clock.now();
+    const target = actionTarget(action);
+    if (outcome.kind !== 'failed') {
+      this.failures.forget(target, action.kind);
+      if (saved.before === saved.after && action.kind !== 'inspect') {
+        // An action that changed nothing would be planned again at once: back off instead of spinning.
+        this.log.warn('An action changed nothing; backing off', { action: formatPlan({ actions: [action] }) });
+        this.failures.record(target, action.kind, { count: NO_FAILURES, at: now + this.deps.retry.backoff.maxMs });
+      }
+      return;
     }
-    return true;
+    const failedOn = failureTarget(outcome);
+    if (decision === undefined || decision.kind === 'give-up') {
+      this.failures.forget(failedOn, outcome.action);
+      this.log.error(`Giving up on ${outcome.action}`, { container: outcome.container, volume: outcome.volume, error: errorMessage(outcome.error) });
+      return;
+    }
+    this.failures.record(failedOn, outcome.action, { count: decision.count, at: now + decision.delayMs });
+    if (REREAD_AFTER_FAILURE.has(outcome.action) && outcome.container) this.refresh.add(outcome.container);
+    this.log.warn(`Retrying ${outcome.action} in ${decision.delayMs} ms`, {
+      container: outcome.container,
+      volume: outcome.volume,
+      attempt: decision.count.streak,
+      error: errorMessage(outcome.error),
+    });
   }
 
   /** Pure: what to do about a failed outcome, from the failures recorded so far. */
   private decide(o: Outcome): RetryDecision | undefined {
     if (o.kind !== 'failed') return undefined;
-    const before = this.failures.count(o.container ?? CLEANUP_KEY, o.action);
-    return decideRetry(this.deps.retry, o.action, o.error, before, this.deps.random);
+    return decideRetry(this.deps.retry, o.action, o.error, this.failures.count(failureTarget(o), o.action), this.deps.random);
   }
 
-  /** Folds every outcome of a step into the task; failures given up stop their container. */
-  private applyAll(task: TaskState, outcomes: readonly Outcome[], decisions: readonly (RetryDecision | undefined)[]): TaskState | 'forget' {
-    let next: TaskState | 'forget' = task;
+  /** Folds an outcome into the task; a failure given up stops what it concerns. */
+  private apply(task: TaskState, outcome: Outcome, decision: RetryDecision | undefined): TaskState | 'forget' {
     const now = this.deps.clock.now();
-    outcomes.forEach((o, i) => {
-      if (next === 'forget') return;
-      if (o.kind !== 'failed') next = applyOutcome(next, o, now);
-      else if (decisions[i]?.kind === 'give-up' && o.container) next = applyGiveUp(next, o.container, o.action, o.error, now);
-    });
-    return next;
-  }
-
-  /** After the step is saved: remember retries, forget failures that cleared. */
-  private recordFailures(
-    actions: readonly Action[],
-    outcomes: readonly Outcome[],
-    decisions: readonly (RetryDecision | undefined)[],
-    now: number,
-  ): void {
-    outcomes.forEach((o, i) => {
-      const action = actions[i]!;
-      const target = actionTarget(action) ?? CLEANUP_KEY;
-      const decision = decisions[i];
-      if (o.kind !== 'failed') {
-        this.failures.forget(target, action.kind);
-        return;
-      }
-      if (decision === undefined || decision.kind === 'give-up') {
-        this.failures.forget(target, o.action);
-        this.log.error(`Giving up on ${o.action}`, { container: o.container, error: errorMessage(o.error) });
-        return;
-      }
-      this.failures.record(target, o.action, { count: decision.count, at: now + decision.delayMs });
-      // A failed create, start or stop may still have happened in Docker; a failed inspect learned
-      // nothing. Read the container again before acting on it.
-      if (REREAD_AFTER_FAILURE.has(o.action) && o.container) this.refresh.add(o.container);
-      this.log.warn(`Retrying ${o.action} in ${decision.delayMs} ms`, {
-        container: o.container,
-        attempt: decision.count.streak,
-        error: errorMessage(o.error),
-      });
-    });
+    if (outcome.kind !== 'failed') return applyOutcome(task, outcome, now);
+    return decision?.kind === 'give-up' ? applyGiveUp(task, outcome, now) : task;
   }
 
   private waitForDatabase(): void {
@@ -200,7 +241,7 @@ export class TaskReconciler {
   }
 
   private wakeAt(at: number): void {
-    if (this.closed || (this.timer && this.timer.at <= at)) return;
+    if (this.phase === 'closed' || (this.timer && this.timer.at <= at)) return;
     this.clearTimer();
     const handle = this.deps.clock.setTimeout(
       () => {
@@ -218,5 +259,3 @@ export class TaskReconciler {
     this.timer = undefined;
   }
 }
-
-const REREAD_AFTER_FAILURE: ReadonlySet<ActionKind> = new Set<ActionKind>(['create', 'start', 'stop', 'inspect']);

@@ -1,9 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import { isReasonCode, reason, type Reason, type ReasonCode } from '../api/reasons.js';
 import { isAfter, laterStatus, type ContainerStatus } from '../api/status.js';
-import type { ContainerState, TaskState } from '../api/task.js';
+import type { ContainerState, HealthStatus, TaskState } from '../api/task.js';
 import type { ContainerInfo } from '../docker/docker-client.js';
-import { BerthError, errorMessage } from '../errors.js';
+import { BerthError, VolumeNotFoundError, errorMessage } from '../errors.js';
 import type { ActionKind, Outcome } from './actions.js';
 import { taskStopReason, updateContainer } from './task-state.js';
 
@@ -23,9 +23,13 @@ export function applyOutcome(task: TaskState, outcome: Outcome, now: number): Ta
       return updateContainer(
         task,
         outcome.container,
-        (c) => advance(c, 'STOPPED', { reason: reason('TaskStoppedBeforeStart', taskStopReason(task).message) }),
+        (c) => advance(c, 'STOPPED', { reason: outcome.reason ?? reason('TaskStoppedBeforeStart', taskStopReason(task).message) }),
         now,
       );
+    case 'volume-ready':
+      return task.provisionedVolumes.includes(outcome.volume)
+        ? task
+        : { ...task, provisionedVolumes: [...task.provisionedVolumes, outcome.volume], updatedAt: now };
     case 'gone':
       return updateContainer(task, outcome.container, (c) => gone(c, now), now);
     case 'observed':
@@ -33,24 +37,36 @@ export function applyOutcome(task: TaskState, outcome: Outcome, now: number): Ta
   }
 }
 
-/** The container gave up after a failed action it cannot recover from. */
-export function applyGiveUp(task: TaskState, container: string, action: ActionKind, error: unknown, now: number): TaskState {
-  return updateContainer(
-    task,
-    container,
-    (c) => advance(c, 'STOPPED', { reason: reason(failureReason(action, error), errorMessage(error)), finishedAt: now }),
-    now,
-  );
+/**
+ * A failed action the engine cannot recover from: its container stops with the failure as its
+ * reason, or, for a volume, every container still waiting to mount it does.
+ */
+export function applyGiveUp(task: TaskState, failure: Extract<Outcome, { kind: 'failed' }>, now: number): TaskState {
+  const why = reason(failureReason(failure.action, failure.error), errorMessage(failure.error));
+  const stop = (c: ContainerState): ContainerState => advance(c, 'STOPPED', { reason: why, finishedAt: now });
+  if (failure.container !== undefined) return updateContainer(task, failure.container, stop, now);
+  const volume = failure.volume;
+  if (volume === undefined) return task;
+  let next = task;
+  for (const c of task.containers) {
+    if (c.knownStatus === 'NONE' || c.knownStatus === 'PULLED') {
+      if (c.definition.mountPoints.some((m) => m.sourceVolume === volume)) next = updateContainer(next, c.definition.name, stop, now);
+    }
+  }
+  return next;
 }
 
 /** An error whose code is itself a reason (PortConflict, PullFailed, DockerTimeout) gives it; else the action does. */
 function failureReason(action: ActionKind, error: unknown): ReasonCode {
   if (error instanceof BerthError && isReasonCode(error.code)) return error.code;
+  if (error instanceof VolumeNotFoundError) return 'VolumeMissing';
   switch (action) {
     case 'pull':
       return 'PullFailed';
     case 'start':
       return 'StartFailed';
+    case 'provision-volume':
+      return 'VolumeFailed';
     default:
       return 'CreateFailed';
   }
@@ -92,12 +108,26 @@ function observe(task: TaskState, c: ContainerState, info: ContainerInfo): Conta
     ...optional('createdAt', c.createdAt ?? info.createdAt),
     ...optional('startedAt', c.startedAt ?? info.startedAt),
     portBindings: info.portBindings.length > 0 ? info.portBindings : c.portBindings,
+    ...optional('health', healthOf(c, info)),
   };
   const next =
     status === 'STOPPED'
       ? advance(adopted, 'STOPPED', { exitCode: info.exitCode, finishedAt: info.finishedAt, reason: stopReason(task, c, info) })
       : advance(adopted, status, {});
   return isDeepStrictEqual(next, c) ? c : next;
+}
+
+/** Docker's health verdict in ECS's terms; only for a container whose definition has a healthCheck. */
+function healthOf(c: ContainerState, info: ContainerInfo): HealthStatus | undefined {
+  if (!c.definition.healthCheck) return undefined;
+  switch (info.health) {
+    case 'healthy':
+      return 'HEALTHY';
+    case 'unhealthy':
+      return 'UNHEALTHY';
+    default:
+      return 'UNKNOWN';
+  }
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -39,6 +39,8 @@ const ACTION_KINDS: Readonly<Record<ActionKind, true>> = {
   start: true,
   stop: true,
   abandon: true,
+  cancel: true,
+  'provision-volume': true,
   cleanup: true,
 };
 

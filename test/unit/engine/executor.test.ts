@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeDocker } from '../../../src/docker/fake-docker.js';
-import { containerSpec, Executor } from '../../../src/engine/executor.js';
+import { containerSpec } from '../../../src/engine/container-spec.js';
+import { Executor } from '../../../src/engine/executor.js';
 import { newTaskState } from '../../../src/engine/task-state.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { AGENT_ID, IMAGE, taskDef } from '../../support/fixtures.js';
@@ -18,8 +19,8 @@ describe('Executor cleanup', () => {
     const executor = new Executor(docker, AGENT, silentLogger());
 
     const target = (t: typeof ours) => [{ container: 'app', ref: t.containers[0]!.dockerName }];
-    expect(await executor.run(ours, { kind: 'cleanup', targets: target(ours) })).toEqual({ kind: 'cleaned' });
-    expect(await executor.run(theirs, { kind: 'cleanup', targets: target(theirs) })).toEqual({ kind: 'cleaned' });
+    expect(await executor.run(ours, { kind: 'cleanup', targets: target(ours), volumes: [] })).toEqual({ kind: 'cleaned' });
+    expect(await executor.run(theirs, { kind: 'cleanup', targets: target(theirs), volumes: [] })).toEqual({ kind: 'cleaned' });
     const left = await docker.listContainers({});
     expect(left.map((c) => c.name)).toEqual([theirs.containers[0]!.dockerName]);
   });
@@ -29,11 +30,11 @@ describe('Executor cleanup', () => {
     const task = newTaskState(taskDef('arn:x'), 1, AGENT_ID);
     const executor = new Executor(docker, AGENT, silentLogger());
     const gone = [{ container: 'app', ref: 'f'.repeat(64) }];
-    expect(await executor.run({ ...task, containers: [{ ...task.containers[0]!, dockerId: 'f'.repeat(64) }] }, { kind: 'cleanup', targets: gone })).toEqual({ kind: 'cleaned' });
+    expect(await executor.run({ ...task, containers: [{ ...task.containers[0]!, dockerId: 'f'.repeat(64) }] }, { kind: 'cleanup', targets: gone, volumes: [] })).toEqual({ kind: 'cleaned' });
     docker.failNext('remove', new Error('disk on fire'));
     await docker.pullImage(IMAGE);
     const id = await docker.createContainer(containerSpec(task, task.containers[0]!, AGENT));
     const withId = { ...task, containers: [{ ...task.containers[0]!, dockerId: id }] };
-    expect(await executor.run(withId, { kind: 'cleanup', targets: [{ container: 'app', ref: id }] })).toMatchObject({ kind: 'failed', action: 'cleanup' });
+    expect(await executor.run(withId, { kind: 'cleanup', targets: [{ container: 'app', ref: id }], volumes: [] })).toMatchObject({ kind: 'failed', action: 'cleanup' });
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LABELS } from '../../../src/api/labels.js';
 import { FakeDocker } from '../../../src/docker/fake-docker.js';
-import { containerSpec } from '../../../src/engine/executor.js';
+import { containerSpec } from '../../../src/engine/container-spec.js';
 import { examineRelist } from '../../../src/engine/relist.js';
 import { Relister } from '../../../src/engine/relister.js';
 import { newTaskState } from '../../../src/engine/task-state.js';

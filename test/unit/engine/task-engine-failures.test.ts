@@ -5,7 +5,7 @@ import { FakeDocker } from '../../../src/docker/fake-docker.js';
 import { MemorySaver } from '../../../src/state/memory-saver.js';
 import { containerDef, IMAGE, taskAt, taskDef } from '../../support/fixtures.js';
 import { AGENT_ID, trackedEngines, running, stopped, waitForTask } from '../../support/engine-harness.js';
-import { containerSpec } from '../../../src/engine/executor.js';
+import { containerSpec } from '../../../src/engine/container-spec.js';
 import { newTaskState } from '../../../src/engine/task-state.js';
 import type { TaskState } from '../../../src/api/task.js';
 
@@ -252,18 +252,19 @@ describe('failures around Docker calls', () => {
     await waitForTask(engine, ARN, running, 10_000);
   });
 
-  it('close() starts no new Docker work for steps still queued', async () => {
+  it('close() starts no new Docker work for calls still waiting for a slot', async () => {
     const { engine, docker } = engineFor({ concurrency: 1 });
     const hold = gate();
-    docker.delayNext('pull', hold.wait);
+    docker.delayNext('create', hold.wait);
     await engine.start();
     await engine.addTask({ kind: 'definition', task: taskDef('arn:a') });
     await engine.addTask({ kind: 'definition', task: taskDef('arn:b') });
-    await vi.waitFor(() => expect(count(docker, 'pull')).toBe(1));
+    await vi.waitFor(() => expect(count(docker, 'create')).toBe(1));
+    await vi.waitFor(() => expect(count(docker, 'pull')).toBe(2));
     const closing = engine.close();
     hold.open();
     await closing;
-    expect(count(docker, 'pull')).toBe(1);
+    expect(count(docker, 'create')).toBe(1);
   });
 
   it('a throwing observer or progress listener does not stall or fail the task', async () => {

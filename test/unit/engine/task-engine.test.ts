@@ -132,17 +132,35 @@ describe('TaskEngine', () => {
     expect(docker.calls.filter((c) => c.op === 'create')).toHaveLength(7);
   });
 
-  it('never runs two steps of one task at once, and bounds tasks in flight by the concurrency', async () => {
+  it('bounds the short Docker calls in flight across tasks by the concurrency', async () => {
     const { engine, docker } = engineFor({ concurrency: 2 });
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    for (let i = 0; i < 4; i++) docker.delayNext('pull', gate);
+    for (let i = 0; i < 4; i++) docker.delayNext('create', gate);
     await engine.start();
     for (let i = 0; i < 4; i++) await engine.addTask({ kind: 'definition', task: taskDef(`arn:t/${i}`) });
-    await new Promise((r) => setTimeout(r, 30));
-    expect(docker.calls.filter((c) => c.op === 'pull')).toHaveLength(2);
+    await vi.waitFor(() => expect(docker.calls.filter((c) => c.op === 'create')).toHaveLength(2));
+    // Every pull is done and every task is waiting for a create slot: still only two in flight.
+    await vi.waitFor(() => expect(docker.calls.filter((c) => c.op === 'pull')).toHaveLength(4));
+    expect(docker.calls.filter((c) => c.op === 'create')).toHaveLength(2);
     release();
     await Promise.all([0, 1, 2, 3].map((i) => waitForTask(engine, `arn:t/${i}`, running)));
+  });
+
+  it('a pull or a stop that takes long holds no reconcile slot: other tasks keep moving, and a sibling is recorded at once', async () => {
+    const { engine, docker } = engineFor({ concurrency: 1 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    docker.delayNext('pull', gate);
+    await engine.start();
+    await engine.addTask({ kind: 'definition', task: taskDef('arn:slow', [containerDef('slow'), containerDef('quick')]) });
+    await vi.waitFor(() => expect(docker.calls.filter((c) => c.op === 'pull')).toHaveLength(2));
+    await engine.addTask({ kind: 'definition', task: taskDef('arn:other') });
+    await waitForTask(engine, 'arn:other', running);
+    // The sibling of the held pull was pulled, created and started meanwhile.
+    await waitForTask(engine, 'arn:slow', (t) => t.containers[1]!.knownStatus === 'RUNNING' && t.containers[0]!.knownStatus === 'NONE');
+    release();
+    await waitForTask(engine, 'arn:slow', running);
   });
 
   it('cleans a stopped task up after the cleanup wait: containers removed, task forgotten', async () => {

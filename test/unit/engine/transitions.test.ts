@@ -98,7 +98,7 @@ describe('applyGiveUp', () => {
     ['create', new Error('boom'), 'CreateFailed'],
     ['create', new DockerTimeoutError('create', 100), 'DockerTimeout'],
   ] as const)('a failed %s stops the container with %s', (action, error, code) => {
-    const next = applyGiveUp(taskAt({ app: 'NONE' }), 'app', action, error, NOW);
+    const next = applyGiveUp(taskAt({ app: 'NONE' }), { kind: 'failed', container: 'app', action, error }, NOW);
     expect(c(next, 'app')).toMatchObject({ knownStatus: 'STOPPED', reason: { code } });
     expect(next.knownStatus).toBe('STOPPED');
   });

@@ -1,0 +1,132 @@
+import { berthLabels, dockerVolumeName } from '../api/labels.js';
+import type { ContainerDefinition, ContainerState, TaskState, VolumeDefinition } from '../api/task.js';
+import type { ContainerSpec } from '../docker/docker-client.js';
+import { namespaceOwner } from './dependencies.js';
+import { findContainer } from './task-state.js';
+
+
+/*
+ * The one translation from the task model to Docker's terms. Pure: everything it needs about other
+ * containers (their Docker IDs for links, volumesFrom and shared namespaces) is in the task state,
+ * and the planner creates a container only after the ones it refers to exist.
+ */
+
+const MIB = 1024 * 1024;
+
+/** The Docker container a definition becomes: the user's labels plus berth's, which always win. */
+export function containerSpec(task: TaskState, c: ContainerState, agentId: string): ContainerSpec {
+  const d = c.definition;
+  const network = task.settings.networkMode;
+  const lp = d.linuxParameters;
+  return {
+    name: c.dockerName,
+    image: d.image,
+    ...(d.command ? { command: d.command } : {}),
+    ...(d.entryPoint ? { entryPoint: d.entryPoint } : {}),
+    env: d.environment,
+    labels: {
+      ...d.labels,
+      ...berthLabels({ taskArn: task.arn, family: task.family, version: task.version, containerName: d.name }, agentId),
+    },
+    // Docker ignores published ports without a network of the container's own (host, none).
+    portMappings: network === 'bridge' ? d.portMappings : [],
+    stopTimeout: d.stopTimeout,
+    networkMode: network,
+    ...(d.healthCheck
+      ? {
+          healthCheck: {
+            test: d.healthCheck.command,
+            intervalMs: d.healthCheck.interval * 1000,
+            timeoutMs: d.healthCheck.timeout * 1000,
+            retries: d.healthCheck.retries,
+            startPeriodMs: d.healthCheck.startPeriod * 1000,
+          },
+        }
+      : {}),
+    ...optional('hostname', d.hostname),
+    ...optional('user', d.user),
+    ...optional('workingDir', d.workingDirectory),
+    ...(d.pseudoTerminal ? { tty: true } : {}),
+    ...(d.interactive ? { openStdin: true } : {}),
+    ...(d.disableNetworking ? { networkDisabled: true } : {}),
+    ...optional('pidMode', namespaceMode(task, c, 'pid', task.settings.pidMode)),
+    ...optional('ipcMode', namespaceMode(task, c, 'ipc', task.settings.ipcMode)),
+    ...nonEmpty('links', d.links.map((link) => dockerLink(task, link))),
+    ...nonEmpty('mounts', d.mountPoints.map((m) => mountOf(task, d, m, agentId))),
+    ...nonEmpty(
+      'volumesFrom',
+      d.volumesFrom.map((v) => ({ container: refOf(task, v.sourceContainer), readOnly: v.readOnly })),
+    ),
+    ...nonEmpty('dns', d.dnsServers),
+    ...nonEmpty('dnsSearch', d.dnsSearchDomains),
+    ...nonEmpty('extraHosts', d.extraHosts.map((h) => `${h.hostname}:${h.ipAddress}`)),
+    cpuShares: d.cpu,
+    ...optional('memoryBytes', d.memory === undefined ? undefined : d.memory * MIB),
+    ...optional('memoryReservationBytes', d.memoryReservation === undefined ? undefined : d.memoryReservation * MIB),
+    // ECS: maxSwap is swap on top of the memory limit; Docker's memory-swap is their sum, and needs a limit.
+    ...optional('memorySwapBytes', lp?.maxSwap === undefined || d.memory === undefined ? undefined : (d.memory + lp.maxSwap) * MIB),
+    ...optional('memorySwappiness', lp?.swappiness),
+    ...nonEmpty('ulimits', d.ulimits.map((u) => ({ name: u.name, soft: u.softLimit, hard: u.hardLimit }))),
+    ...(d.readonlyRootFilesystem ? { readonlyRootfs: true } : {}),
+    ...(d.privileged ? { privileged: true } : {}),
+    ...nonEmpty('securityOpt', d.dockerSecurityOptions),
+    ...(Object.keys(d.systemControls).length > 0 ? { sysctls: d.systemControls } : {}),
+    ...(lp?.initProcessEnabled ? { init: true } : {}),
+    ...optional('shmSizeBytes', lp?.sharedMemorySize === undefined ? undefined : lp.sharedMemorySize * MIB),
+    ...(lp?.tmpfs && lp.tmpfs.length > 0
+      ? { tmpfs: Object.fromEntries(lp.tmpfs.map((t) => [t.containerPath, [`size=${t.size}m`, ...t.mountOptions].join(',')])) }
+      : {}),
+    ...nonEmpty('capAdd', lp?.capabilities?.add ?? []),
+    ...nonEmpty('capDrop', lp?.capabilities?.drop ?? []),
+    ...nonEmpty(
+      'devices',
+      (lp?.devices ?? []).map((dev) => ({
+        hostPath: dev.hostPath,
+        containerPath: dev.containerPath ?? dev.hostPath,
+        permissions: (dev.permissions ?? ['read', 'write', 'mknod']).map((p) => p[0]).join(''),
+      })),
+    ),
+    ...(d.logConfiguration ? { logConfig: { type: d.logConfiguration.logDriver, config: d.logConfiguration.options } } : {}),
+  };
+}
+
+/** `task` mode: the owner keeps a namespace of its own (shareable, for IPC); the others join it. */
+function namespaceMode(task: TaskState, c: ContainerState, kind: 'pid' | 'ipc', mode: 'host' | 'task' | 'none' | undefined): string | undefined {
+  if (mode !== 'task') return mode;
+  const owner = namespaceOwner(task);
+  if (owner === c.definition.name) return kind === 'ipc' ? 'shareable' : undefined;
+  return `container:${refOf(task, owner!)}`;
+}
+
+/** ECS's `name` or `name:alias` becomes Docker's `<docker name>:<alias>`; the alias defaults to the name. */
+function dockerLink(task: TaskState, link: string): string {
+  const [name, alias] = link.split(':') as [string, string | undefined];
+  const target = findContainer(task, name);
+  return `${target?.dockerName ?? name}:${alias ?? name}`;
+}
+
+/** Another container of the task, by its Docker ID once it has one. */
+function refOf(task: TaskState, name: string): string {
+  const other = findContainer(task, name);
+  return other?.dockerId ?? other?.dockerName ?? name;
+}
+
+function mountOf(
+  task: TaskState,
+  d: ContainerDefinition,
+  m: ContainerDefinition['mountPoints'][number],
+  agentId: string,
+): NonNullable<ContainerSpec['mounts']>[number] {
+  const volume: VolumeDefinition | undefined = task.settings.volumes.find((v) => v.name === m.sourceVolume);
+  if (!volume) throw new Error(`container ${d.name} mounts ${m.sourceVolume}, which the task does not declare`);
+  if (volume.kind === 'bind') return { type: 'bind', source: volume.sourcePath, target: m.containerPath, readOnly: m.readOnly };
+  return { type: 'volume', source: dockerVolumeName(task.arn, volume, agentId), target: m.containerPath, readOnly: m.readOnly };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function nonEmpty<K extends string, V>(key: K, values: readonly V[]): { [P in K]?: readonly V[] } {
+  return (values.length === 0 ? {} : { [key]: values }) as { [P in K]?: readonly V[] };
+}
