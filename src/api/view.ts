@@ -1,5 +1,6 @@
 import type { ContainerStatus, DesiredStatus } from './status.js';
-import type { PortBinding, TaskState } from './task.js';
+import type { HealthStatus, PortBinding, TaskState } from './task.js';
+import { taskHealth } from './health.js';
 
 /** A task as the socket API and the CLI show it. Times are ISO-8601 strings. */
 export interface TaskView {
@@ -8,6 +9,8 @@ export interface TaskView {
   readonly version: string;
   readonly desiredStatus: DesiredStatus;
   readonly knownStatus: ContainerStatus;
+  /** Derived from the essential containers' health checks, as ECS does. */
+  readonly health: HealthStatus;
   readonly createdAt: string;
   readonly stoppedAt?: string;
   readonly containers: readonly ContainerView[];
@@ -22,6 +25,8 @@ export interface ContainerView {
   readonly desiredStatus: DesiredStatus;
   readonly knownStatus: ContainerStatus;
   readonly exitCode?: number;
+  /** Only for a container with a healthCheck. */
+  readonly health?: HealthStatus;
   readonly reason?: string;
   readonly reasonMessage?: string;
   readonly portBindings: readonly PortBinding[];
@@ -39,6 +44,7 @@ export function taskView(t: TaskState): TaskView {
     version: t.version,
     desiredStatus: t.desiredStatus,
     knownStatus: t.knownStatus,
+    health: taskHealth(t),
     createdAt: iso(t.createdAt)!,
     ...(t.stoppedAt === undefined ? {} : { stoppedAt: iso(t.stoppedAt) }),
     containers: t.containers.map((c) => ({
@@ -50,6 +56,7 @@ export function taskView(t: TaskState): TaskView {
       desiredStatus: c.desiredStatus,
       knownStatus: c.knownStatus,
       ...(c.exitCode === undefined ? {} : { exitCode: c.exitCode }),
+      ...(c.definition.healthCheck ? { health: c.health ?? 'UNKNOWN' } : {}),
       ...(c.reason ? { reason: c.reason.code, reasonMessage: c.reason.message } : {}),
       portBindings: c.portBindings,
       ...(c.createdAt === undefined ? {} : { createdAt: iso(c.createdAt) }),

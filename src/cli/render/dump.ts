@@ -1,5 +1,6 @@
 import type { TaskState } from '../../api/task.js';
 import { taskView, type TaskView } from '../../api/view.js';
+import { taskHealth } from '../../api/health.js';
 import { age, durationText, exitText, ports, reasonText, shortId, table } from './format.js';
 
 export interface DumpInput {
@@ -100,17 +101,18 @@ export function formatDump(dump: DumpInput, now: number, stuckAfterMs: number): 
     const s = flagged[i];
     out.push('');
     out.push(
-      `task ${t.arn}  ${t.family}:${t.version}  known ${t.knownStatus}  desired ${t.desiredStatus}  age ${age(t.createdAt, now)}` +
+      `task ${t.arn}  ${t.family}:${t.version}  known ${t.knownStatus}  desired ${t.desiredStatus}  health ${taskHealth(t)}  age ${age(t.createdAt, now)}` +
         (s ? `  ${stuckText(s, now)}` : ''),
     );
     out.push(
       table(
-        ['container', 'docker id', 'known', 'desired', 'exit', 'ports', 'reason'],
+        ['container', 'docker id', 'known', 'desired', 'health', 'exit', 'ports', 'reason'],
         t.containers.map((c) => [
           c.definition.name,
           shortId(c.dockerId),
           c.knownStatus,
           c.desiredStatus,
+          c.definition.healthCheck ? (c.health ?? 'UNKNOWN') : '-',
           exitText(c.exitCode),
           ports(c.portBindings),
           reasonText(c.reason?.code, c.reason?.message),

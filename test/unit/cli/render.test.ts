@@ -80,7 +80,7 @@ describe('stuck tasks', () => {
       1_000 + 420_000,
       300_000,
     );
-    expect(text).toContain('task arn:test:task/t1  web:1  known PULLED  desired RUNNING  age 7m  STUCK 7m (PULLED -> RUNNING)');
+    expect(text).toContain('task arn:test:task/t1  web:1  known PULLED  desired RUNNING  health UNKNOWN  age 7m  STUCK 7m (PULLED -> RUNNING)');
     expect(text).toContain('configuration: the agent has not started on this database yet');
   });
 });

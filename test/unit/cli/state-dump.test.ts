@@ -61,10 +61,10 @@ describe('agent state dump', () => {
     expect(out).toMatch(/^tasks {8}3$/m);
     expect(out).toContain('configuration (as the agent last started)');
     expect(out).toMatch(new RegExp(`^  dataDir\\s+${dataDir}$`, 'm'));
-    expect(out).toMatch(/^task arn:dump:running {2}api:3 {2}known RUNNING {2}desired RUNNING {2}age \d+s$/m);
-    expect(out).toMatch(new RegExp(`^  web\\s+${running.containers[0]!.dockerId.slice(0, 12)}\\s+RUNNING\\s+RUNNING\\s+-\\s+127\\.0\\.0\\.1:\\d+->80/tcp\\s+-$`, 'm'));
+    expect(out).toMatch(/^task arn:dump:running {2}api:3 {2}known RUNNING {2}desired RUNNING {2}health UNKNOWN {2}age \d+s$/m);
+    expect(out).toMatch(new RegExp(`^  web\\s+${running.containers[0]!.dockerId.slice(0, 12)}\\s+RUNNING\\s+RUNNING\\s+-\\s+-\\s+127\\.0\\.0\\.1:\\d+->80/tcp\\s+-$`, 'm'));
     expect(out).toMatch(/^task arn:dump:crashed {2}batch:3 {2}known STOPPED {2}desired STOPPED/m);
-    expect(out).toMatch(/^ {2}web\s+[0-9a-f]{12}\s+STOPPED\s+STOPPED\s+3\s+.*ContainerExited: container web exited with exit code 3$/m);
+    expect(out).toMatch(/^ {2}web\s+[0-9a-f]{12}\s+STOPPED\s+STOPPED\s+-\s+3\s+.*ContainerExited: container web exited with exit code 3$/m);
     expect(out).not.toContain('STUCK');
   });
 
@@ -73,7 +73,7 @@ describe('agent state dump', () => {
     const run = await dump('--stuck-after', '10ms');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^tasks {8}3, 1 STUCK \(no progress for 10ms or more\)$/m);
-    expect(run.stdout).toMatch(/^task arn:dump:stuck {2}api:3 {2}known NONE {2}desired RUNNING {2}age \d+s {2}STUCK \d+s \(NONE -> RUNNING\)$/m);
+    expect(run.stdout).toMatch(/^task arn:dump:stuck {2}api:3 {2}known NONE {2}desired RUNNING {2}health UNKNOWN {2}age \d+s {2}STUCK \d+s \(NONE -> RUNNING\)$/m);
     expect(run.stdout.match(/STUCK \d/g)).toHaveLength(1);
   });
 
