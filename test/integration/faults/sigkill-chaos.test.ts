@@ -33,11 +33,20 @@ afterAll(() => {
   rmSync(dataRoot, { recursive: true, force: true });
 });
 
-/** Docker's create events for this run's containers, from now until `stop()`, as "arn name". */
-function watchCreates(): { stop: () => Promise<string[]> } {
-  const child = spawn('/usr/bin/docker', ['events', '--filter', 'type=container', '--filter', 'event=create', '--filter', 'label=berth.task-family=chaos', '--format', '{{json .Actor.Attributes}}'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+interface SeenEvent {
+  readonly action: string;
+  readonly arn: string;
+  readonly container: string;
+  readonly timeNano: bigint;
+}
+
+/** Docker's own events for this run's containers (both families), from now until `stop()`. */
+function watchDocker(): { stop: () => Promise<SeenEvent[]> } {
+  const child = spawn(
+    '/usr/bin/docker',
+    ['events', '--filter', 'type=container', '--filter', 'label=berth.agent-id', '--format', '{{json .}}'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   return {
@@ -49,11 +58,68 @@ function watchCreates(): { stop: () => Promise<string[]> } {
       return out
         .split('\n')
         .filter(Boolean)
-        .map((line) => JSON.parse(line) as Record<string, string>)
-        .filter((a) => a['berth.task-arn']?.startsWith(`arn:chaos/${process.pid}/`))
-        .map((a) => `${a['berth.task-arn']} ${a['berth.container-name']}`);
+        .map((line) => JSON.parse(line) as { Action: string; timeNano: number | string; Actor: { Attributes: Record<string, string> } })
+        .filter((e) => e.Actor.Attributes['berth.task-arn']?.startsWith(`arn:chaos/${process.pid}/`))
+        .map((e) => ({
+          action: e.Action,
+          arn: e.Actor.Attributes['berth.task-arn']!,
+          container: e.Actor.Attributes['berth.container-name']!,
+          timeNano: BigInt(e.timeNano),
+        }));
     },
   };
+}
+
+/*
+ * The chain task, in the ECS form: db becomes healthy, then migrate runs to success, then app
+ * starts, then edge. Its ordering is checked on Docker's own event times, across every kill.
+ */
+const CHAIN_ARN = `arn:chaos/${process.pid}/chain`;
+const CHAIN_EDGES = [
+  { dependent: 'migrate', on: 'db', condition: 'HEALTHY' },
+  { dependent: 'app', on: 'migrate', condition: 'SUCCESS' },
+  { dependent: 'edge', on: 'app', condition: 'START' },
+] as const;
+const chainBody = () => ({
+  arn: CHAIN_ARN,
+  family: 'chaos-chain',
+  revision: 1,
+  containerDefinitions: [
+    {
+      name: 'db',
+      image: TEST_IMAGE,
+      essential: true,
+      command: ['sh', '-c', 'sleep 2; touch /tmp/ready; exec sleep 600'],
+      healthCheck: { command: ['CMD-SHELL', 'test -f /tmp/ready'], interval: 5, timeout: 2, retries: 3, startPeriod: 0 },
+      stopTimeout: 2,
+    },
+    { name: 'migrate', image: TEST_IMAGE, essential: false, command: ['sh', '-c', 'sleep 1'], dependsOn: [{ containerName: 'db', condition: 'HEALTHY' }] },
+    { name: 'app', image: TEST_IMAGE, essential: true, command: ['sleep', '600'], stopTimeout: 1, dependsOn: [{ containerName: 'migrate', condition: 'SUCCESS' }] },
+    { name: 'edge', image: TEST_IMAGE, essential: true, command: ['sleep', '600'], stopTimeout: 1, dependsOn: [{ containerName: 'app', condition: 'START' }] },
+  ],
+});
+
+/**
+ * No dependent ever started before its dependency met its condition, by Docker's clock: HEALTHY is
+ * Docker's first `health_status: healthy`, SUCCESS the dependency's `die` (with exit 0, checked on
+ * the agent's record), START its first `start`. And the shutdown ran dependents first: every
+ * container died no later than the containers it depends on.
+ */
+function expectChainOrder(seen: readonly SeenEvent[]): void {
+  const of = (container: string, action: string): bigint[] =>
+    seen.filter((e) => e.arn === CHAIN_ARN && e.container === container && e.action === action).map((e) => e.timeNano);
+  const first = (times: bigint[]): bigint | undefined => times.reduce<bigint | undefined>((a, b) => (a === undefined || b < a ? b : a), undefined);
+  for (const edge of CHAIN_EDGES) {
+    const started = first(of(edge.dependent, 'start'));
+    expect(started, `${edge.dependent} started`).toBeDefined();
+    const met = first(of(edge.on, edge.condition === 'HEALTHY' ? 'health_status: healthy' : edge.condition === 'SUCCESS' ? 'die' : 'start'));
+    expect(met, `${edge.on} reached ${edge.condition} before ${edge.dependent} started`).toBeDefined();
+    expect(started! >= met!, `${edge.dependent} started at ${started}, ${edge.on} reached ${edge.condition} at ${met}`).toBe(true);
+  }
+  // Shutdown: edge before app before db (migrate exited long before).
+  const died = (container: string): bigint | undefined => first(of(container, 'die'));
+  expect(died('edge')! <= died('app')!, 'edge stopped before app').toBe(true);
+  expect(died('app')! <= died('db')!, 'app stopped before db').toBe(true);
 }
 
 const arnOf = (i: number): string => `arn:chaos/${process.pid}/task-${i}`;
@@ -64,11 +130,11 @@ const taskBody = (i: number) => ({
   containers: ['a', 'b', 'c'].map((name) => ({ name, image: TEST_IMAGE, command: ['sleep', '600'], stopTimeout: 1, essential: name === 'a' })),
 });
 
-it(`SIGKILLed ${KILLS} times while bringing ${TASKS} tasks up and some down, the agent converges with exactly one container each and a clean feed`, async () => {
+it(`SIGKILLed ${KILLS} times while bringing ${TASKS} tasks and a dependency chain up and some down, the agent converges with exactly one container each, the chain's order held and a clean feed`, async () => {
   console.log(`chaos seed ${SEED} (replay with BERTH_CHAOS_SEED=${SEED})`);
   const random = prng(SEED);
   const agent = new AgentProcess(join(dataRoot, 'data'));
-  const creates = watchCreates();
+  const dockerEvents = watchDocker();
   let kills = 0;
   let startupKills = 0;
   for (let round = 0; round < KILLS; round++) {
@@ -87,6 +153,7 @@ it(`SIGKILLed ${KILLS} times while bringing ${TASKS} tasks up and some down, the
     // Requests race the kill: some are answered, some die with the agent; both are fine.
     const requests: Array<Promise<unknown>> = [];
     for (let i = 0; i < TASKS; i++) requests.push(agent.client.post('/v1/tasks', taskBody(i)).catch(() => undefined));
+    requests.push(agent.client.post('/v1/tasks', chainBody()).catch(() => undefined));
     if (round >= KILLS / 2) {
       for (let i = 0; i < STOPPED_TASKS; i++) {
         requests.push(agent.client.post('/v1/tasks', { arn: arnOf(i), desiredStatus: 'STOPPED' }).catch(() => undefined));
@@ -101,6 +168,16 @@ it(`SIGKILLed ${KILLS} times while bringing ${TASKS} tasks up and some down, the
   await agent.start();
   for (let i = 0; i < TASKS; i++) await agent.client.post('/v1/tasks', taskBody(i));
   for (let i = 0; i < STOPPED_TASKS; i++) await agent.client.post('/v1/tasks', { arn: arnOf(i), desiredStatus: 'STOPPED' });
+  expect((await agent.client.post('/v1/tasks', chainBody())).status).toBeLessThan(300);
+  // migrate is not essential: once it exited 0 and the rest run, the task is RUNNING.
+  const chain = (await agent.waitForTask(CHAIN_ARN, (t) => t?.knownStatus === 'RUNNING', 120_000))!;
+  expect(chain.containers.find((c) => c.name === 'migrate')).toMatchObject({ knownStatus: 'STOPPED', exitCode: 0 });
+  // A last kill with the chain up, then its shutdown: dependents first.
+  await agent.stop('SIGKILL');
+  kills++;
+  await agent.start();
+  await agent.client.post('/v1/tasks', { arn: CHAIN_ARN, desiredStatus: 'STOPPED' });
+  const stoppedChain = (await agent.waitForTask(CHAIN_ARN, (t) => t?.knownStatus === 'STOPPED', 60_000))!;
   const views: TaskView[] = [];
   for (let i = 0; i < TASKS; i++) {
     const want = i < STOPPED_TASKS ? 'STOPPED' : 'RUNNING';
@@ -109,17 +186,20 @@ it(`SIGKILLed ${KILLS} times while bringing ${TASKS} tasks up and some down, the
 
   // Exactly one Docker container per (task, container), and it is the one the agent knows.
   expect(views.flatMap((t) => t.containers.map((c) => c.dockerId)).every((id) => id !== undefined)).toBe(true);
-  expectStateMatchesDocker(agentId, views);
+  expectStateMatchesDocker(agentId, [...views, stoppedChain]);
   expect(new Set(views.flatMap((t) => t.containers.map((c) => c.dockerId))).size).toBe(TASKS * 3);
 
   // Exactly one container was ever made per (task, container): Docker's own create events say so.
-  const made = await creates.stop();
+  const seen = await dockerEvents.stop();
+  const made = seen.filter((e) => e.action === 'create' && e.arn !== CHAIN_ARN).map((e) => `${e.arn} ${e.container}`);
   expect(made.sort()).toEqual(views.flatMap((t) => t.containers.map((c) => `${t.arn} ${c.name}`)).sort());
+  expect(seen.filter((e) => e.action === 'create' && e.arn === CHAIN_ARN).map((e) => e.container).sort()).toEqual(['app', 'db', 'edge', 'migrate']);
+  expectChainOrder(seen);
 
   // The feed: consecutive seqs from 1, and no (task, container, status) reported twice.
   const events = await readFeed(agent.client);
   expect(events[0]?.seq).toBe(1);
   expectCleanFeed(events);
   await agent.stop('SIGTERM');
-  console.log(`chaos: ${kills} SIGKILLs (${startupKills} during start-up), ${made.length} containers ever created, ${events.length} events, seed ${SEED}`);
+  console.log(`chaos: ${kills} SIGKILLs (${startupKills} during start-up), ${made.length + 4} containers ever created, ${events.length} events, seed ${SEED}`);
 }, 600_000);
