@@ -1,6 +1,6 @@
 import type { ReasonCode } from './reasons.js';
 import type { ContainerStatus } from './status.js';
-import type { PortBinding } from './task.js';
+import type { HealthStatus, PortBinding } from './task.js';
 
 /**
  * A ContainerStateChange (`type: "container"`) or TaskStateChange (`type: "task"`),
@@ -16,6 +16,8 @@ export interface NewStateChange {
   readonly reason?: ReasonCode;
   readonly reasonMessage?: string;
   readonly portBindings?: readonly PortBinding[];
+  /** The health of the container the event is about, when Docker has reported on its healthCheck. */
+  readonly health?: HealthStatus;
   /** ISO-8601 timestamp of the change. */
   readonly at: string;
 }

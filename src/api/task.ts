@@ -235,6 +235,13 @@ export interface TaskState {
   readonly settings: TaskSettings;
   /** Task volumes made in Docker so far (by volume name); removed with the task unless shared. */
   readonly provisionedVolumes: readonly string[];
+  /**
+   * The version of the parse rules (src/api/rules-version.ts) the task's definition was accepted
+   * under. Absent: this build's PARSE_RULES_VERSION, which is what every newly accepted task has;
+   * a task saved under other rules loads with their number and keeps it. A new definition for the
+   * task (a new generation) is accepted under the current rules, so it must not inherit the old one's.
+   */
+  readonly rules?: number;
   /** Epoch milliseconds. */
   readonly createdAt: number;
   readonly updatedAt: number;

@@ -1,8 +1,9 @@
 import type { StateChange } from '../api/events.js';
 import type { TaskState } from '../api/task.js';
 import { PersistenceError } from '../errors.js';
-import { checkCommit, checkMeta, checkPaging, checkRetention, eventToRow, rowsToTask, rowToEvent, taskToRows } from './rows.js';
-import type { ContainerRow, EventRow, TaskRow } from './rows.js';
+import { rowsToTask } from './decode.js';
+import { checkCommit, checkMeta, checkPaging, checkRetention, eventToRow, rowToEvent, taskToRows } from './rows.js';
+import type { EventRow, Row } from './rows.js';
 import type { EventRetention, Saver, StateCommit } from './saver.js';
 
 /**
@@ -12,7 +13,7 @@ import type { EventRetention, Saver, StateCommit } from './saver.js';
  * replacing it fails its tests here rather than corrupting state in production.
  */
 export class MemorySaver implements Saver {
-  #tasks = new Map<string, { task: TaskRow; containers: ContainerRow[] }>();
+  #tasks = new Map<string, { task: Row; containers: Row[] }>();
   #events: EventRow[] = [];
   #lastSeq = 0;
   #meta = new Map<string, string>();
@@ -39,7 +40,7 @@ export class MemorySaver implements Saver {
   async loadTasks(): Promise<TaskState[]> {
     this.#assertOpen();
     return [...this.#tasks.values()]
-      .sort((a, b) => a.task.created_at - b.task.created_at || compare(a.task.arn, b.task.arn))
+      .sort((a, b) => Number(a.task.created_at) - Number(b.task.created_at) || compare(String(a.task.arn), String(b.task.arn)))
       .map(({ task, containers }) => deepFreeze(rowsToTask(task, containers)));
   }
 
@@ -54,10 +55,10 @@ export class MemorySaver implements Saver {
     checkCommit(commit);
     // Everything that can throw happens before the first change, which is what makes this atomic.
     const puts = (commit.put ?? []).map((task) => taskToRows(task));
-    const events = (commit.events ?? []).map((event, i) => ({ ...eventToRow(event), seq: this.#lastSeq + i + 1 }));
+    const events = (commit.events ?? []).map((event, i): EventRow => ({ ...eventToRow(event), seq: this.#lastSeq + i + 1 }));
 
     for (const arn of commit.remove ?? []) this.#tasks.delete(arn);
-    for (const rows of puts) this.#tasks.set(rows.task.arn, rows);
+    for (const rows of puts) this.#tasks.set(String(rows.task.arn), rows);
     this.#events.push(...events);
     this.#lastSeq += events.length;
     this.#commits += 1;
@@ -89,7 +90,7 @@ export class MemorySaver implements Saver {
     this.#assertWritable();
     const before = this.#events.length;
     const kept = this.#events.slice(Math.max(0, before - policy.keepLast));
-    const newestTooOld = kept.findLastIndex((row) => row.at < policy.olderThan);
+    const newestTooOld = kept.findLastIndex((row) => String(row.at) < policy.olderThan);
     this.#events = kept.slice(newestTooOld + 1);
     return before - this.#events.length;
   }

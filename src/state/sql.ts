@@ -1,22 +1,14 @@
 import type Database from 'better-sqlite3';
 import { PersistenceError, errorMessage } from '../errors.js';
-import type { ContainerRow, EventRow, NewEventRow, TaskRow } from './rows.js';
+import { CONTAINER, CONTAINER_KEYS, EVENT, TASK } from './records.js';
+import type { EventRow, Row } from './rows.js';
 
 /* The statements the SQLite saver and the read-only reader share, and how their errors are told apart. */
 
-export const TASK_COLUMNS = [
-  'arn', 'family', 'version', 'desired_status', 'known_status',
-  'created_at', 'updated_at', 'stopped_at', 'cleaned_up',
-] as const satisfies readonly (keyof TaskRow)[];
-export const CONTAINER_COLUMNS = [
-  'task_arn', 'name', 'position', 'definition', 'docker_name', 'docker_id', 'desired_status',
-  'known_status', 'exit_code', 'reason_code', 'reason_message', 'port_bindings',
-  'created_at', 'started_at', 'finished_at',
-] as const satisfies readonly (keyof ContainerRow)[];
-export const EVENT_COLUMNS = [
-  'type', 'task_arn', 'container_name', 'docker_id', 'status', 'exit_code',
-  'reason', 'reason_message', 'port_bindings', 'at',
-] as const satisfies readonly (keyof NewEventRow)[];
+/** Every column of each table, in the order of records.ts. */
+export const TASK_COLUMNS = TASK.columns;
+export const CONTAINER_COLUMNS = [...CONTAINER_KEYS, ...CONTAINER.columns];
+export const EVENT_COLUMNS = EVENT.columns;
 
 const list = (columns: readonly string[], prefix = ''): string => columns.map((c) => prefix + c).join(', ');
 
@@ -24,8 +16,8 @@ export type ReadStatements = ReturnType<typeof readStatements>;
 
 export function readStatements(db: Database.Database) {
   return {
-    tasks: db.prepare<[], TaskRow>(`SELECT ${list(TASK_COLUMNS)} FROM tasks ORDER BY created_at, arn`),
-    containers: db.prepare<[], ContainerRow>(
+    tasks: db.prepare<[], Row>(`SELECT ${list(TASK_COLUMNS)} FROM tasks ORDER BY created_at, arn`),
+    containers: db.prepare<[], Row>(
       `SELECT ${list(CONTAINER_COLUMNS)} FROM containers ORDER BY task_arn, position`,
     ),
     eventsAfter: db.prepare<[number, number], EventRow>(
@@ -45,16 +37,16 @@ export function writeStatements(db: Database.Database) {
   const taskUpdates = TASK_COLUMNS.filter((c) => c !== 'arn').map((c) => `${c} = excluded.${c}`);
   return {
     // An upsert, not INSERT OR REPLACE: REPLACE deletes the old row first, firing the cascade.
-    upsertTask: db.prepare<TaskRow>(
+    upsertTask: db.prepare<Row>(
       `INSERT INTO tasks (${list(TASK_COLUMNS)}) VALUES (${list(TASK_COLUMNS, '@')})
        ON CONFLICT (arn) DO UPDATE SET ${taskUpdates.join(', ')}`,
     ),
     deleteTask: db.prepare<[string]>('DELETE FROM tasks WHERE arn = ?'),
     deleteContainers: db.prepare<[string]>('DELETE FROM containers WHERE task_arn = ?'),
-    insertContainer: db.prepare<ContainerRow>(
+    insertContainer: db.prepare<Row>(
       `INSERT INTO containers (${list(CONTAINER_COLUMNS)}) VALUES (${list(CONTAINER_COLUMNS, '@')})`,
     ),
-    insertEvent: db.prepare<NewEventRow>(
+    insertEvent: db.prepare<Row>(
       `INSERT INTO events (${list(EVENT_COLUMNS)}) VALUES (${list(EVENT_COLUMNS, '@')})`,
     ),
     // Everything at or below the (keepLast+1)-th newest seq; nothing when fewer are kept.

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NewStateChange } from '../../src/api/events.js';
+import { PARSE_RULES_VERSION } from '../../src/api/rules-version.js';
 import { containerDefinition, type ContainerDefinition, type ContainerState, type TaskState } from '../../src/api/task.js';
 import { PersistenceError } from '../../src/errors.js';
 import type { Saver, StateCommit } from '../../src/state/saver.js';
@@ -18,7 +19,61 @@ function definition(name: string, extra: Partial<ContainerDefinition> = {}): Con
   return containerDefinition({ name, image: '127.0.0.1:5000/berth/busybox:latest', stopTimeout: 10, ...extra });
 }
 
-/** Every optional field set, including the falsy ones (exitCode 0, an empty reason message). */
+/**
+ * A definition with every field set, none to its default: what the stored model must keep. Its
+ * bounds are not the parser's business here (a stopTimeout past the input limit must still load).
+ */
+export function fullDefinition(name: string): ContainerDefinition {
+  return {
+    name,
+    image: '127.0.0.1:5000/berth/busybox:latest',
+    command: ['sh', '-c', 'sleep 1'],
+    entryPoint: ['/bin/sh'],
+    environment: { GREETING: 'hello', EMPTY: '' },
+    essential: false,
+    labels: { team: 'core' },
+    stopTimeout: 45,
+    startTimeout: 20,
+    portMappings: [
+      { containerPort: 80, hostPort: 8080, protocol: 'tcp', hostIp: '127.0.0.1', name: 'http' },
+      { containerPort: 53, protocol: 'udp', hostIp: '::1' },
+    ],
+    dependsOn: [{ containerName: 'a-sidecar', condition: 'HEALTHY' }],
+    healthCheck: { command: ['CMD-SHELL', 'wget -q -O- localhost || exit 1'], interval: 10, timeout: 3, retries: 2, startPeriod: 5 },
+    cpu: 512,
+    memory: 256,
+    memoryReservation: 128,
+    ulimits: [{ name: 'nofile', softLimit: 1024, hardLimit: 4096 }],
+    user: '1000:1000',
+    workingDirectory: '/srv',
+    interactive: true,
+    pseudoTerminal: true,
+    readonlyRootFilesystem: true,
+    privileged: true,
+    dockerSecurityOptions: ['no-new-privileges'],
+    systemControls: { 'net.core.somaxconn': '1024' },
+    links: ['a-sidecar:side'],
+    hostname: 'app.local',
+    dnsServers: ['10.0.0.2'],
+    dnsSearchDomains: ['example.internal'],
+    extraHosts: [{ hostname: 'db', ipAddress: '10.0.0.9' }],
+    disableNetworking: true,
+    mountPoints: [{ sourceVolume: 'data', containerPath: '/data', readOnly: true }],
+    volumesFrom: [{ sourceContainer: 'a-sidecar', readOnly: true }],
+    linuxParameters: {
+      initProcessEnabled: true,
+      sharedMemorySize: 64,
+      tmpfs: [{ containerPath: '/tmp', size: 16, mountOptions: ['noexec'] }],
+      capabilities: { add: ['NET_ADMIN'], drop: ['MKNOD'] },
+      devices: [{ hostPath: '/dev/fuse', containerPath: '/dev/fuse', permissions: ['read', 'write'] }, { hostPath: '/dev/null' }],
+      maxSwap: -1,
+      swappiness: 0,
+    },
+    logConfiguration: { logDriver: 'json-file', options: { 'max-size': '10m' } },
+  };
+}
+
+/** Every optional field set, including the falsy ones (exitCode 0, an empty reason message, swappiness 0). */
 export function fullTask(arn = 'arn:berth:task/full'): TaskState {
   const binding = { containerPort: 80, hostPort: 49153, protocol: 'tcp', hostIp: '127.0.0.1' } as const;
   return {
@@ -30,13 +85,7 @@ export function fullTask(arn = 'arn:berth:task/full'): TaskState {
     // Listed out of alphabetical order: loading must keep definition order.
     containers: [
       {
-        definition: definition('z-app', {
-          command: ['sh', '-c', 'sleep 1'],
-          entryPoint: ['/bin/sh'],
-          environment: { GREETING: 'hello' },
-          labels: { team: 'core' },
-          portMappings: [{ containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1' }],
-        }),
+        definition: fullDefinition('z-app'),
         dockerName: 'berth-web-3-z-app',
         dockerId: 'c0ffee',
         desiredStatus: 'STOPPED',
@@ -44,6 +93,7 @@ export function fullTask(arn = 'arn:berth:task/full'): TaskState {
         exitCode: 137,
         reason: { code: 'OutOfMemory', message: 'killed by the kernel' },
         portBindings: [binding],
+        health: 'UNHEALTHY',
         createdAt: T0 + 1,
         startedAt: T0 + 2,
         finishedAt: T0 + 3,
@@ -57,13 +107,27 @@ export function fullTask(arn = 'arn:berth:task/full'): TaskState {
         exitCode: 0,
         reason: { code: 'TaskStopRequested', message: '' },
         portBindings: [],
+        health: 'HEALTHY',
         createdAt: T0 + 4,
         startedAt: T0 + 5,
         finishedAt: T0 + 6,
       },
     ],
-    settings: { networkMode: 'bridge', volumes: [] },
-    provisionedVolumes: [],
+    settings: {
+      networkMode: 'host',
+      pidMode: 'task',
+      ipcMode: 'none',
+      volumes: [
+        { name: 'data', kind: 'bind', sourcePath: '/srv/data' },
+        { name: 'scratch', kind: 'task', autoprovision: false, driver: 'local', driverOpts: {}, labels: {} },
+        { name: 'cache', kind: 'shared', autoprovision: true, driver: 'local', driverOpts: { type: 'tmpfs', device: 'tmpfs' }, labels: { owner: 'web' } },
+      ],
+      cpu: 1024,
+      memory: 512,
+    },
+    provisionedVolumes: ['scratch', 'cache'],
+    // Not this build's version (absent means that): a task saved by a build with newer rules.
+    rules: PARSE_RULES_VERSION + 1,
     createdAt: T0,
     updatedAt: T0 + 7,
     stoppedAt: T0 + 8,
@@ -201,6 +265,7 @@ export function describeSaverContract(name: string, open: () => Promise<SaverUnd
         reason: 'EssentialContainerExited',
         reasonMessage: 'z-app exited',
         portBindings: [{ containerPort: 80, hostPort: 49153, protocol: 'udp', hostIp: '0.0.0.0' }],
+        health: 'UNHEALTHY',
       });
       const bare = event(bareTask().arn);
       const empty = event(bareTask().arn, { portBindings: [] });
@@ -274,16 +339,31 @@ export function describeSaverContract(name: string, open: () => Promise<SaverUnd
 
     const [app] = fullTask().containers;
     const [bare] = bareTask().containers;
-    const invalid: [string, StateCommit][] = [
-      ['an event with an unknown status', { events: [event('x'), event('x', { status: 'EXPLODED' as never })] }],
-      ['an event with an unknown type', { events: [event('x', { type: 'pod' as never })] }],
-      ['a task with duplicate container names', { put: [{ ...fullTask(), containers: [app!, app!] }] }],
-      ['a task both put and removed', { put: [fullTask()], remove: [fullTask().arn] }],
-      ['a task put twice', { put: [fullTask(), fullTask()] }],
-      ['a non-integer exit code', { put: [{ ...bareTask(), containers: [{ ...bare!, exitCode: NaN }] }] }],
-      ['an unknown task status', { put: [{ ...bareTask(), knownStatus: 'DONE' as never }] }],
+    const withBare = (edit: Record<string, unknown>): TaskState => ({ ...bareTask(), containers: [{ ...bare!, ...edit } as ContainerState] });
+    const withDefinition = (edit: Record<string, unknown>): TaskState => withBare({ definition: { ...bare!.definition, ...edit } });
+    // Each names the offending field by its path in the commit (the test puts one valid event first).
+    const invalid: [string, StateCommit, RegExp][] = [
+      ['an event with an unknown status', { events: [event('x'), event('x', { status: 'EXPLODED' as never })] }, /events\[2\]\.status is "EXPLODED", not one of NONE/],
+      ['an event with an unknown type', { events: [event('x', { type: 'pod' as never })] }, /events\[1\]\.type is "pod"/],
+      ['a task with duplicate container names', { put: [{ ...fullTask(), containers: [app!, app!] }] }, /put\[0\]\.containers\[1\]\.definition\.name duplicates container name "z-app"/],
+      ['a task both put and removed', { put: [fullTask()], remove: [fullTask().arn] }, /put\[0\]\.arn .* both put and removed/],
+      ['a task put twice', { put: [fullTask(), fullTask()] }, /put\[1\]\.arn .* put twice/],
+      ['a non-integer exit code', { put: [withBare({ exitCode: NaN })] }, /put\[0\]\.containers\[0\]\.exitCode must be an integer, got NaN/],
+      ['an unknown task status', { put: [{ ...bareTask(), knownStatus: 'DONE' as never }] }, /put\[0\]\.knownStatus is "DONE"/],
+      ['a parse-rules version below 1', { put: [{ ...bareTask(), rules: 0 }] }, /put\[0\]\.rules must be an integer of at least 1, got 0/],
+      ['a task without containers', { put: [{ ...bareTask(), containers: [] }] }, /put\[0\]\.containers must be a non-empty array/],
+      ['an unknown health status', { put: [withBare({ health: 'SICK' })] }, /put\[0\]\.containers\[0\]\.health is "SICK", not one of UNKNOWN, HEALTHY, UNHEALTHY/],
+      ['an unknown network mode', { put: [{ ...bareTask(), settings: { networkMode: 'awsvpc' as never, volumes: [] } }] }, /put\[0\]\.settings\.networkMode is "awsvpc"/],
+      ['a volume of an unknown kind', { put: [{ ...bareTask(), settings: { networkMode: 'bridge', volumes: [{ name: 'v', kind: 'efs' } as never] } }] }, /put\[0\]\.settings\.volumes\[0\]\.kind is "efs"/],
+      // It would be saved and then dropped on load: a key the records do not declare cannot round-trip.
+      ['a definition key the stored model does not declare', { put: [withDefinition({ gpu: true })] }, /put\[0\]\.containers\[0\]\.definition\.gpu is not a field of the stored model/],
+      ['a task field the records do not declare', { put: [{ ...bareTask(), generation: 2 } as TaskState] }, /put\[0\]\.generation is not a field of the stored model/],
+      ['a definition without its image', { put: [withDefinition({ image: undefined })] }, /put\[0\]\.containers\[0\]\.definition\.image is missing/],
+      ['a number JSON cannot hold', { put: [withDefinition({ memory: Infinity })] }, /definition\.memory must be a finite number, got Infinity/],
+      ['a class instance where JSON is kept', { put: [withDefinition({ environment: new Map() })] }, /definition\.environment must be an object/],
+      ['an event with an unknown health status', { events: [event('x', { type: 'container', health: 'SICK' as never })] }, /events\[1\]\.health is "SICK"/],
     ];
-    it.each(invalid)('rejects a commit with %s and writes none of it', async (_label, bad) => {
+    it.each(invalid)('rejects a commit with %s and writes none of it', async (_label, bad, message) => {
       const existing = bareTask('arn:berth:task/existing', T0);
       const baseline = await saver.commit({ put: [existing], events: [event(existing.arn)] });
       // The rejected commit also carries valid changes that must not half-apply.
@@ -294,7 +374,7 @@ export function describeSaverContract(name: string, open: () => Promise<SaverUnd
         events: [event(existing.arn, { status: 'STOPPED' }), ...(bad.events ?? [])],
       });
       await expect(rejected).rejects.toThrow(PersistenceError);
-      await expect(rejected).rejects.toMatchObject({ retryable: false });
+      await expect(rejected).rejects.toMatchObject({ retryable: false, message: expect.stringMatching(message) });
       expect(await saver.loadTasks()).toEqual([existing]);
       expect(await saver.eventsAfter(0, 10)).toEqual(baseline);
       const [next] = await saver.commit({ events: [event('y')] });

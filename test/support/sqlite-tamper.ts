@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { TaskState } from '../../src/api/task.js';
-import { taskToRows, type ContainerRow, type TaskRow } from '../../src/state/rows.js';
+import { taskToRows, type Row } from '../../src/state/rows.js';
 
 /** A scratch directory per test, with the database path the agent would use inside it. */
 export function scratch(prefix: string): { dir: string; path: string; cleanup: () => void } {
@@ -35,7 +35,7 @@ export function tamper(path: string): Database.Database {
   return db;
 }
 
-export type RawRows = { task: TaskRow | null; containers: ContainerRow[] };
+export type RawRows = { task: Row | null; containers: Row[] };
 
 /** Writes `task` as rows, after `edit` has had its way with them; returns exactly what was written. */
 export function insertRows(db: Database.Database, task: TaskState, edit: (rows: RawRows) => void = () => {}): RawRows {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { currentSchemaVersion, listMigrations } from '../../../src/state/migrate.js';
+import { containerDefinition, TASK_DEFAULTS, type ContainerDefinition } from '../../../src/api/task.js';
 import { eventToRow, taskToRows } from '../../../src/state/rows.js';
 import { openSqliteSaver, openStateReader, type QuarantineReport, type SqliteSaver } from '../../../src/state/sqlite-saver.js';
 import { event } from '../../contract/saver.contract.js';
@@ -23,19 +24,26 @@ const versionOf = (file: string): number => Number(NAME.exec(file)![1]);
 
 type Row = Record<string, unknown>;
 /** JSON columns compared as values: key order in stored JSON is not part of the data. */
+const JSON_COLUMNS = ['definition', 'port_bindings', 'extra', 'task_row', 'container_rows'];
 const normalized = (row: object): Row =>
-  Object.fromEntries(Object.entries(row).map(([k, v]) => [k, ['definition', 'port_bindings'].includes(k) && typeof v === 'string' ? JSON.parse(v) : v]));
+  Object.fromEntries(Object.entries(row).map(([k, v]) => [k, JSON_COLUMNS.includes(k) && typeof v === 'string' ? JSON.parse(v) : v]));
+/** The columns a released schema had, out of a row of the newest one. */
+const released = (row: Row, like: Row): Row => Object.fromEntries(Object.keys(like).map((k) => [k, row[k]]));
+const byTaskAndPosition = (a: Row, b: Row): number =>
+  String(a.task_arn).localeCompare(String(b.task_arn)) || Number(a.position) - Number(b.position);
 
 function rawContents(path: string) {
   const db = new Database(path, { readonly: true });
   try {
     const all = (sql: string): Row[] => db.prepare(sql).all() as Row[];
+    const hasQuarantine = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'quarantine'").get() !== undefined;
     return {
       version: currentSchemaVersion(db),
       tasks: all('SELECT * FROM tasks ORDER BY created_at, arn'),
-      containers: all('SELECT * FROM containers ORDER BY task_arn, position').map(normalized),
+      containers: all('SELECT * FROM containers').map(normalized).sort(byTaskAndPosition),
       events: all('SELECT * FROM events ORDER BY seq').map(normalized),
       meta: Object.fromEntries(all('SELECT key, value FROM meta').map((r) => [r.key, r.value])),
+      quarantine: hasQuarantine ? all('SELECT * FROM quarantine ORDER BY id').map(normalized) : [],
       lastSeq: (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined)?.seq ?? 0,
     };
   } finally {
@@ -90,15 +98,31 @@ describe.each(fixtures)('a database from %s', (file) => {
     const saver = open(reports);
     const tasks = await saver.loadTasks();
     expect(reports).toEqual([]);
-    expect(rawContents(dir.path).version).toBe(LATEST);
 
-    expect(tasks.map((t) => taskToRows(t).task)).toEqual(before.tasks);
-    const containerRows = tasks.flatMap((t) => taskToRows(t).containers).map(normalized);
-    expect(containerRows.sort((a, b) => String(a.task_arn).localeCompare(String(b.task_arn)))).toEqual(
-      [...before.containers].sort((a, b) => String(a.task_arn).localeCompare(String(b.task_arn))),
-    );
+    // The file: every row as it was, with the new columns at their migration defaults.
+    const after = rawContents(dir.path);
+    expect(after.version).toBe(LATEST);
+    expect(after.tasks).toEqual(before.tasks.map((r) => ({ ...r, rules: 1, extra: '{}' })));
+    expect(after.containers).toEqual(before.containers.map((r) => ({ ...r, extra: {} })));
+    expect(after.events).toEqual(before.events.map((r) => ({ ...r, extra: {} })));
+    expect(after.quarantine).toEqual(before.quarantine);
+    expect(after.meta).toEqual(before.meta);
+
+    // The loaded tasks: every old value intact, every new field at its default.
+    expect(tasks.map((t) => released(taskToRows(t).task, before.tasks[0]!))).toEqual(before.tasks);
+    const loaded = tasks.flatMap((t) => taskToRows(t).containers).map(normalized).sort(byTaskAndPosition);
+    const withoutDefinition = ({ definition: _definition, ...rest }: Row): Row => rest;
+    expect(loaded.map((r) => withoutDefinition(released(r, before.containers[0]!)))).toEqual(before.containers.map(withoutDefinition));
+    expect(loaded.map((r) => r.definition)).toStrictEqual(before.containers.map((r) => containerDefinition(r.definition as ContainerDefinition)));
+    for (const task of tasks) {
+      expect(task.settings).toStrictEqual({ networkMode: TASK_DEFAULTS.networkMode, volumes: [] });
+      expect(task.provisionedVolumes).toStrictEqual([]);
+      // Accepted under rules version 1, this build's: absent.
+      expect('rules' in task).toBe(false);
+      for (const c of task.containers) expect('health' in c).toBe(false);
+    }
     const events = await saver.eventsAfter(0, 1000);
-    expect(events.map((e) => normalized({ seq: e.seq, ...eventToRow(e) }))).toEqual(before.events);
+    expect(events.map((e) => released(normalized({ seq: e.seq, ...eventToRow(e) }), before.events[0]!))).toEqual(before.events);
     for (const [key, value] of Object.entries(before.meta)) expect(await saver.getMeta(key)).toBe(value);
     expect(await saver.lastSeq()).toBe(before.lastSeq);
     expect(await saver.oldestSeq()).toBe(before.events[0]!.seq);
@@ -113,7 +137,10 @@ describe.each(fixtures)('a database from %s', (file) => {
     expect(reports).toEqual([]);
     const reader = openStateReader(dir.path);
     try {
-      expect(reader).toMatchObject({ schemaVersion: LATEST, problems: [], quarantined: [], lastSeq: before.lastSeq + 1 });
+      expect(reader).toMatchObject({ schemaVersion: LATEST, problems: [], lastSeq: before.lastSeq + 1 });
+      expect(reader.quarantined.map((q) => ({ arn: q.arn, reason: q.reason, task_row: q.taskRow, container_rows: q.containerRows }))).toEqual(
+        before.quarantine.map((r) => ({ arn: r.arn, reason: r.reason, task_row: r.task_row, container_rows: r.container_rows })),
+      );
       expect(reader.tasks).toStrictEqual(reloaded);
     } finally {
       reader.close();

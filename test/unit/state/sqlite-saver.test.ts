@@ -25,7 +25,6 @@ import { openSqliteSaver, openStateReader } from '../../../src/state/sqlite-save
 import type { SqliteSaver } from '../../../src/state/sqlite-saver.js';
 import { bareTask, describeSaverContract, event, fullTask } from '../../contract/saver.contract.js';
 
-const INIT_SQL = join(DEFAULT_MIGRATIONS_DIR, '001_init.sql');
 /** The newest shipped schema, and file names for one past it, so these tests outlive new migrations. */
 const LATEST = latestSchemaVersion();
 const NEXT = LATEST + 1;
@@ -102,21 +101,21 @@ describe('SqliteSaver', () => {
       { version: 1, name: 'init', applied_at: appliedAt },
       { version: 2, name: 'event_retention', applied_at: appliedAt },
       { version: 3, name: 'quarantine', applied_at: appliedAt },
+      { version: 4, name: 'extra_fields', applied_at: appliedAt },
     ]);
     await saverAt().close();
     await saverAt().close();
     expect(connect({ readonly: true }).prepare('SELECT * FROM schema_migrations').all()).toEqual(applied);
     expect(migrate(connect())).toEqual({ from: LATEST, to: LATEST });
-    expect(LATEST).toBe(3);
+    expect(LATEST).toBe(4);
   });
 
   it('applies a newer migration to an existing database without cascading deletes', async () => {
     await saverAt().commit({ put: [fullTask()], events: [event('a')] });
     await open.pop()!.close();
     // Rebuilding `tasks` drops it; with foreign keys on that would delete every container.
-    const rebuild = readFileSync(INIT_SQL, 'utf8')
-      .match(/CREATE TABLE tasks \([\s\S]*?\) STRICT;/)![0]
-      .replace('CREATE TABLE tasks', 'CREATE TABLE tasks_new');
+    const { sql } = connect({ readonly: true }).prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'tasks'").get()!;
+    const rebuild = `${sql.replace(/^CREATE TABLE "?tasks"?/, 'CREATE TABLE tasks_new')};`;
     const migrations = migrationsWith({
       [next('rebuild_tasks')]: `${rebuild}
         INSERT INTO tasks_new SELECT * FROM tasks;
@@ -213,8 +212,14 @@ describe('SqliteSaver', () => {
     const db = connect();
     const insertEvent = "INSERT INTO events (type, task_arn, status, at) VALUES ('task', 'a', ?, 'now')";
     expect(() => db.prepare(insertEvent).run('EXPLODED')).toThrow(/CHECK constraint failed/);
-    db.prepare("INSERT INTO tasks VALUES ('t', 'f', '1', 'RUNNING', 'NONE', 1, 1, NULL, NULL)").run();
+    db.prepare("INSERT INTO tasks (arn, family, version, desired_status, known_status, created_at, updated_at) VALUES ('t', 'f', '1', 'RUNNING', 'NONE', 1, 1)").run();
     expect(() => db.prepare("UPDATE tasks SET desired_status = 'PAUSED'").run()).toThrow(/CHECK constraint failed/);
+    // `extra` holds a JSON object in every table, and a task's rules version counts from 1.
+    expect(() => db.prepare("UPDATE tasks SET extra = '[]'").run()).toThrow(/CHECK constraint failed/);
+    expect(() => db.prepare("UPDATE tasks SET extra = 'not json'").run()).toThrow(/CHECK constraint failed/);
+    expect(() => db.prepare('UPDATE tasks SET rules = 0').run()).toThrow(/CHECK constraint failed/);
+    expect(() => db.prepare("INSERT INTO events (type, task_arn, status, at, extra) VALUES ('task', 'a', 'NONE', 'now', '\"x\"')").run()).toThrow(/CHECK constraint failed/);
+    expect(() => db.prepare("INSERT INTO containers (task_arn, name, position, definition, docker_name, desired_status, known_status, extra) VALUES ('t', 'c', 0, '{}', 'd', 'RUNNING', 'NONE', '[]')").run()).toThrow(/CHECK constraint failed/);
     const insertContainer = `INSERT INTO containers (task_arn, name, position, definition, docker_name,
       desired_status, known_status, reason_code, reason_message) VALUES ('t', 'c', 0, '{}', 'd', 'RUNNING', ?, ?, NULL)`;
     expect(() => db.prepare(insertContainer).run('WAITING', null)).toThrow(/CHECK constraint failed/);
