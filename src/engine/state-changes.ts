@@ -5,14 +5,19 @@ import { taskStopReason } from './task-state.js';
 
 /**
  * The ContainerStateChange and TaskStateChange events a task's transition implies: one per
- * container whose known status moved, then one for the task if its known status moved. A repeat
- * of the same status implies nothing, so duplicates cannot reach the feed.
+ * container whose known status or health moved, then one for the task if its known status moved.
+ * A repeat of the same status and health implies nothing, so duplicates cannot reach the feed.
  */
 export function stateChanges(before: TaskState | undefined, after: TaskState, at: string): NewStateChange[] {
   const events: NewStateChange[] = [];
   for (const c of after.containers) {
-    const previous = before?.containers.find((p) => p.definition.name === c.definition.name)?.knownStatus ?? 'NONE';
-    if (previous === c.knownStatus) continue;
+    const was = before?.containers.find((p) => p.definition.name === c.definition.name);
+    const previous = was?.knownStatus ?? 'NONE';
+    if (previous === c.knownStatus) {
+      // A health verdict is a change of its own, reported with the status it happened in.
+      if (c.health !== undefined && c.health !== was?.health) events.push(containerChange(after.arn, c, at));
+      continue;
+    }
     // A container that ran and exited between two looks did run: clients waiting for RUNNING see it.
     if (c.knownStatus === 'STOPPED' && c.startedAt !== undefined && statusRank(previous) < statusRank('RUNNING')) {
       events.push(containerChange(after.arn, { ...c, knownStatus: 'RUNNING', exitCode: undefined, reason: undefined }, at));
@@ -43,6 +48,7 @@ function containerChange(taskArn: string, c: ContainerState, at: string): NewSta
     ...(c.exitCode === undefined ? {} : { exitCode: c.exitCode }),
     ...(c.reason ? { reason: c.reason.code, reasonMessage: c.reason.message } : {}),
     ...(c.portBindings.length > 0 ? { portBindings: c.portBindings } : {}),
+    ...(c.health === undefined ? {} : { health: c.health }),
     at,
   };
 }

@@ -114,6 +114,21 @@ describe('stateChanges', () => {
     ]);
   });
 
+  it('reports a health verdict that changed while the status did not, once, with the status it happened in', () => {
+    const checked = (t: ReturnType<typeof taskAt>) => ({
+      ...t,
+      containers: t.containers.map((c) => ({ ...c, definition: { ...c.definition, healthCheck: { command: ['CMD-SHELL', 'true'], interval: 5, timeout: 2, retries: 3, startPeriod: 0 } } })),
+    });
+    const before = checked(taskAt({ app: ['RUNNING', { health: 'UNKNOWN' }] }));
+    const after = kept(applyOutcome(before, { kind: 'observed', container: 'app', info: { ...info('app', 'running'), health: 'healthy' } }, NOW));
+    expect(after.containers[0]!.health).toBe('HEALTHY');
+    expect(stateChanges(before, after, 'T')).toEqual([
+      { type: 'container', taskArn: before.arn, containerName: 'app', dockerId: fakeId('app'), status: 'RUNNING', health: 'HEALTHY', at: 'T' },
+    ]);
+    const again = applyOutcome(after, { kind: 'observed', container: 'app', info: { ...info('app', 'running'), health: 'healthy' } }, NOW);
+    expect(again).toBe(after);
+  });
+
   it('reports nothing when no status moved', () => {
     const t = taskAt({ app: 'RUNNING' });
     expect(stateChanges(t, raiseDesired(t, 'RUNNING', NOW), 'T')).toEqual([]);
