@@ -9,10 +9,12 @@ import {
   ConfigError,
   ContainerNotFoundError,
   DockerApiError,
+  DockerTimeoutError,
   DockerUnavailableError,
   ImageNotFoundError,
   ImagePullError,
   NameConflictError,
+  PortConflictError,
 } from '../../../src/errors.js';
 
 /**
@@ -136,6 +138,58 @@ describe('DockerodeClient against a stub daemon', () => {
     expect(err).toBeInstanceOf(DockerApiError);
     expect(err).toMatchObject({ statusCode: 500, retryable: true });
     expect((err as Error).message).toContain('driver failed');
+  });
+
+  it('gives a stop the grace period it asked for on top of the generic deadline', async () => {
+    // Docker answers a stop only once the container is gone, up to `t` seconds after SIGTERM.
+    let asked: string | null = null;
+    handler = (_req, res, url) => {
+      asked = url.searchParams.get('t');
+      setTimeout(() => {
+        res.writeHead(204);
+        res.end();
+      }, 300);
+    };
+    const shortDeadline = new DockerodeClient({ socketPath, timeoutMs: 200, pullTimeoutMs: 2_000 });
+    await expect(shortDeadline.stopContainer('slow', 1)).resolves.toBeUndefined();
+    expect(asked).toBe('1');
+  });
+
+  it('still times out a stop that outlasts its grace period plus the generic deadline', async () => {
+    handler = () => {};
+    const shortDeadline = new DockerodeClient({ socketPath, timeoutMs: 200, pullTimeoutMs: 2_000 });
+    const err = await shortDeadline.stopContainer('hung', 0).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DockerTimeoutError);
+    expect(err).toMatchObject({ operation: 'stop', timeoutMs: 200 });
+  });
+
+  it('turns a host port Docker cannot bind into a PortConflictError naming the port, from start and create', async () => {
+    const endpoint = 'driver failed programming external connectivity on endpoint web (4725f505)';
+    const answers: Record<string, string> = {
+      allocated: `${endpoint}: Bind for 127.0.0.1:18080 failed: port is already allocated`,
+      inuse: `${endpoint}: Error starting userland proxy: listen tcp4 127.0.0.1:18183: bind: address already in use`,
+      udp: `${endpoint}: Error starting userland proxy: listen udp 0.0.0.0:5353: bind: address already in use`,
+    };
+    handler = (_req, res, url) => {
+      const ref = url.searchParams.get('name') ?? url.pathname.split('/').at(-2) ?? '';
+      json(res, 500, { message: answers[ref] ?? 'unexpected' });
+    };
+    const cases: Array<[string, string]> = [
+      ['allocated', '127.0.0.1:18080'],
+      ['inuse', '127.0.0.1:18183/tcp'],
+      ['udp', '0.0.0.0:5353/udp'],
+    ];
+    for (const [ref, port] of cases) {
+      const err = await client().startContainer(ref).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PortConflictError);
+      expect(err).toMatchObject({ operation: 'start', port, retryable: false });
+      expect((err as Error).message).toContain(answers[ref]);
+      expect((err as Error).cause).toMatchObject({ statusCode: 500 });
+    }
+    const spec = { name: 'allocated', image: 'app:1', env: {}, labels: {}, portMappings: [], stopTimeout: 1 };
+    const created = await client().createContainer(spec).catch((e: unknown) => e);
+    expect(created).toBeInstanceOf(PortConflictError);
+    expect(created).toMatchObject({ operation: 'create', port: '127.0.0.1:18080' });
   });
 
   it('maps inspect: zero times absent, exit code only once stopped, host ports as numbers', async () => {
