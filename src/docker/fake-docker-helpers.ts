@@ -22,3 +22,17 @@ export function immediateExitCode(spec: ContainerSpec): number | undefined {
   const match = /^\s*exit\s+(\d{1,3})\s*$/.exec(argv[2]!);
   return match ? Number(match[1]) : undefined;
 }
+
+/** A healthcheck Docker runs: `["NONE"]` turns the image's off. */
+export function hasHealthCheck(spec: ContainerSpec): boolean {
+  return spec.healthCheck !== undefined && spec.healthCheck.test[0] !== 'NONE';
+}
+
+/** `gate`, unless `signal` aborts first: then `error()`. */
+export function raceAbort(gate: Promise<unknown>, signal: AbortSignal, error: () => Error): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(error());
+    signal.addEventListener('abort', onAbort, { once: true });
+    gate.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

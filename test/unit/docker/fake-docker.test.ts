@@ -6,6 +6,7 @@ import {
   DockerApiError,
   DockerUnavailableError,
   ImagePullError,
+  PortConflictError,
 } from '../../../src/errors.js';
 import { describeDockerClientContract } from '../../contract/docker-client.contract.js';
 
@@ -197,8 +198,9 @@ describe('FakeDocker test controls', () => {
 
     const fixed = await docker.createContainer(spec({ portMappings: [{ ...dynamic, hostPort: 32768 }] }));
     const err = await docker.startContainer(fixed).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(DockerApiError);
-    expect((err as DockerApiError).statusCode).toBe(500);
+    expect(err).toBeInstanceOf(PortConflictError);
+    expect(err).toMatchObject({ operation: 'start', port: '127.0.0.1:32768', retryable: false });
+    expect((await docker.inspectContainer(fixed)).state).toBe('created');
 
     await docker.stopContainer(a, 1);
     await docker.startContainer(fixed);
