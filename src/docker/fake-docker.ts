@@ -233,7 +233,10 @@ export class FakeDocker implements DockerClient {
     await this.enter('start', id);
     const c = this.mustFind(id);
     if (c.state === 'running') return;
-    checkReferencesAtStart(c.name, c.spec, (ref) => this.find(ref));
+    checkReferencesAtStart(c.name, c.spec, (ref) => {
+      const other = this.find(ref);
+      return other && { ...other, ...(other.spec.ipcMode !== undefined ? { ipcMode: other.spec.ipcMode } : {}) };
+    });
     c.portBindings = bindPorts(c, [...this.containers.values()].flatMap((o) => o.portBindings));
     c.state = 'running';
     c.exitCode = undefined;

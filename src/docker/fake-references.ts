@@ -8,7 +8,8 @@ export interface ReferencedContainer {
   readonly id: string;
   readonly name: string;
   readonly state: DockerContainerState;
-  readonly portBindings: readonly PortBinding[];
+  /** The donor's own IPC mode, for containers that join it. */
+  readonly ipcMode?: string;
 }
 
 /** Finds a container by ID, name or unique ID prefix, as Docker does. */
@@ -64,6 +65,14 @@ export function checkReferencesAtStart(name: string, spec: ContainerSpec, find: 
   const ipcOther = ipc === undefined ? undefined : find(ipc);
   if (ipcOther && ipcOther.state !== 'running') {
     throw new ContainerReferenceError('start', `can't join IPC of container ${ipcOther.id}: container ${ipcOther.id} is not running`);
+  }
+  // Docker's default IPC mode is private: only a shareable (or host) donor can be joined.
+  if (ipcOther && ipcOther.ipcMode !== 'shareable' && ipcOther.ipcMode !== 'host') {
+    throw new DockerApiError(
+      'start',
+      500,
+      `can't join IPC of container ${ipcOther.id}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)`,
+    );
   }
 }
 

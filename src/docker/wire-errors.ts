@@ -66,9 +66,11 @@ export function portConflictOf(operation: string, err: unknown): PortConflictErr
 // create: "No such container: X" (400, volumesFrom / pid / ipc), "could not get container for X" (links);
 // start: "No such container: X" (404, container: network), "Cannot link to a non running container",
 // "cannot join network of a non running container", "container X is not running" (pid),
-// "can't join IPC of container X" (ipc). Later Docker words the PID case "non running container" too.
+// "can't join IPC of container X: container X is not running" (ipc). Later Docker words the PID
+// case "non running container" too.
 const MISSING_AT_CREATE = /^No such container: |could not get container for /;
-const NOT_RUNNING_AT_START = /non running container|^container \S+ is not running|can't join IPC of container/i;
+// Not "non-shareable IPC": the donor runs, but without `ipcMode: shareable`; that is a DockerApiError.
+const NOT_RUNNING_AT_START = /non running container|^container \S+ is not running|^can't join IPC of container \S+: container \S+ is not running/i;
 const NO_SUCH_CONTAINER = /^No such container: (\S+)/;
 
 /**

@@ -12,14 +12,24 @@ import { describeDockerClientContract } from '../../contract/docker-client.contr
 
 const IMAGE = 'registry.test/berth/busybox:latest';
 
-describeDockerClientContract('FakeDocker', async () => ({
-  client: new FakeDocker({ images: [IMAGE] }),
-  image: IMAGE,
-  missingImage: 'registry.test/berth/does-not-exist:latest',
-  labels: { 'berth.test-run': 'fake' },
-  serves: false,
-  cleanup: async () => {},
-}));
+describeDockerClientContract('FakeDocker', async () => {
+  const fake = new FakeDocker({ images: [IMAGE] });
+  return {
+    client: fake,
+    image: IMAGE,
+    missingImage: 'registry.test/berth/does-not-exist:latest',
+    labels: { 'berth.test-run': 'fake' },
+    serves: false,
+    setHealth: (id, health) => fake.setHealth(id, health),
+    holdPull: async () => {
+      let release!: () => void;
+      fake.delayNext('pull', new Promise<void>((resolve) => (release = resolve)));
+      // The fake takes the hold as the call begins, before its first await.
+      return { image: IMAGE, held: Promise.resolve(), release: async () => release() };
+    },
+    cleanup: async () => {},
+  };
+});
 
 let names = 0;
 function spec(overrides: Partial<ContainerSpec> = {}): ContainerSpec {
