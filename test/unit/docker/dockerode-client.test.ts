@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DockerEvent, PullProgress } from '../../../src/docker/docker-client.js';
 import { DockerodeClient, dockerOptionsFromEnv } from '../../../src/docker/dockerode-client.js';
 import {
   ConfigError,
   ContainerNotFoundError,
+  ContainerReferenceError,
   DockerApiError,
   DockerTimeoutError,
   DockerUnavailableError,
@@ -15,6 +16,8 @@ import {
   ImagePullError,
   NameConflictError,
   PortConflictError,
+  PullCancelledError,
+  VolumeNotFoundError,
 } from '../../../src/errors.js';
 
 /**
@@ -190,6 +193,210 @@ describe('DockerodeClient against a stub daemon', () => {
     const created = await client().createContainer(spec).catch((e: unknown) => e);
     expect(created).toBeInstanceOf(PortConflictError);
     expect(created).toMatchObject({ operation: 'create', port: '127.0.0.1:18080' });
+  });
+
+  it('sends every optional spec setting under its Docker name, durations in nanoseconds, and leaves absent ones out', async () => {
+    const bodies: Array<Record<string, unknown>> = [];
+    handler = (req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString()));
+      req.on('end', () => {
+        bodies.push(JSON.parse(text) as Record<string, unknown>);
+        json(res, 201, { Id: 'f'.repeat(64), Warnings: [] });
+      });
+    };
+    const base = { name: 'rich', image: 'app:1', env: {}, labels: {}, portMappings: [], stopTimeout: 5 };
+    await client().createContainer({
+      ...base,
+      healthCheck: { test: ['CMD', 'check'], intervalMs: 1_500, timeoutMs: 250, retries: 4, startPeriodMs: 10_000 },
+      hostname: 'h',
+      user: '1000:1000',
+      workingDir: '/w',
+      tty: true,
+      openStdin: true,
+      networkDisabled: false,
+      networkMode: 'container:db',
+      pidMode: 'host',
+      ipcMode: 'shareable',
+      links: ['db:database'],
+      mounts: [
+        { type: 'bind', source: '/srv/data', target: '/data', readOnly: true },
+        { type: 'volume', source: 'cache', target: '/cache', readOnly: false },
+      ],
+      volumesFrom: [
+        { container: 'a', readOnly: true },
+        { container: 'b', readOnly: false },
+      ],
+      dns: ['10.0.0.2'],
+      dnsSearch: ['example.test'],
+      extraHosts: ['db:10.0.0.3'],
+      cpuShares: 2,
+      memoryBytes: 6 * 1024 * 1024,
+      memoryReservationBytes: 1024,
+      memorySwapBytes: -1,
+      memorySwappiness: 0,
+      ulimits: [{ name: 'nofile', soft: 10, hard: 20 }],
+      readonlyRootfs: true,
+      privileged: true,
+      securityOpt: ['no-new-privileges'],
+      sysctls: { 'net.core.somaxconn': '511' },
+      init: true,
+      shmSizeBytes: 4096,
+      tmpfs: { '/run': 'size=64m,rw' },
+      capAdd: ['SYS_PTRACE'],
+      capDrop: ['ALL'],
+      devices: [{ hostPath: '/dev/fuse', containerPath: '/dev/fuse', permissions: 'rw' }],
+      logConfig: { type: 'json-file', config: { 'max-size': '10m' } },
+    });
+    expect(bodies[0]).toMatchObject({
+      Hostname: 'h',
+      User: '1000:1000',
+      WorkingDir: '/w',
+      Tty: true,
+      OpenStdin: true,
+      NetworkDisabled: false,
+      StopTimeout: 5,
+      Healthcheck: { Test: ['CMD', 'check'], Interval: 1_500_000_000, Timeout: 250_000_000, Retries: 4, StartPeriod: 10_000_000_000 },
+      HostConfig: {
+        NetworkMode: 'container:db',
+        PidMode: 'host',
+        IpcMode: 'shareable',
+        Links: ['db:database'],
+        Binds: ['/srv/data:/data:ro', 'cache:/cache'],
+        VolumesFrom: ['a:ro', 'b:rw'],
+        Dns: ['10.0.0.2'],
+        DnsSearch: ['example.test'],
+        ExtraHosts: ['db:10.0.0.3'],
+        CpuShares: 2,
+        Memory: 6 * 1024 * 1024,
+        MemoryReservation: 1024,
+        MemorySwap: -1,
+        MemorySwappiness: 0,
+        Ulimits: [{ Name: 'nofile', Soft: 10, Hard: 20 }],
+        ReadonlyRootfs: true,
+        Privileged: true,
+        SecurityOpt: ['no-new-privileges'],
+        Sysctls: { 'net.core.somaxconn': '511' },
+        Init: true,
+        ShmSize: 4096,
+        Tmpfs: { '/run': 'size=64m,rw' },
+        CapAdd: ['SYS_PTRACE'],
+        CapDrop: ['ALL'],
+        Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rw' }],
+        LogConfig: { Type: 'json-file', Config: { 'max-size': '10m' } },
+      },
+    });
+
+    await client().createContainer(base);
+    const plain = bodies[1]!;
+    for (const key of ['Hostname', 'User', 'WorkingDir', 'Tty', 'OpenStdin', 'NetworkDisabled', 'Healthcheck']) {
+      expect(plain, key).not.toHaveProperty(key);
+    }
+    expect(Object.keys(plain.HostConfig as object)).toEqual(['PortBindings']);
+  });
+
+  it('tells a reference to another container apart from the container itself being gone', async () => {
+    const answers: Record<string, [number, string]> = {
+      gone: [404, 'No such container: gone'],
+      joins: [404, 'No such container: db'],
+      linked: [500, 'Cannot link to a non running container: /db AS /web/db'],
+      network: [409, 'cannot join network of a non running container: 22a9f8c4'],
+      pid: [500, 'container 22a9f8c4 is not running'],
+      ipc: [500, "can't join IPC of container 22a9f8c4: container 22a9f8c4 is not running"],
+      private: [500, "can't join IPC of container 22a9f8c4: non-shareable IPC (hint: use IpcMode:shareable for the donor container)"],
+      volumes: [400, 'No such container: data'],
+      links: [400, 'could not get container for db: No such container: db'],
+    };
+    handler = (_req, res, url) => {
+      const [status, message] = answers[url.searchParams.get('name') ?? url.pathname.split('/').at(-2)!]!;
+      json(res, status, { message });
+    };
+    await expect(client().startContainer('gone')).rejects.toBeInstanceOf(ContainerNotFoundError);
+    for (const ref of ['joins', 'linked', 'network', 'pid', 'ipc']) {
+      const err = await client().startContainer(ref).catch((e: unknown) => e);
+      expect(err, ref).toBeInstanceOf(ContainerReferenceError);
+      expect(err).toMatchObject({ operation: 'start', retryable: false });
+      expect((err as Error).message).toContain(answers[ref]![1]);
+    }
+    const privateIpc = await client().startContainer('private').catch((e: unknown) => e);
+    expect(privateIpc).toBeInstanceOf(DockerApiError);
+    const spec = { image: 'app:1', env: {}, labels: {}, portMappings: [], stopTimeout: 1 };
+    for (const name of ['volumes', 'links']) {
+      const err = await client().createContainer({ ...spec, name }).catch((e: unknown) => e);
+      expect(err, name).toBeInstanceOf(ContainerReferenceError);
+      expect(err).toMatchObject({ operation: 'create' });
+    }
+  });
+
+  it('ends a pull at once when its signal aborts, even while the registry is still streaming', async () => {
+    let requests = 0;
+    let closed!: () => void;
+    const connectionClosed = new Promise<void>((resolve) => (closed = resolve));
+    handler = (req, res) => {
+      requests++;
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('{"status":"Pulling from berth/app","id":"latest"}\n');
+      req.socket.on('close', closed);
+    };
+    const controller = new AbortController();
+    const progress: string[] = [];
+    const pulling = client()
+      .pullImage('registry.test/berth/app:1', { signal: controller.signal, onProgress: (p) => progress.push(p.status) })
+      .catch((e: unknown) => e);
+    await vi.waitFor(() => expect(progress).toEqual(['Pulling from berth/app']));
+    controller.abort();
+    const err = await pulling;
+    expect(err).toBeInstanceOf(PullCancelledError);
+    expect(err).toMatchObject({ image: 'registry.test/berth/app:1', retryable: false });
+    // The request is abandoned, not left streaming.
+    await connectionClosed;
+
+    const before = requests;
+    await expect(client().pullImage('registry.test/berth/app:1', { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(PullCancelledError);
+    expect(requests).toBe(before);
+  });
+
+  it('maps volumes: create answers the inspected volume, 404 on inspect is VolumeNotFoundError, on remove done, 409 stays', async () => {
+    const seen: string[] = [];
+    const volume = { Name: 'data', Driver: 'local', Labels: { app: 'web' }, Mountpoint: '/var/lib/docker/volumes/data/_data', Options: null, Scope: 'local' };
+    handler = (req, res, url) => {
+      seen.push(`${req.method} ${url.pathname}${url.search}`);
+      if (url.pathname.endsWith('/volumes/create')) return json(res, 201, volume);
+      if (url.pathname.endsWith('/volumes/data')) return req.method === 'DELETE' ? json(res, 409, { message: 'remove data: volume is in use - [abc]' }) : json(res, 200, volume);
+      if (url.pathname.endsWith('/volumes')) return json(res, 200, { Volumes: [volume, { ...volume, Name: 'other', Labels: null }], Warnings: null });
+      return json(res, 404, { message: 'get gone: no such volume' });
+    };
+    const info = { name: 'data', driver: 'local', driverOpts: {}, labels: { app: 'web' }, mountpoint: '/var/lib/docker/volumes/data/_data' };
+    expect(await client().createVolume({ name: 'data', labels: { app: 'web' } })).toEqual(info);
+    expect(await client().inspectVolume('data')).toEqual(info);
+    await expect(client().inspectVolume('gone')).rejects.toBeInstanceOf(VolumeNotFoundError);
+    await expect(client().removeVolume('gone')).resolves.toBeUndefined();
+    const inUse = await client().removeVolume('data').catch((e: unknown) => e);
+    expect(inUse).toBeInstanceOf(DockerApiError);
+    expect(inUse).toMatchObject({ statusCode: 409, retryable: false });
+    // Docker's label filter is trusted only as far as the labels it answers with.
+    expect(await client().listVolumes({ app: 'web' })).toEqual([info]);
+    const list = seen.find((line) => line.startsWith('GET /volumes?'))!;
+    expect(JSON.parse(new URLSearchParams(list.slice(list.indexOf('?'))).get('filters')!)).toEqual({ label: ['app=web'] });
+  });
+
+  it('maps health, pid and networks from inspect, and leaves them out when Docker has none', async () => {
+    const base = { Id: 'a'.repeat(64), Name: '/web', Created: '2024-05-01T10:00:00Z', Config: { Image: 'app:1', Labels: {} } };
+    handler = (_req, res, url) =>
+      url.pathname.includes('/healthy/')
+        ? json(res, 200, {
+            ...base,
+            State: { Status: 'running', Pid: 4242, Health: { Status: 'healthy', FailingStreak: 0, Log: [] } },
+            NetworkSettings: { Ports: {}, Networks: { bridge: { IPAddress: '172.17.0.5' }, backend: { IPAddress: '' } } },
+          })
+        : json(res, 200, { ...base, State: { Status: 'exited', Pid: 0, ExitCode: 0 }, NetworkSettings: { Ports: {}, Networks: {} } });
+    expect(await client().inspectContainer('healthy')).toMatchObject({
+      health: 'healthy',
+      pid: 4242,
+      networks: { bridge: { ipAddress: '172.17.0.5' }, backend: {} },
+    });
+    const plain = await client().inspectContainer('plain');
+    expect([plain.health, plain.pid, plain.networks]).toEqual([undefined, undefined, undefined]);
   });
 
   it('maps inspect: zero times absent, exit code only once stopped, host ports as numbers', async () => {
