@@ -1,3 +1,4 @@
+// Part of the dockerode adapter: a ContainerSpec in Docker's wire format.
 import type Docker from 'dockerode';
 import type { ContainerSpec, MountSpec } from './docker-client.js';
 

@@ -1,3 +1,4 @@
+// Part of the dockerode adapter: Docker's inspect answers in the project's own types.
 import type Docker from 'dockerode';
 import type { PortBinding, Protocol } from '../api/task.js';
 import type { ContainerInfo, DockerContainerState, DockerHealth, VolumeInfo } from './docker-client.js';

@@ -7,7 +7,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerSpec } from '../../../src/docker/docker-client.js';
 import { DockerodeClient } from '../../../src/docker/dockerode-client.js';
-import { richSpec } from '../../contract/docker-client.contract.js';
+import { richSpec } from '../../contract/docker-contract-support.js';
 
 /**
  * The proof that ContainerSpec reaches Docker as meant: each setting read back through Docker's
