@@ -141,6 +141,18 @@ export class ContainerReferenceError extends BerthError {
   }
 }
 
+/**
+ * Docker refused the container's own settings when starting it, in a way no retry changes: a user
+ * or group the image does not have, log driver options it cannot use. (Settings Docker refuses at
+ * create come back as a 400 DockerApiError, which is not retryable either.)
+ */
+export class ContainerSettingsError extends BerthError {
+  readonly code = 'ContainerSettingsRefused';
+  constructor(readonly operation: string, detail: string, options: { cause?: unknown } = {}) {
+    super(`docker ${operation} refused the container's settings: ${detail}`, options);
+  }
+}
+
 /** Docker answered 404 for a volume. */
 export class VolumeNotFoundError extends BerthError {
   readonly code = 'VolumeNotFound';

@@ -16,6 +16,8 @@ import type { PortBinding, PortMapping } from '../api/task.js';
  *   IPC mode) that does not exist, or is not running where Docker needs it running, throws
  *   ContainerReferenceError: from create or from start, wherever Docker checks it (see ContainerSpec).
  * - A host port Docker cannot bind: PortConflictError, from start (or create, if Docker says so there).
+ * - Settings Docker refuses at create (an unknown log driver, say) are a 400 DockerApiError; those
+ *   it refuses only at start with a 500 (a user the image lacks, bad log options) ContainerSettingsError.
  * - `pullImage` throws ImagePullError when the registry refuses or the progress stream carries an
  *   error, PullCancelledError as soon as its `signal` aborts.
  * - `inspectVolume` throws VolumeNotFoundError; `removeVolume` of a missing volume resolves, of one

@@ -32,7 +32,7 @@ import { endpointUrl, parseEndpoint } from './docker-endpoint.js';
 import { dockerSinceAfter, ndjsonLines, parseEventLine } from './event-lines.js';
 import { toContainerInfo, toVolumeInfo } from './inspect.js';
 import { parseProgressLine } from './pull-progress-line.js';
-import { containerReferenceOf, detailOf, isUnreachable, portConflictOf, statusOf } from './wire-errors.js';
+import { containerReferenceOf, detailOf, isUnreachable, portConflictOf, settingsRefusalOf, statusOf } from './wire-errors.js';
 
 export { DEFAULT_DOCKER_SOCKET, dockerOptionsFromEnv } from './docker-endpoint.js';
 
@@ -161,7 +161,8 @@ export class DockerodeClient implements DockerClient {
     const notFound = this.containerErrors(id);
     await this.call('start', (signal) => this.container(id).start({ abortSignal: signal }), {
       // Before the 404 rule: a `container:` network mode naming a missing container is a 404 too.
-      map: (err) => portConflictOf('start', err) ?? containerReferenceOf('start', id, err) ?? notFound(err),
+      map: (err) =>
+        portConflictOf('start', err) ?? containerReferenceOf('start', id, err) ?? settingsRefusalOf('start', err) ?? notFound(err),
     });
   }
 

@@ -1,5 +1,6 @@
 // Docker's rules that FakeDocker reproduces, kept out of its state machine.
-import type { ContainerSpec } from './docker-client.js';
+import { DockerApiError } from '../errors.js';
+import type { ContainerInfo, ContainerSpec } from './docker-client.js';
 
 /** Docker's rule for container names. */
 export const VALID_NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -35,4 +36,22 @@ export function raceAbort(gate: Promise<unknown>, signal: AbortSignal, error: ()
     signal.addEventListener('abort', onAbort, { once: true });
     gate.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
+
+/** Docker 20.10's own log drivers; anything else would have to be a plugin, and the fake has none. */
+const LOG_DRIVERS = new Set(['none', 'local', 'json-file', 'syslog', 'journald', 'gelf', 'fluentd', 'awslogs', 'splunk', 'gcplogs', 'logentries']);
+
+/** What Docker refuses at create about the container's own settings (measured on Docker 20.10). */
+export function checkSettingsAtCreate(spec: ContainerSpec): void {
+  const driver = spec.logConfig?.type;
+  if (driver !== undefined && !LOG_DRIVERS.has(driver)) {
+    throw new DockerApiError('create', 400, `error looking up logging plugin ${driver}: plugin "${driver}" not found`);
+  }
+}
+
+/** Docker's NetworkSettings.Networks: the mode's network, with the address a running container has on a bridge. */
+export function networksOf(spec: ContainerSpec, ipAddress: string | undefined): Pick<ContainerInfo, 'networks'> {
+  const mode = spec.networkMode ?? 'bridge';
+  if (spec.networkDisabled || mode.startsWith('container:')) return {};
+  return { networks: { [mode]: mode === 'bridge' && ipAddress ? { ipAddress } : {} } };
 }

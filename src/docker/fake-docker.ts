@@ -25,7 +25,16 @@ import type {
   VolumeSpec,
 } from './docker-client.js';
 import { FakeEventLog } from './fake-event-log.js';
-import { VALID_NAME, hasHealthCheck, hasLabels, immediateExitCode, normalizeImage, raceAbort } from './fake-docker-helpers.js';
+import {
+  VALID_NAME,
+  checkSettingsAtCreate,
+  hasHealthCheck,
+  hasLabels,
+  immediateExitCode,
+  networksOf,
+  normalizeImage,
+  raceAbort,
+} from './fake-docker-helpers.js';
 import { bindPorts, checkReferencesAtCreate, checkReferencesAtStart } from './fake-references.js';
 import { FakeVolumes } from './fake-volumes.js';
 
@@ -218,6 +227,7 @@ export class FakeDocker implements DockerClient {
     const name = spec.name.replace(/^\//, '');
     if ([...this.containers.values()].some((c) => c.name === name)) throw new NameConflictError(name);
     if (!this.localImages.has(normalizeImage(spec.image))) throw new ImageNotFoundError(spec.image);
+    checkSettingsAtCreate(spec);
     checkReferencesAtCreate(spec, (ref) => this.find(ref));
     for (const mount of spec.mounts ?? []) {
       if (mount.type === 'volume') this.volumes.create({ name: mount.source });
@@ -284,7 +294,7 @@ export class FakeDocker implements DockerClient {
       portBindings: c.portBindings.map((b) => ({ ...b })),
       ...(c.health !== undefined ? { health: c.health } : {}),
       ...(c.state === 'running' && c.pid !== undefined ? { pid: c.pid } : {}),
-      ...this.networksOf(c),
+      ...networksOf(c.spec, c.state === 'running' ? c.ipAddress : undefined),
       createdAt: c.createdAt,
       ...(c.startedAt !== undefined ? { startedAt: c.startedAt } : {}),
       ...(c.finishedAt !== undefined ? { finishedAt: c.finishedAt } : {}),
@@ -362,14 +372,6 @@ export class FakeDocker implements DockerClient {
     if (byName) return byName;
     const byPrefix = /^[0-9a-f]+$/.test(ref) ? all.filter((c) => c.id.startsWith(ref)) : [];
     return byPrefix.length === 1 ? byPrefix[0] : undefined;
-  }
-
-  /** Docker's NetworkSettings.Networks: the mode's network, with an address while running on a bridge. */
-  private networksOf(c: FakeContainer): Pick<ContainerInfo, 'networks'> {
-    const mode = c.spec.networkMode ?? 'bridge';
-    if (c.spec.networkDisabled || mode.startsWith('container:')) return {};
-    const address = c.state === 'running' && mode === 'bridge' && c.ipAddress ? { ipAddress: c.ipAddress } : {};
-    return { networks: { [mode]: address } };
   }
 
   private exit(c: FakeContainer, exitCode: number, oomKilled: boolean): void {

@@ -1,5 +1,5 @@
 // Reading dockerode's and Node's errors: which daemon answer a failure was, in Docker's own words.
-import { ContainerReferenceError, PortConflictError, errorMessage } from '../errors.js';
+import { ContainerReferenceError, ContainerSettingsError, PortConflictError, errorMessage } from '../errors.js';
 
 /** Error shapes dockerode and Node's http client produce. */
 interface WireError {
@@ -92,4 +92,15 @@ export function containerReferenceOf(
   const missing = NO_SUCH_CONTAINER.exec(detail);
   if (status === 404 && missing && missing[1] !== ref) return new ContainerReferenceError(operation, detail, { cause: err });
   return NOT_RUNNING_AT_START.test(detail) ? new ContainerReferenceError(operation, detail, { cause: err }) : undefined;
+}
+
+// Start answers these with a 500, as if the daemon had failed, though only new settings help:
+// "unable to find user nobody: no matching entries in passwd file", "failed to initialize logging
+// driver: invalid size: 'banana'" (measured on Docker 20.10).
+const SETTINGS_REFUSED = /unable to find (user|group) .*: no matching entries in (passwd|group) file|failed to initialize logging driver/;
+
+/** A ContainerSettingsError when Docker's 500 to a start is about the container's own settings. */
+export function settingsRefusalOf(operation: 'start', err: unknown): ContainerSettingsError | undefined {
+  const detail = detailOf(err);
+  return statusOf(err) === 500 && SETTINGS_REFUSED.test(detail) ? new ContainerSettingsError(operation, detail, { cause: err }) : undefined;
 }

@@ -141,6 +141,15 @@ export function containerSettingsCases(ctx: ContractContext): void {
     expect(err).toMatchObject({ statusCode: 400, retryable: false });
   });
 
+  it("refuses a log driver Docker does not have at create, for good, with Docker's words", async () => {
+    const err = await client
+      .createContainer(spec({ logConfig: { type: 'berth-no-such-log-driver', config: {} } }))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DockerApiError);
+    expect(err).toMatchObject({ statusCode: 400, retryable: false });
+    expect((err as Error).message).toContain('berth-no-such-log-driver');
+  });
+
   it('runs a container with every setting of a rich spec, and it becomes healthy', async () => {
     const s = spec(richSpec());
     const id = await client.createContainer(s);

@@ -7,6 +7,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerSpec } from '../../../src/docker/docker-client.js';
 import { DockerodeClient } from '../../../src/docker/dockerode-client.js';
+import { ContainerSettingsError } from '../../../src/errors.js';
 import { richSpec } from '../../contract/docker-contract-support.js';
 
 /**
@@ -141,14 +142,14 @@ describe('ContainerSpec as Docker keeps it', () => {
     expect(exec(id, 'cat /sys/fs/cgroup/cpu/cpu.shares')).toBe('512');
   });
 
-  it('maps namespace modes and networking off: container: modes name the other container, host and none as given', async () => {
+  it('maps namespace modes, privileged and networking off: container: modes name the other container, host and none as given', async () => {
     // Docker's default IPC mode is private: a container can join only a shareable one.
     const base = await client.createContainer(spec('ns-base', { ipcMode: 'shareable' }));
     await client.startContainer(base);
     const joined = await client.createContainer(
       spec('ns-joined', { networkMode: `container:${base}`, pidMode: `container:${base}`, ipcMode: `container:${base}` }),
     );
-    const host = await client.createContainer(spec('ns-host', { networkMode: 'host', pidMode: 'host', ipcMode: 'host' }));
+    const host = await client.createContainer(spec('ns-host', { networkMode: 'host', pidMode: 'host', ipcMode: 'host', privileged: true }));
     const off = await client.createContainer(spec('ns-off', { networkMode: 'none', networkDisabled: true, ipcMode: 'shareable' }));
 
     expect((await docker.getContainer(joined).inspect()).HostConfig).toMatchObject({
@@ -156,7 +157,12 @@ describe('ContainerSpec as Docker keeps it', () => {
       PidMode: `container:${base}`,
       IpcMode: `container:${base}`,
     });
-    expect((await docker.getContainer(host).inspect()).HostConfig).toMatchObject({ NetworkMode: 'host', PidMode: 'host', IpcMode: 'host' });
+    expect((await docker.getContainer(host).inspect()).HostConfig).toMatchObject({
+      NetworkMode: 'host',
+      PidMode: 'host',
+      IpcMode: 'host',
+      Privileged: true,
+    });
     const offInfo = await docker.getContainer(off).inspect();
     expect([(offInfo.Config as { NetworkDisabled?: boolean }).NetworkDisabled, offInfo.HostConfig.NetworkMode, offInfo.HostConfig.IpcMode]).toEqual([true, 'none', 'shareable']);
 
@@ -164,6 +170,19 @@ describe('ContainerSpec as Docker keeps it', () => {
     // One PID namespace: the joined container sees the base container's sleep as its PID 1.
     expect(exec(joined, 'cat /proc/1/cmdline | tr "\\0" " "').trim()).toBe('sleep 300');
     expect((await client.inspectContainer(joined)).networks).toBeUndefined();
+  });
+
+  it("refuses at start, for good, settings Docker answers with a 500: a user the image lacks, log options the driver cannot use", async () => {
+    // The test image's passwd has only root.
+    const unknownUser = await client.createContainer(spec('no-user', { user: 'nobody' }));
+    const badLog = await client.createContainer(
+      spec('bad-log', { logConfig: { type: 'json-file', config: { 'max-size': 'banana' } } }),
+    );
+    for (const id of [unknownUser, badLog]) {
+      const err = await client.startContainer(id).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ContainerSettingsError);
+      expect(err).toMatchObject({ operation: 'start', retryable: false });
+    }
   });
 
   it('reads back the port Docker chose for a dynamic host port, and the pid and address of a running container', async () => {

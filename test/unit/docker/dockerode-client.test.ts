@@ -6,6 +6,7 @@ import {
   ConfigError,
   ContainerNotFoundError,
   ContainerReferenceError,
+  ContainerSettingsError,
   DockerApiError,
   DockerTimeoutError,
   DockerUnavailableError,
@@ -146,6 +147,24 @@ describe('DockerodeClient against a stub daemon', () => {
       expect(err, name).toBeInstanceOf(ContainerReferenceError);
       expect(err).toMatchObject({ operation: 'create' });
     }
+  });
+
+  it("turns a start's 500 about the container's own settings into ContainerSettingsError; other 500s stay retryable", async () => {
+    const answers: Record<string, string> = {
+      user: 'unable to find user nobody: no matching entries in passwd file',
+      logging: "failed to initialize logging driver: invalid size: 'banana'",
+      daemon: 'containerd: connection refused',
+    };
+    daemon.handler = (_req, res, url) => json(res, 500, { message: answers[url.pathname.split('/').at(-2)!] });
+    for (const ref of ['user', 'logging']) {
+      const err = await client().startContainer(ref).catch((e: unknown) => e);
+      expect(err, ref).toBeInstanceOf(ContainerSettingsError);
+      expect(err).toMatchObject({ operation: 'start', retryable: false });
+      expect((err as Error).message).toContain(answers[ref]);
+    }
+    const err = await client().startContainer('daemon').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DockerApiError);
+    expect(err).toMatchObject({ statusCode: 500, retryable: true });
   });
 
   it('ends a pull at once when its signal aborts, even while the registry is still streaming', async () => {
