@@ -6,7 +6,7 @@ import type { PortBinding, PortMapping } from '../api/task.js';
  * It is split by concern, so a part of the engine that needs only volumes (or only images) can
  * ask for just that; `DockerClient` is all of them.
  *
- * Error contract (checked by test/contract/docker-client.contract.ts against every implementation):
+ * Error contract (checked by test/contract/docker-client.contract.ts and its parts against every implementation):
  * - `createContainer` throws NameConflictError when the name is taken (Docker's 409),
  *   ImageNotFoundError when the image is not present locally.
  * - `startContainer` on a running container and `stopContainer` on a stopped one resolve (Docker's 304).
@@ -58,8 +58,9 @@ export interface ContainerClient {
 
 export interface VolumeClient {
   /**
-   * Idempotent: a volume that already exists under `name` is answered as it is (Docker keeps its
-   * driver, options and labels; a different driver is a 409 DockerApiError).
+   * Idempotent: a volume that already exists under `name` is answered as it is, with the options
+   * and labels it was made with. A driver Docker does not have is a 404 DockerApiError (after
+   * Docker has looked for the plugin for some 15 s), a name Docker refuses a 400.
    */
   createVolume(spec: VolumeSpec): Promise<VolumeInfo>;
   inspectVolume(name: string): Promise<VolumeInfo>;
