@@ -128,11 +128,44 @@ export class PortConflictError extends BerthError {
   }
 }
 
-/** Docker has no volume of that name. */
+/**
+ * A container names another one (`volumesFrom`, `links`, a `container:` network, PID or IPC mode)
+ * that does not exist, or is not running when Docker needs it running. Not retryable: the same
+ * call fails the same way until the other container is there and running, which is the engine's
+ * ordering to ensure, not a retry's.
+ */
+export class ContainerReferenceError extends BerthError {
+  readonly code = 'ContainerReferenceFailed';
+  constructor(readonly operation: string, detail: string, options: { cause?: unknown } = {}) {
+    super(`docker ${operation} failed: a container it refers to is missing or not running: ${detail}`, options);
+  }
+}
+
+/**
+ * Docker refused the container's own settings when starting it, in a way no retry changes: a user
+ * or group the image does not have, log driver options it cannot use. (Settings Docker refuses at
+ * create come back as a 400 DockerApiError, which is not retryable either.)
+ */
+export class ContainerSettingsError extends BerthError {
+  readonly code = 'ContainerSettingsRefused';
+  constructor(readonly operation: string, detail: string, options: { cause?: unknown } = {}) {
+    super(`docker ${operation} refused the container's settings: ${detail}`, options);
+  }
+}
+
+/** Docker answered 404 for a volume. */
 export class VolumeNotFoundError extends BerthError {
   readonly code = 'VolumeNotFound';
   constructor(readonly volume: string, options: { cause?: unknown } = {}) {
     super(`no such volume: ${volume}`, options);
+  }
+}
+
+/** The caller aborted a pull (a stop request overtook it). Not retryable: nobody wants it any more. */
+export class PullCancelledError extends BerthError {
+  readonly code = 'PullCancelled';
+  constructor(readonly image: string) {
+    super(`pulling ${image} was cancelled`);
   }
 }
 

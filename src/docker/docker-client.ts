@@ -3,24 +3,46 @@ import type { PortBinding, PortMapping } from '../api/task.js';
 /**
  * The agent's view of a container engine, in the project's own types. Only the dockerode
  * adapter knows Docker's wire format; the engine, the fake and the contract suite speak this.
+ * It is split by concern, so a part of the engine that needs only volumes (or only images) can
+ * ask for just that; `DockerClient` is all of them.
  *
- * Error contract (checked by test/contract/docker-client.contract.ts against every implementation):
+ * Error contract (checked by test/contract/docker-client.contract.ts and its parts against every implementation):
  * - `createContainer` throws NameConflictError when the name is taken (Docker's 409),
  *   ImageNotFoundError when the image is not present locally.
  * - `startContainer` on a running container and `stopContainer` on a stopped one resolve (Docker's 304).
  * - `stopContainer`, `removeContainer`, `inspectContainer` throw ContainerNotFoundError for an
  *   unknown ID or name (Docker's 404).
- * - `pullImage` throws ImagePullError when the registry refuses or the progress stream carries an error.
+ * - A container that refers to another one (`volumesFrom`, `links`, a `container:` network, PID or
+ *   IPC mode) that does not exist, or is not running where Docker needs it running, throws
+ *   ContainerReferenceError: from create or from start, wherever Docker checks it (see ContainerSpec).
+ * - A host port Docker cannot bind: PortConflictError, from start (or create, if Docker says so there).
+ * - Settings Docker refuses at create (an unknown log driver, say) are a 400 DockerApiError; those
+ *   it refuses only at start with a 500 (a user the image lacks, bad log options) ContainerSettingsError.
+ * - `pullImage` throws ImagePullError when the registry refuses or the progress stream carries an
+ *   error, PullCancelledError as soon as its `signal` aborts.
+ * - `inspectVolume` throws VolumeNotFoundError; `removeVolume` of a missing volume resolves, of one
+ *   that a container (running or not) uses throws a 409 DockerApiError.
  * - Unreachable daemon: DockerUnavailableError; deadline passed: DockerTimeoutError; anything else: DockerApiError.
  */
-export interface DockerClient {
+export interface DockerClient extends SystemClient, ImageClient, ContainerClient, VolumeClient {}
+
+export interface SystemClient {
   ping(): Promise<void>;
   version(): Promise<DockerVersion>;
+}
+
+export interface ImageClient {
   pullImage(image: string, options?: PullOptions): Promise<void>;
+}
+
+export interface ContainerClient {
   /** Returns the new container's ID. */
   createContainer(spec: ContainerSpec): Promise<string>;
   startContainer(id: string): Promise<void>;
-  /** Docker sends SIGTERM, then SIGKILL after `timeoutSeconds`. */
+  /**
+   * Docker sends SIGTERM, then SIGKILL after `timeoutSeconds`, and answers once the container is
+   * gone; the call's deadline is that grace period plus the generic call deadline.
+   */
   stopContainer(id: string, timeoutSeconds: number): Promise<void>;
   removeContainer(id: string): Promise<void>;
   /** By ID (full or unique prefix) or by name. */
@@ -34,8 +56,35 @@ export interface DockerClient {
   containerEvents(options: EventStreamOptions): AsyncIterable<DockerEvent>;
 }
 
+export interface VolumeClient {
+  /**
+   * Idempotent: a volume that already exists under `name` is answered as it is, with the options
+   * and labels it was made with. A driver Docker does not have is a 404 DockerApiError (after
+   * Docker has looked for the plugin for some 15 s), a name Docker refuses a 400.
+   */
+  createVolume(spec: VolumeSpec): Promise<VolumeInfo>;
+  inspectVolume(name: string): Promise<VolumeInfo>;
+  removeVolume(name: string): Promise<void>;
+  /** All volumes that carry every one of `labels`. */
+  listVolumes(labels: Readonly<Record<string, string>>): Promise<VolumeInfo[]>;
+}
+
 /** The calls of a DockerClient, by short name: the fake's test controls and the metrics' `call` label. */
-export type DockerOperation = 'ping' | 'version' | 'pull' | 'create' | 'start' | 'stop' | 'remove' | 'inspect' | 'list' | 'events';
+export type DockerOperation =
+  | 'ping'
+  | 'version'
+  | 'pull'
+  | 'create'
+  | 'start'
+  | 'stop'
+  | 'remove'
+  | 'inspect'
+  | 'list'
+  | 'events'
+  | 'volume-create'
+  | 'volume-inspect'
+  | 'volume-remove'
+  | 'volume-list';
 
 export interface DockerVersion {
   readonly version: string;
@@ -52,6 +101,8 @@ export interface PullProgress {
 
 export interface PullOptions {
   readonly onProgress?: (progress: PullProgress) => void;
+  /** Aborting ends the pull at once with PullCancelledError, whatever Docker is doing. */
+  readonly signal?: AbortSignal;
 }
 
 export interface ContainerSpec {
@@ -64,7 +115,107 @@ export interface ContainerSpec {
   readonly portMappings: readonly PortMapping[];
   /** Seconds Docker waits after SIGTERM before SIGKILL when the container is stopped. */
   readonly stopTimeout: number;
+  /*
+   * Everything below is optional: absent means Docker's default. Where another container is named
+   * (`links`, `volumesFrom`, `container:` modes), Docker checks at different moments, and so does
+   * the fake: a missing container fails create for `volumesFrom`, `links`, `pidMode` and
+   * `ipcMode`, but start for `networkMode`; a container that exists but is not running fails start
+   * for `links` and the `container:` modes, and never for `volumesFrom`.
+   */
+  readonly healthCheck?: HealthCheckSpec;
+  readonly hostname?: string;
+  /** `user`, `uid`, `user:group` or `uid:gid`. */
+  readonly user?: string;
+  readonly workingDir?: string;
+  /** ECS's `pseudoTerminal`. */
+  readonly tty?: boolean;
+  /** ECS's `interactive`: stdin stays open. */
+  readonly openStdin?: boolean;
+  readonly networkDisabled?: boolean;
+  /** `bridge`, `host`, `none` or `container:<id or name>`. */
+  readonly networkMode?: string;
+  /** `host` or `container:<id or name>`. */
+  readonly pidMode?: string;
+  /** `host`, `none`, `shareable` or `container:<id or name>`. */
+  readonly ipcMode?: string;
+  /** Docker's `name:alias`. */
+  readonly links?: readonly string[];
+  /**
+   * Passed as Docker's `Binds`, as the ECS agent does: a missing host directory of a bind is
+   * created, and a missing named volume is created with the default driver.
+   */
+  readonly mounts?: readonly MountSpec[];
+  readonly volumesFrom?: readonly { readonly container: string; readonly readOnly: boolean }[];
+  readonly dns?: readonly string[];
+  readonly dnsSearch?: readonly string[];
+  /** `host:ip`. */
+  readonly extraHosts?: readonly string[];
+  readonly cpuShares?: number;
+  readonly memoryBytes?: number;
+  readonly memoryReservationBytes?: number;
+  /** Memory plus swap; -1 is unlimited. */
+  readonly memorySwapBytes?: number;
+  /** 0 to 100. */
+  readonly memorySwappiness?: number;
+  readonly ulimits?: readonly { readonly name: string; readonly soft: number; readonly hard: number }[];
+  readonly readonlyRootfs?: boolean;
+  readonly privileged?: boolean;
+  readonly securityOpt?: readonly string[];
+  readonly sysctls?: Readonly<Record<string, string>>;
+  /** Docker's tini as PID 1, reaping zombies and forwarding signals. */
+  readonly init?: boolean;
+  readonly shmSizeBytes?: number;
+  /** Container path → mount options, e.g. `size=64m,rw`. */
+  readonly tmpfs?: Readonly<Record<string, string>>;
+  readonly capAdd?: readonly string[];
+  readonly capDrop?: readonly string[];
+  readonly devices?: readonly DeviceSpec[];
+  readonly logConfig?: { readonly type: string; readonly config: Readonly<Record<string, string>> };
 }
+
+export interface HealthCheckSpec {
+  /** `["CMD", ...]` or `["CMD-SHELL", "..."]`, as Docker takes it. */
+  readonly test: readonly string[];
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly startPeriodMs: number;
+}
+
+export interface MountSpec {
+  /** `bind`: `source` is an absolute host path; `volume`: `source` is a volume name. */
+  readonly type: 'bind' | 'volume';
+  readonly source: string;
+  readonly target: string;
+  readonly readOnly: boolean;
+}
+
+export interface DeviceSpec {
+  readonly hostPath: string;
+  readonly containerPath: string;
+  /** Cgroup permissions, some of `rwm`. */
+  readonly permissions: string;
+}
+
+export interface VolumeSpec {
+  readonly name: string;
+  /** Default `local`. */
+  readonly driver?: string;
+  readonly driverOpts?: Readonly<Record<string, string>>;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+export interface VolumeInfo {
+  readonly name: string;
+  readonly driver: string;
+  readonly driverOpts: Readonly<Record<string, string>>;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Where the volume lives on the host. */
+  readonly mountpoint: string;
+}
+
+/** Docker's State.Health.Status. */
+export type DockerHealth = 'starting' | 'healthy' | 'unhealthy';
 
 /** Docker's own container states. */
 export type DockerContainerState =
@@ -86,7 +237,17 @@ export interface ContainerInfo {
   readonly exitCode?: number;
   readonly oomKilled: boolean;
   readonly labels: Readonly<Record<string, string>>;
+  /** The host ports Docker actually bound (a dynamic port reads back as the one it chose); none unless running. */
   readonly portBindings: readonly PortBinding[];
+  /**
+   * Absent when the container has no healthcheck, or has never been started. `starting` from each
+   * start until a probe decides; once the container stops Docker reports `unhealthy`.
+   */
+  readonly health?: DockerHealth;
+  /** The main process's host PID, while running. */
+  readonly pid?: number;
+  /** Networks the container is attached to, by name (`bridge`, ...); `ipAddress` once it has one. */
+  readonly networks?: Readonly<Record<string, { readonly ipAddress?: string }>>;
   /** Epoch milliseconds; absent when Docker reports the zero time. */
   readonly createdAt?: number;
   readonly startedAt?: number;
@@ -101,13 +262,28 @@ export interface ContainerSummary {
 }
 
 /** Docker container event actions the engine acts on; others pass through as plain strings. */
-export type DockerEventAction = 'create' | 'start' | 'die' | 'kill' | 'oom' | 'stop' | 'destroy' | (string & {});
+export type DockerEventAction =
+  | 'create'
+  | 'start'
+  | 'die'
+  | 'kill'
+  | 'oom'
+  | 'stop'
+  | 'destroy'
+  | 'health_status'
+  | (string & {});
 
+/**
+ * One container event. Exec events (`exec_create`, `exec_start`, `exec_die`), which Docker sends
+ * for every health probe, are never delivered.
+ */
 export interface DockerEvent {
   readonly dockerId: string;
   readonly action: DockerEventAction;
   /** Present on `die`. */
   readonly exitCode?: number;
+  /** Present on `health_status`: what the status changed to (Docker only reports `healthy` and `unhealthy`). */
+  readonly health?: DockerHealth;
   readonly labels: Readonly<Record<string, string>>;
   /** Docker's nanosecond timestamp, as a decimal string; pass it back as `since` to resume. */
   readonly timeNano: string;

@@ -1,5 +1,4 @@
 import Docker from 'dockerode';
-import type { PortBinding, Protocol } from '../api/task.js';
 import {
   BerthError,
   ConfigError,
@@ -10,8 +9,11 @@ import {
   ImageNotFoundError,
   ImagePullError,
   NameConflictError,
+  PullCancelledError,
+  VolumeNotFoundError,
   errorMessage,
 } from '../errors.js';
+import { toCreateOptions } from './container-config.js';
 import type {
   ContainerInfo,
   ContainerSpec,
@@ -19,93 +21,33 @@ import type {
   DockerClient,
   DockerContainerState,
   DockerEvent,
+  DockerOperation,
   DockerVersion,
   EventStreamOptions,
   PullOptions,
+  VolumeInfo,
+  VolumeSpec,
 } from './docker-client.js';
+import { endpointUrl, parseEndpoint } from './docker-endpoint.js';
 import { dockerSinceAfter, ndjsonLines, parseEventLine } from './event-lines.js';
+import { toContainerInfo, toVolumeInfo } from './inspect.js';
+import { parseProgressLine } from './pull-progress-line.js';
+import { containerReferenceOf, detailOf, isUnreachable, portConflictOf, settingsRefusalOf, statusOf } from './wire-errors.js';
+
+export { DEFAULT_DOCKER_SOCKET, dockerOptionsFromEnv } from './docker-endpoint.js';
 
 export interface DockerodeClientOptions {
   /** Path of Docker's Unix socket. Default /var/run/docker.sock when neither this nor `host` is set. */
   readonly socketPath?: string;
   /** DOCKER_HOST style: `unix:///var/run/docker.sock` or `tcp://127.0.0.1:2375` (plain HTTP). */
   readonly host?: string;
-  /** Deadline for every call that is not a stream; for the event stream, the deadline to connect. */
+  /**
+   * Deadline for every call that is not a stream; for the event stream, the deadline to connect;
+   * for a stop, the deadline on top of the grace period the stop asks for.
+   */
   readonly timeoutMs: number;
   /** Deadline for a whole pull, progress stream included. */
   readonly pullTimeoutMs: number;
-}
-
-export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
-
-/** Where Docker is, from DOCKER_HOST when set. */
-export function dockerOptionsFromEnv(env: NodeJS.ProcessEnv): { socketPath?: string; host?: string } {
-  const host = env.DOCKER_HOST?.trim();
-  return host ? { host } : { socketPath: DEFAULT_DOCKER_SOCKET };
-}
-
-type Endpoint =
-  | { readonly kind: 'unix'; readonly socketPath: string }
-  | { readonly kind: 'tcp'; readonly host: string; readonly port: number };
-
-function parseEndpoint(options: DockerodeClientOptions): Endpoint {
-  if (options.socketPath !== undefined && options.host !== undefined) {
-    throw new ConfigError('give either a Docker socket path or a Docker host, not both');
-  }
-  if (options.host === undefined) return { kind: 'unix', socketPath: options.socketPath ?? DEFAULT_DOCKER_SOCKET };
-  const host = options.host;
-  if (host.startsWith('unix://')) {
-    const socketPath = host.slice('unix://'.length);
-    if (!socketPath.startsWith('/')) throw new ConfigError(`Docker host ${host} must name an absolute socket path`);
-    return { kind: 'unix', socketPath };
-  }
-  const match = /^(?:tcp|http):\/\/([^/:]+|\[[^\]]+\]):(\d{1,5})\/?$/.exec(host);
-  if (match) return { kind: 'tcp', host: match[1]!.replace(/^\[|\]$/g, ''), port: Number(match[2]) };
-  throw new ConfigError(
-    `unsupported Docker host ${JSON.stringify(host)}: use unix:///path/to/docker.sock or tcp://host:port (TLS and ssh are not supported)`,
-  );
-}
-
-/** Error shapes dockerode and Node's http client produce. */
-interface WireError {
-  statusCode?: unknown;
-  code?: unknown;
-  json?: unknown;
-  message?: unknown;
-}
-
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOENT',
-  'EACCES',
-  'ECONNRESET',
-  'EPIPE',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
-
-function statusOf(err: unknown): number | undefined {
-  const status = (err as WireError | null)?.statusCode;
-  return typeof status === 'number' ? status : undefined;
-}
-
-/** Docker's own message when it sent one, not dockerode's "(HTTP code 404) no such container - ..." wrapper. */
-function detailOf(err: unknown): string {
-  const json = (err as WireError | null)?.json;
-  if (json && typeof json === 'object' && typeof (json as { message?: unknown }).message === 'string') {
-    return (json as { message: string }).message;
-  }
-  return errorMessage(err);
-}
-
-function isUnreachable(err: unknown): boolean {
-  const code = (err as WireError | null)?.code;
-  if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return true;
-  return statusOf(err) === undefined && /socket hang up/i.test(errorMessage(err));
 }
 
 /**
@@ -120,6 +62,16 @@ interface LooselyTypedCalls {
     since?: string;
     abortSignal: AbortSignal;
   }): Promise<NodeJS.ReadableStream>;
+}
+
+type ErrorMap = (err: unknown) => BerthError | 'ok' | undefined;
+
+interface CallOptions {
+  timeoutMs?: number;
+  map?: ErrorMap;
+  abortOnTimeout?: AbortController;
+  /** The caller's own abort: the call ends at once with `error()`. */
+  cancel?: { readonly signal: AbortSignal | undefined; readonly error: () => BerthError };
 }
 
 export class DockerodeClient implements DockerClient {
@@ -138,7 +90,7 @@ export class DockerodeClient implements DockerClient {
     this.timeoutMs = options.timeoutMs;
     this.pullTimeoutMs = options.pullTimeoutMs;
     const endpoint = parseEndpoint(options);
-    this.endpoint = endpoint.kind === 'unix' ? `unix://${endpoint.socketPath}` : `tcp://${endpoint.host}:${endpoint.port}`;
+    this.endpoint = endpointUrl(endpoint);
     // Every connection setting is spelled out: docker-modem otherwise merges in DOCKER_HOST,
     // DOCKER_TLS_VERIFY and DOCKER_CLIENT_TIMEOUT from the environment, and its `timeout` is an idle
     // timeout that would cut quiet event streams. Deadlines are enforced here instead.
@@ -165,7 +117,8 @@ export class DockerodeClient implements DockerClient {
       async (signal) => {
         const stream = (await this.docker.pull(image, { abortSignal: signal })) as NodeJS.ReadableStream &
           AsyncIterable<Buffer>;
-        // Destroyed explicitly on deadline rather than trusting the request's abort to reach a response already streaming.
+        // Destroyed explicitly on deadline or cancel rather than trusting the request's abort to
+        // reach a response already streaming.
         const destroy = (): void => (stream as unknown as { destroy(): void }).destroy();
         signal.addEventListener('abort', destroy, { once: true });
         try {
@@ -183,42 +136,21 @@ export class DockerodeClient implements DockerClient {
         timeoutMs: this.pullTimeoutMs,
         // Refusals (unknown repository, denied, registry down) come back as HTTP errors before the stream.
         map: (err) => (statusOf(err) !== undefined ? new ImagePullError(image, detailOf(err), { cause: err }) : undefined),
+        cancel: { signal: options.signal, error: () => new PullCancelledError(image) },
       },
     );
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
-    const exposedPorts: Record<string, object> = {};
-    const portBindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
-    for (const mapping of spec.portMappings) {
-      const key = `${mapping.containerPort}/${mapping.protocol}`;
-      exposedPorts[key] = {};
-      (portBindings[key] ??= []).push({
-        HostIp: mapping.hostIp,
-        HostPort: mapping.hostPort === undefined ? '' : String(mapping.hostPort),
-      });
-    }
     const container = await this.call(
       'create',
-      (signal) =>
-        this.docker.createContainer({
-          name: spec.name,
-          Image: spec.image,
-          ...(spec.command ? { Cmd: [...spec.command] } : {}),
-          ...(spec.entryPoint ? { Entrypoint: [...spec.entryPoint] } : {}),
-          Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
-          Labels: { ...spec.labels },
-          StopTimeout: spec.stopTimeout,
-          ExposedPorts: exposedPorts,
-          HostConfig: { PortBindings: portBindings },
-          abortSignal: signal,
-        }),
+      (signal) => this.docker.createContainer({ ...toCreateOptions(spec), abortSignal: signal }),
       {
         map: (err) => {
           const status = statusOf(err);
           if (status === 409) return new NameConflictError(spec.name, { cause: err });
           if (status === 404 && /image/i.test(detailOf(err))) return new ImageNotFoundError(spec.image, { cause: err });
-          return undefined;
+          return portConflictOf('create', err) ?? containerReferenceOf('create', spec.name, err);
         },
       },
     );
@@ -226,13 +158,18 @@ export class DockerodeClient implements DockerClient {
   }
 
   async startContainer(id: string): Promise<void> {
+    const notFound = this.containerErrors(id);
     await this.call('start', (signal) => this.container(id).start({ abortSignal: signal }), {
-      map: this.containerErrors(id),
+      // Before the 404 rule: a `container:` network mode naming a missing container is a 404 too.
+      map: (err) =>
+        portConflictOf('start', err) ?? containerReferenceOf('start', id, err) ?? settingsRefusalOf('start', err) ?? notFound(err),
     });
   }
 
   async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
     await this.call('stop', (signal) => this.container(id).stop({ t: timeoutSeconds, abortSignal: signal }), {
+      // Docker answers only once the container is gone: after up to `timeoutSeconds` of grace.
+      timeoutMs: Math.max(0, timeoutSeconds) * 1000 + this.timeoutMs,
       map: this.containerErrors(id),
     });
   }
@@ -248,32 +185,13 @@ export class DockerodeClient implements DockerClient {
     const info = await this.call('inspect', (signal) => this.container(idOrName).inspect({ abortSignal: signal }), {
       map: this.containerErrors(idOrName),
     });
-    const state = info.State.Status as DockerContainerState;
-    const stopped = state === 'exited' || state === 'dead';
-    const ports = (info.NetworkSettings?.Ports ?? {}) as Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
-    return {
-      id: info.Id,
-      name: info.Name.replace(/^\//, ''),
-      image: info.Config.Image,
-      state,
-      ...(stopped ? { exitCode: info.State.ExitCode } : {}),
-      oomKilled: info.State.OOMKilled === true,
-      labels: { ...(info.Config.Labels ?? {}) },
-      portBindings: toPortBindings(ports),
-      ...optionalTime('createdAt', info.Created),
-      ...optionalTime('startedAt', info.State.StartedAt),
-      ...optionalTime('finishedAt', info.State.FinishedAt),
-    };
+    return toContainerInfo(info);
   }
 
   async listContainers(labels: Readonly<Record<string, string>>): Promise<ContainerSummary[]> {
     const wanted = Object.entries(labels);
     const list = await this.call('list', (signal) =>
-      this.docker.listContainers({
-        all: true,
-        filters: { label: wanted.map(([key, value]) => `${key}=${value}`) },
-        abortSignal: signal,
-      }),
+      this.docker.listContainers({ all: true, filters: { label: labelFilter(labels) }, abortSignal: signal }),
     );
     return list
       .filter((c) => wanted.every(([key, value]) => c.Labels?.[key] === value))
@@ -289,10 +207,7 @@ export class DockerodeClient implements DockerClient {
     const { signal } = options;
     if (signal.aborted) return;
     const since = options.sinceNano === undefined ? undefined : dockerSinceAfter(options.sinceNano);
-    const filters = {
-      type: ['container'],
-      label: Object.entries(options.labels).map(([key, value]) => `${key}=${value}`),
-    };
+    const filters = { type: ['container'], label: labelFilter(options.labels) };
     // One controller for the whole stream: the caller's abort ends it at any time, the deadline
     // only while connecting.
     const request = new AbortController();
@@ -322,12 +237,56 @@ export class DockerodeClient implements DockerClient {
     }
   }
 
+  async createVolume(spec: VolumeSpec): Promise<VolumeInfo> {
+    const info = await this.call('volume-create', async (signal) => {
+      // dockerode answers a create with a handle, not the volume; Docker's 201 carries the same
+      // fields, but an inspect keeps one reading of them.
+      const volume = await this.docker.createVolume({
+        Name: spec.name,
+        Driver: spec.driver ?? 'local',
+        DriverOpts: { ...(spec.driverOpts ?? {}) },
+        Labels: { ...(spec.labels ?? {}) },
+        abortSignal: signal,
+      });
+      return (await volume.inspect({ abortSignal: signal })) as Docker.VolumeInspectInfo;
+    });
+    return toVolumeInfo(info);
+  }
+
+  async inspectVolume(name: string): Promise<VolumeInfo> {
+    const info = await this.call('volume-inspect', (signal) => this.volume(name).inspect({ abortSignal: signal }), {
+      map: (err) => (statusOf(err) === 404 ? new VolumeNotFoundError(name, { cause: err }) : undefined),
+    });
+    return toVolumeInfo(info as Docker.VolumeInspectInfo);
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    // A volume in use (409) stays a DockerApiError: it is freed only by removing what uses it.
+    await this.call('volume-remove', (signal) => this.volume(name).remove({ abortSignal: signal }), {
+      map: (err) => (statusOf(err) === 404 ? 'ok' : undefined),
+    });
+  }
+
+  async listVolumes(labels: Readonly<Record<string, string>>): Promise<VolumeInfo[]> {
+    const answer = await this.call('volume-list', (signal) =>
+      this.docker.listVolumes({ filters: { label: labelFilter(labels) }, abortSignal: signal }),
+    );
+    const wanted = Object.entries(labels);
+    return (answer.Volumes ?? [])
+      .filter((v) => wanted.every(([key, value]) => v.Labels?.[key] === value))
+      .map((v) => toVolumeInfo(v as Docker.VolumeInspectInfo));
+  }
+
   private container(idOrName: string): Docker.Container {
     // dockerode puts the reference into the URL path unescaped.
     return this.docker.getContainer(encodeURIComponent(idOrName));
   }
 
-  private containerErrors(ref: string): (err: unknown) => BerthError | 'ok' | undefined {
+  private volume(name: string): Docker.Volume {
+    return this.docker.getVolume(encodeURIComponent(name));
+  }
+
+  private containerErrors(ref: string): ErrorMap {
     return (err) => {
       const status = statusOf(err);
       if (status === 404) return new ContainerNotFoundError(ref, { cause: err });
@@ -342,26 +301,28 @@ export class DockerodeClient implements DockerClient {
    * `timeout` is an idle timeout and does not cover a daemon that accepts but never answers, so
    * the deadline is a timer race that also aborts the request.
    */
-  private async call<T>(
-    operation: string,
-    run: (signal: AbortSignal) => Promise<T>,
-    options: {
-      timeoutMs?: number;
-      map?: (err: unknown) => BerthError | 'ok' | undefined;
-      abortOnTimeout?: AbortController;
-    } = {},
-  ): Promise<T> {
+  private async call<T>(operation: DockerOperation, run: (signal: AbortSignal) => Promise<T>, options: CallOptions = {}): Promise<T> {
+    const cancelSignal = options.cancel?.signal;
+    if (cancelSignal?.aborted) throw options.cancel!.error();
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const controller = options.abortOnTimeout ?? new AbortController();
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
+    let onCancel: (() => void) | undefined;
+    const stopped = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         reject(new DockerTimeoutError(operation, timeoutMs));
         controller.abort();
       }, timeoutMs);
+      if (cancelSignal) {
+        onCancel = () => {
+          reject(options.cancel!.error());
+          controller.abort();
+        };
+        cancelSignal.addEventListener('abort', onCancel, { once: true });
+      }
     });
     try {
-      return await Promise.race([run(controller.signal), deadline]);
+      return await Promise.race([run(controller.signal), stopped]);
     } catch (err) {
       if (err instanceof BerthError) throw err;
       const mapped = isUnreachable(err) ? undefined : options.map?.(err);
@@ -369,6 +330,7 @@ export class DockerodeClient implements DockerClient {
       throw mapped ?? this.toBerthError(operation, err);
     } finally {
       clearTimeout(timer);
+      if (onCancel) cancelSignal?.removeEventListener('abort', onCancel);
     }
   }
 
@@ -383,63 +345,6 @@ export class DockerodeClient implements DockerClient {
   }
 }
 
-interface ProgressLine {
-  status?: unknown;
-  id?: unknown;
-  error?: unknown;
-  errorDetail?: { message?: unknown };
-  progressDetail?: { current?: unknown; total?: unknown };
-}
-
-function parseProgressLine(line: string): {
-  progress: { id?: string; status: string; current?: number; total?: number };
-  error?: string;
-} {
-  let raw: ProgressLine;
-  try {
-    raw = JSON.parse(line) as ProgressLine;
-  } catch {
-    // Docker writes only JSON here; anything else is passed on rather than failing a pull that may succeed.
-    return { progress: { status: line } };
-  }
-  const error =
-    typeof raw.error === 'string' && raw.error
-      ? raw.error
-      : typeof raw.errorDetail?.message === 'string' && raw.errorDetail.message
-        ? raw.errorDetail.message
-        : raw.errorDetail !== undefined || raw.error !== undefined
-          ? 'the pull reported an error'
-          : undefined;
-  const { current, total } = raw.progressDetail ?? {};
-  return {
-    progress: {
-      ...(typeof raw.id === 'string' ? { id: raw.id } : {}),
-      status: typeof raw.status === 'string' ? raw.status : '',
-      ...(typeof current === 'number' ? { current } : {}),
-      ...(typeof total === 'number' ? { total } : {}),
-    },
-    ...(error !== undefined ? { error } : {}),
-  };
-}
-
-const DOCKER_ZERO_TIME = /^0001-01-01T/;
-
-function optionalTime<K extends string>(key: K, value: string | undefined): { [P in K]?: number } {
-  if (!value || DOCKER_ZERO_TIME.test(value)) return {};
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? {} : ({ [key]: ms } as { [P in K]?: number });
-}
-
-function toPortBindings(ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null>): PortBinding[] {
-  const bindings: PortBinding[] = [];
-  for (const [key, hosts] of Object.entries(ports)) {
-    const [port, protocol] = key.split('/');
-    if (!hosts || (protocol !== 'tcp' && protocol !== 'udp')) continue;
-    for (const host of hosts) {
-      const hostPort = Number(host.HostPort);
-      if (!Number.isInteger(hostPort) || hostPort <= 0) continue;
-      bindings.push({ containerPort: Number(port), hostPort, protocol: protocol as Protocol, hostIp: host.HostIp });
-    }
-  }
-  return bindings;
+function labelFilter(labels: Readonly<Record<string, string>>): string[] {
+  return Object.entries(labels).map(([key, value]) => `${key}=${value}`);
 }

@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import type { DockerEvent } from './docker-client.js';
+import type { DockerEvent, DockerHealth } from './docker-client.js';
 
 /**
  * Splits a byte stream into lines. Docker's streaming answers (events, pull progress) are
@@ -88,14 +88,25 @@ export function parseEventLine(line: string): DockerEvent | undefined {
     if (!NON_LABEL_ATTRIBUTES.has(key)) labels[key] = value;
   }
   // Exec and health events carry a detail after a colon ("exec_start: sh -c ...", "health_status: healthy").
-  const action = rawAction.split(':', 1)[0]!.trim();
+  const colon = rawAction.indexOf(':');
+  const action = (colon < 0 ? rawAction : rawAction.slice(0, colon)).trim();
+  // Docker runs every health probe as an exec: three events per probe that say nothing new.
+  if (action.startsWith('exec_')) return undefined;
   const exitCode = attributes.exitCode !== undefined && /^-?\d+$/.test(attributes.exitCode)
     ? Number(attributes.exitCode)
     : undefined;
-  return exitCode === undefined
-    ? { dockerId, action, labels, timeNano }
-    : { dockerId, action, exitCode, labels, timeNano };
+  const health = action === 'health_status' && colon >= 0 ? rawAction.slice(colon + 1).trim() : undefined;
+  return {
+    dockerId,
+    action,
+    ...(exitCode === undefined ? {} : { exitCode }),
+    ...(health !== undefined && HEALTH.has(health) ? { health: health as DockerHealth } : {}),
+    labels,
+    timeNano,
+  };
 }
+
+const HEALTH: ReadonlySet<string> = new Set<DockerHealth>(['starting', 'healthy', 'unhealthy']);
 
 function stringRecord(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};

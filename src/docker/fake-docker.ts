@@ -7,6 +7,7 @@ import {
   ImageNotFoundError,
   ImagePullError,
   NameConflictError,
+  PullCancelledError,
 } from '../errors.js';
 import type {
   ContainerInfo,
@@ -15,12 +16,27 @@ import type {
   DockerClient,
   DockerContainerState,
   DockerEvent,
+  DockerHealth,
   DockerOperation,
   DockerVersion,
   EventStreamOptions,
   PullOptions,
+  VolumeInfo,
+  VolumeSpec,
 } from './docker-client.js';
-import { VALID_NAME, hasLabels, immediateExitCode, normalizeImage } from './fake-docker-helpers.js';
+import { FakeEventLog } from './fake-event-log.js';
+import {
+  VALID_NAME,
+  checkSettingsAtCreate,
+  hasHealthCheck,
+  hasLabels,
+  immediateExitCode,
+  networksOf,
+  normalizeImage,
+  raceAbort,
+} from './fake-docker-helpers.js';
+import { bindPorts, checkReferencesAtCreate, checkReferencesAtStart } from './fake-references.js';
+import { FakeVolumes } from './fake-volumes.js';
 
 export type FakeOperation = DockerOperation;
 
@@ -37,12 +53,13 @@ interface FakeContainer {
   exitCode?: number;
   oomKilled: boolean;
   portBindings: PortBinding[];
+  health?: DockerHealth;
+  pid?: number;
+  ipAddress?: string;
   readonly createdAt: number;
   startedAt?: number;
   finishedAt?: number;
 }
-
-const FIRST_DYNAMIC_PORT = 32768;
 
 /**
  * An in-memory Docker for unit tests: deterministic, no timers, every call settles in microtasks.
@@ -53,13 +70,20 @@ const FIRST_DYNAMIC_PORT = 32768;
  * - A container runs until stopped, crashed or removed, except `sh -c "exit N"` (as entry point plus
  *   command, `sh` or `/bin/sh`), which exits with N as soon as it starts, like the real program.
  * - `stopContainer` is a graceful stop: events kill (signal 15), die (exit code 0), stop.
- * - Host ports without a `hostPort` are assigned from 32768 upward on start, and released on exit.
+ * - Host ports without a `hostPort` are assigned from 32768 upward on start, and released on exit;
+ *   a static host port that another running container holds fails the start with PortConflictError.
+ * - References to other containers (`volumesFrom`, `links`, `container:` modes) are checked at
+ *   create and at start exactly where Docker checks them (fake-references.ts).
+ * - A container with a healthcheck is `starting` from each start until `setHealth` decides, and
+ *   `unhealthy` once it stops, as in Docker; nothing probes on its own.
+ * - A `volume` mount creates its missing volume at create, as Docker does.
  * - Removing a running container fails with a 409 DockerApiError, as Docker does without `force`.
  * - Time is the wall clock (`Date.now()`, so fake timers move it), strictly rising: an event in
  *   the same millisecond as the last comes 1 µs after it. Container timestamps use the same clock.
  *
- * Test controls: `crash`, `removeExternally`, `redeliver`, `failNext`, `delayNext`, `setUnavailable`,
- * `breakEventStreams`, the `calls` log, `events`, `containerCount`, `hasImage`.
+ * Test controls: `crash`, `setHealth`, `removeExternally`, `redeliver`, `failNext`, `delayNext`
+ * (a held pull ends at once when its signal aborts), `setUnavailable`, `breakEventStreams`, the
+ * `calls` log, `events`, `specOf`, `containerCount`, `hasImage`, `hasVolume`.
  */
 export class FakeDocker implements DockerClient {
   /** Every call, in order, with its main argument (image, name, ID, or labels as JSON). */
@@ -67,15 +91,17 @@ export class FakeDocker implements DockerClient {
   private readonly registry: Set<string>;
   private readonly localImages = new Set<string>();
   private readonly containers = new Map<string, FakeContainer>();
-  private readonly log: DockerEvent[] = [];
+  private readonly volumes = new FakeVolumes((name) =>
+    [...this.containers.values()]
+      .filter((c) => c.spec.mounts?.some((m) => m.type === 'volume' && m.source === name))
+      .map((c) => c.id),
+  );
+  private readonly log = new FakeEventLog();
   private readonly failures = new Map<FakeOperation, Error[]>();
   private readonly delays = new Map<FakeOperation, Array<Promise<unknown>>>();
-  private readonly wakers = new Set<() => void>();
   private unavailable = false;
-  /** Bumped to break every open event stream. */
-  private streamEpoch = 0;
-  private nowNano = 0n;
   private created = 0;
+  private processes = 0;
 
   constructor(options: FakeDockerOptions = {}) {
     this.registry = new Set((options.images ?? []).map(normalizeImage));
@@ -92,6 +118,20 @@ export class FakeDocker implements DockerClient {
   }
 
   /**
+   * A probe's verdict on a running container with a healthcheck: inspect reports `status`, and a
+   * change to `healthy` or `unhealthy` emits `health_status` (Docker sends no event for `starting`).
+   */
+  setHealth(idOrName: string, status: DockerHealth): void {
+    const c = this.mustFind(idOrName);
+    if (c.state !== 'running' || !hasHealthCheck(c.spec)) {
+      throw new Error(`fake docker: cannot set the health of ${c.name}: it is ${c.state}${hasHealthCheck(c.spec) ? '' : ', without a healthcheck'}`);
+    }
+    const changed = c.health !== status;
+    c.health = status;
+    if (changed && status !== 'starting') this.emit(c, 'health_status', { health: status });
+  }
+
+  /**
    * Like `docker rm -f` run by someone else: a running container is killed (137), then it is
    * removed. `silently` leaves no events, as when a stream was down and the daemon's buffer lost them.
    */
@@ -99,12 +139,12 @@ export class FakeDocker implements DockerClient {
     const c = this.mustFind(id);
     const logLength = this.log.length;
     if (c.state === 'running') {
-      this.emit(c, 'kill', { signal: '9' });
+      this.emit(c, 'kill');
       this.exit(c, 137, false);
     }
     this.containers.delete(c.id);
     this.emit(c, 'destroy');
-    if (options.silently) this.log.length = logLength;
+    if (options.silently) this.log.truncate(logLength);
   }
 
   /**
@@ -113,7 +153,6 @@ export class FakeDocker implements DockerClient {
    */
   redeliver(events: readonly DockerEvent[]): void {
     this.log.push(...events.map((e) => ({ ...e, labels: { ...e.labels } })));
-    this.wakeAll();
   }
 
   /** The next call of `op` throws `error` (after being logged in `calls`). Queued per operation. */
@@ -134,12 +173,20 @@ export class FakeDocker implements DockerClient {
 
   /** Every open event iterator throws DockerUnavailableError, as when the daemon restarts. */
   breakEventStreams(): void {
-    this.streamEpoch++;
-    this.wakeAll();
+    this.log.breakStreams();
   }
 
   containerCount(): number {
     return this.containers.size;
+  }
+
+  /** The spec a container was created from, exactly as given. */
+  specOf(idOrName: string): ContainerSpec {
+    return this.mustFind(idOrName).spec;
+  }
+
+  hasVolume(name: string): boolean {
+    return this.volumes.has(name);
   }
 
   hasImage(image: string): boolean {
@@ -148,7 +195,7 @@ export class FakeDocker implements DockerClient {
 
   /** Every event so far, oldest first. */
   get events(): readonly DockerEvent[] {
-    return [...this.log];
+    return this.log.all;
   }
 
   // --- DockerClient ---
@@ -163,7 +210,7 @@ export class FakeDocker implements DockerClient {
   }
 
   async pullImage(image: string, options: PullOptions = {}): Promise<void> {
-    await this.enter('pull', image);
+    await this.enter('pull', image, options.signal && { signal: options.signal, error: () => new PullCancelledError(image) });
     const ref = normalizeImage(image);
     if (!this.registry.has(ref)) throw new ImagePullError(image, `manifest for ${ref} not found: manifest unknown`);
     options.onProgress?.({ status: `Pulling from ${ref.slice(0, ref.lastIndexOf(':'))}` });
@@ -180,8 +227,13 @@ export class FakeDocker implements DockerClient {
     const name = spec.name.replace(/^\//, '');
     if ([...this.containers.values()].some((c) => c.name === name)) throw new NameConflictError(name);
     if (!this.localImages.has(normalizeImage(spec.image))) throw new ImageNotFoundError(spec.image);
+    checkSettingsAtCreate(spec);
+    checkReferencesAtCreate(spec, (ref) => this.find(ref));
+    for (const mount of spec.mounts ?? []) {
+      if (mount.type === 'volume') this.volumes.create({ name: mount.source });
+    }
     const id = createHash('sha256').update(`fake-container-${++this.created}`).digest('hex');
-    const c: FakeContainer = { id, name, spec, state: 'created', oomKilled: false, portBindings: [], createdAt: this.tickMs() };
+    const c: FakeContainer = { id, name, spec, state: 'created', oomKilled: false, portBindings: [], createdAt: this.log.tickMs() };
     this.containers.set(id, c);
     this.emit(c, 'create');
     return id;
@@ -191,11 +243,18 @@ export class FakeDocker implements DockerClient {
     await this.enter('start', id);
     const c = this.mustFind(id);
     if (c.state === 'running') return;
-    c.portBindings = this.bindPorts(c);
+    checkReferencesAtStart(c.name, c.spec, (ref) => {
+      const other = this.find(ref);
+      return other && { ...other, ...(other.spec.ipcMode !== undefined ? { ipcMode: other.spec.ipcMode } : {}) };
+    });
+    c.portBindings = bindPorts(c, [...this.containers.values()].flatMap((o) => o.portBindings));
     c.state = 'running';
     c.exitCode = undefined;
     c.oomKilled = false;
-    c.startedAt = this.tickMs();
+    c.health = hasHealthCheck(c.spec) ? 'starting' : undefined;
+    c.pid = 4000 + ++this.processes;
+    c.ipAddress = `172.17.0.${(this.processes % 250) + 2}`;
+    c.startedAt = this.log.tickMs();
     this.emit(c, 'start');
     const exitCode = immediateExitCode(c.spec);
     if (exitCode !== undefined) this.exit(c, exitCode, false);
@@ -205,7 +264,7 @@ export class FakeDocker implements DockerClient {
     await this.enter('stop', id);
     const c = this.mustFind(id);
     if (c.state !== 'running') return;
-    this.emit(c, 'kill', { signal: '15' });
+    this.emit(c, 'kill');
     this.exit(c, 0, false);
     this.emit(c, 'stop');
   }
@@ -233,6 +292,9 @@ export class FakeDocker implements DockerClient {
       oomKilled: c.oomKilled,
       labels: { ...c.spec.labels },
       portBindings: c.portBindings.map((b) => ({ ...b })),
+      ...(c.health !== undefined ? { health: c.health } : {}),
+      ...(c.state === 'running' && c.pid !== undefined ? { pid: c.pid } : {}),
+      ...networksOf(c.spec, c.state === 'running' ? c.ipAddress : undefined),
       createdAt: c.createdAt,
       ...(c.startedAt !== undefined ? { startedAt: c.startedAt } : {}),
       ...(c.finishedAt !== undefined ? { finishedAt: c.finishedAt } : {}),
@@ -246,60 +308,62 @@ export class FakeDocker implements DockerClient {
       .map((c) => ({ id: c.id, name: c.name, state: c.state, labels: { ...c.spec.labels } }));
   }
 
+  async createVolume(spec: VolumeSpec): Promise<VolumeInfo> {
+    await this.enter('volume-create', spec.name);
+    return this.volumes.create(spec);
+  }
+
+  async inspectVolume(name: string): Promise<VolumeInfo> {
+    await this.enter('volume-inspect', name);
+    return this.volumes.inspect(name);
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await this.enter('volume-remove', name);
+    this.volumes.remove(name);
+  }
+
+  async listVolumes(labels: Readonly<Record<string, string>>): Promise<VolumeInfo[]> {
+    await this.enter('volume-list', JSON.stringify(labels));
+    return this.volumes.list(labels);
+  }
+
   /**
    * The stream counts as open from this call, not from the first `next()`, so a test can open a
    * stream and act at once without racing it; when `delayNext('events')` holds it, from the end of
    * the hold, like a slow connection: what happened meanwhile arrives only through `sinceNano`.
    */
   containerEvents(options: EventStreamOptions): AsyncIterable<DockerEvent> {
-    const since = options.sinceNano === undefined ? undefined : BigInt(options.sinceNano);
-    const startCursor = (): number => {
-      const replayFrom = since === undefined ? -1 : this.log.findIndex((e) => BigInt(e.timeNano) > since);
-      return replayFrom < 0 ? this.log.length : replayFrom;
-    };
+    const startCursor = (): number => this.log.cursorFor(options.sinceNano);
     const cursor = this.delays.get('events')?.length ? startCursor : startCursor();
-    const opening = options.signal.aborted ? undefined : this.enter('events', JSON.stringify(options.labels));
+    if (options.signal.aborted) return (async function* () {})();
+    const opening = this.enter('events', JSON.stringify(options.labels));
     // Surfaces on the first next(), like a connection error from the real client.
-    opening?.catch(() => {});
-    return this.streamEvents(options, opening, cursor, this.streamEpoch);
-  }
-
-  private async *streamEvents(
-    options: EventStreamOptions,
-    opening: Promise<void> | undefined,
-    start: number | (() => number),
-    epoch: number,
-  ): AsyncGenerator<DockerEvent> {
-    const { signal } = options;
-    if (opening === undefined) return;
-    await opening;
-    options.onOpen?.();
-    let cursor = typeof start === 'number' ? start : start();
-    while (!signal.aborted) {
-      if (epoch !== this.streamEpoch) throw new DockerUnavailableError('fake docker: the event stream broke');
-      const event = this.log[cursor];
-      if (event === undefined) {
-        await this.nextWake(signal);
-        continue;
-      }
-      cursor++;
-      if (hasLabels(event.labels, options.labels)) yield event;
-    }
+    opening.catch(() => {});
+    return this.log.stream(options, opening, cursor);
   }
 
   // --- internals ---
 
-  private async enter(op: FakeOperation, arg: string): Promise<void> {
+  /** `cancel`: the caller's abort ends the call at once, also while `delayNext` holds it. */
+  private async enter(op: FakeOperation, arg: string, cancel?: { signal: AbortSignal; error: () => Error }): Promise<void> {
     this.calls.push({ op, arg });
+    if (cancel?.signal.aborted) throw cancel.error();
     const gate = this.delays.get(op)?.shift();
-    if (gate) await gate;
+    if (gate) await (cancel ? raceAbort(gate, cancel.signal, cancel.error) : gate);
     if (this.unavailable) throw new DockerUnavailableError(`fake docker is down (${op})`);
     const failure = this.failures.get(op)?.shift();
     if (failure) throw failure;
   }
 
-  /** Docker's lookup order: full ID, then name, then unique ID prefix. */
   private mustFind(ref: string): FakeContainer {
+    const c = this.find(ref);
+    if (!c) throw new ContainerNotFoundError(ref);
+    return c;
+  }
+
+  /** Docker's lookup order: full ID, then name, then unique ID prefix. */
+  private find(ref: string): FakeContainer | undefined {
     const byId = this.containers.get(ref);
     if (byId) return byId;
     const name = ref.replace(/^\//, '');
@@ -307,25 +371,7 @@ export class FakeDocker implements DockerClient {
     const byName = all.find((c) => c.name === name);
     if (byName) return byName;
     const byPrefix = /^[0-9a-f]+$/.test(ref) ? all.filter((c) => c.id.startsWith(ref)) : [];
-    if (byPrefix.length === 1) return byPrefix[0]!;
-    throw new ContainerNotFoundError(ref);
-  }
-
-  private bindPorts(c: FakeContainer): PortBinding[] {
-    const taken = new Set(
-      [...this.containers.values()].flatMap((o) => o.portBindings.map((b) => `${b.protocol}/${b.hostPort}`)),
-    );
-    return c.spec.portMappings.map((m) => {
-      let hostPort = m.hostPort;
-      if (hostPort === undefined) {
-        hostPort = FIRST_DYNAMIC_PORT;
-        while (taken.has(`${m.protocol}/${hostPort}`)) hostPort++;
-      } else if (taken.has(`${m.protocol}/${hostPort}`)) {
-        throw new DockerApiError('start', 500, `Bind for ${m.hostIp}:${hostPort} failed: port is already allocated`);
-      }
-      taken.add(`${m.protocol}/${hostPort}`);
-      return { containerPort: m.containerPort, hostPort, protocol: m.protocol, hostIp: m.hostIp };
-    });
+    return byPrefix.length === 1 ? byPrefix[0] : undefined;
   }
 
   private exit(c: FakeContainer, exitCode: number, oomKilled: boolean): void {
@@ -333,46 +379,22 @@ export class FakeDocker implements DockerClient {
     c.exitCode = exitCode;
     c.oomKilled = oomKilled;
     c.portBindings = [];
-    c.finishedAt = this.tickMs();
-    this.emit(c, 'die', { exitCode: String(exitCode) });
+    c.pid = undefined;
+    c.ipAddress = undefined;
+    // Docker reports a stopped container with a healthcheck as unhealthy, without an event.
+    if (c.health !== undefined) c.health = 'unhealthy';
+    c.finishedAt = this.log.tickMs();
+    this.emit(c, 'die', { exitCode });
   }
 
-  private emit(c: FakeContainer, action: string, attributes: Record<string, string> = {}): void {
-    const exitCode = attributes.exitCode === undefined ? undefined : Number(attributes.exitCode);
+  private emit(c: FakeContainer, action: string, detail: { exitCode?: number; health?: DockerHealth } = {}): void {
     this.log.push({
       dockerId: c.id,
       action,
-      ...(exitCode === undefined ? {} : { exitCode }),
+      ...(detail.exitCode === undefined ? {} : { exitCode: detail.exitCode }),
+      ...(detail.health === undefined ? {} : { health: detail.health }),
       labels: { ...c.spec.labels },
-      timeNano: String(this.tick()),
+      timeNano: String(this.log.tick()),
     });
-    this.wakeAll();
-  }
-
-  /** Wall-clock time like Docker's, but strictly rising so every event has its own `timeNano`. */
-  private tick(): bigint {
-    const wall = BigInt(Date.now()) * 1_000_000n;
-    this.nowNano = wall > this.nowNano ? wall : this.nowNano + 1_000n;
-    return this.nowNano;
-  }
-
-  private tickMs(): number {
-    return Number(this.tick() / 1_000_000n);
-  }
-
-  private nextWake(signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        this.wakers.delete(wake);
-        signal.removeEventListener('abort', wake);
-        resolve();
-      };
-      this.wakers.add(wake);
-      signal.addEventListener('abort', wake, { once: true });
-    });
-  }
-
-  private wakeAll(): void {
-    for (const wake of [...this.wakers]) wake();
   }
 }

@@ -54,6 +54,10 @@ export function instrumentDocker(
     inspectContainer: (idOrName) => timed('inspect', () => inner.inspectContainer(idOrName)),
     listContainers: (labels) => timed('list', () => inner.listContainers(labels)),
     containerEvents: (options) => countedEvents(inner, options, metrics),
+    createVolume: (spec) => timed('volume-create', () => inner.createVolume(spec)),
+    inspectVolume: (name) => timed('volume-inspect', () => inner.inspectVolume(name)),
+    removeVolume: (name) => timed('volume-remove', () => inner.removeVolume(name)),
+    listVolumes: (labels) => timed('volume-list', () => inner.listVolumes(labels)),
   };
 }
 

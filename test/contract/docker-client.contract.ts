@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerSpec, DockerClient, DockerEvent, PullProgress } from '../../src/docker/docker-client.js';
 import {
@@ -8,21 +8,22 @@ import {
   ImagePullError,
   NameConflictError,
 } from '../../src/errors.js';
+import { containerSettingsCases } from './container-settings.contract.js';
+import {
+  CASE_LABEL,
+  collectEvents,
+  eventually,
+  expectAscending,
+  fetchText,
+  nanoBefore,
+  specFor,
+  type ContractContext,
+  type DockerClientContractSetup,
+} from './docker-contract-support.js';
+import { volumeAndPullCases } from './volume-pull.contract.js';
 
-export interface DockerClientContractSetup {
-  readonly client: DockerClient;
-  /** An image the registry holds. The suite pulls it before creating containers. */
-  readonly image: string;
-  /** An image reference no registry holds. */
-  readonly missingImage: string;
-  /** Put on every container the suite creates, so `cleanup` can find them. */
-  readonly labels: Record<string, string>;
-  /** True when containers really run: a published port is then fetched over 127.0.0.1. */
-  readonly serves: boolean;
-  cleanup(): Promise<void>;
-}
+export type { DockerClientContractSetup } from './docker-contract-support.js';
 
-const CASE_LABEL = 'contract.case';
 const SERVER_SCRIPT =
   'mkdir -p /tmp/www && cp /www/index.html /tmp/www/ && echo "$GREETING" > /tmp/www/env.txt && ' +
   'exec httpd -f -p 8080 -h /tmp/www';
@@ -48,19 +49,20 @@ export function describeDockerClientContract(name: string, setup: () => Promise<
       await env?.cleanup();
     });
 
-    /** A spec with a fresh name and a label unique to this one test, so event and list filters isolate it. */
     function spec(overrides: Partial<ContainerSpec> = {}): ContainerSpec {
-      return {
-        name: `berth-contract-${run}-${++count}`,
-        image: env.image,
-        command: ['sleep', '300'],
-        env: {},
-        labels: { ...env.labels, [CASE_LABEL]: randomUUID() },
-        portMappings: [],
-        stopTimeout: 1,
-        ...overrides,
-      };
+      return specFor(env, `berth-contract-${run}-${++count}`, overrides);
     }
+
+    const ctx: ContractContext = {
+      get env() {
+        return env;
+      },
+      get client() {
+        return client;
+      },
+      run,
+      spec,
+    };
 
     it('answers ping and reports its version', async () => {
       await expect(client.ping()).resolves.toBeUndefined();
@@ -264,63 +266,8 @@ export function describeDockerClientContract(name: string, setup: () => Promise<
       const already = client.containerEvents({ labels: env.labels, signal: AbortSignal.abort() });
       await expect(already[Symbol.asyncIterator]().next()).resolves.toMatchObject({ done: true });
     });
+
+    containerSettingsCases(ctx);
+    volumeAndPullCases(ctx);
   });
-}
-
-/** A nanosecond timestamp one second before `ms`, as `sinceNano`: implementations stamp events and containers with one clock. */
-function nanoBefore(ms: number): string {
-  return String(BigInt(ms - 1000) * 1_000_000n);
-}
-
-/** Events until `until` matches (included), or until the time limit, so a missing event fails the test instead of hanging it. */
-async function collectEvents(
-  client: DockerClient,
-  labels: Record<string, string>,
-  sinceNano: string,
-  until: (e: DockerEvent) => boolean,
-  limitMs = 20_000,
-): Promise<DockerEvent[]> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), limitMs);
-  const events: DockerEvent[] = [];
-  try {
-    for await (const e of client.containerEvents({ labels, sinceNano, signal: controller.signal })) {
-      events.push(e);
-      if (until(e)) break;
-    }
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-  }
-  return events;
-}
-
-function expectAscending(events: readonly DockerEvent[]): void {
-  for (let i = 1; i < events.length; i++) {
-    expect(BigInt(events[i]!.timeNano)).toBeGreaterThanOrEqual(BigInt(events[i - 1]!.timeNano));
-  }
-}
-
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, limitMs = 10_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** The server inside the container needs a moment to bind after start. */
-async function fetchText(url: string, limitMs = 15_000): Promise<string> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      if (res.ok) return await res.text();
-      if (Date.now() > deadline) throw new Error(`GET ${url}: HTTP ${res.status}`);
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }

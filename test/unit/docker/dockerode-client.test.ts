@@ -1,55 +1,29 @@
-import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DockerEvent, PullProgress } from '../../../src/docker/docker-client.js';
 import { DockerodeClient, dockerOptionsFromEnv } from '../../../src/docker/dockerode-client.js';
+import { json, useStubDaemon } from './stub-daemon.js';
 import {
   ConfigError,
   ContainerNotFoundError,
+  ContainerReferenceError,
+  ContainerSettingsError,
   DockerApiError,
+  DockerTimeoutError,
   DockerUnavailableError,
-  ImageNotFoundError,
   ImagePullError,
-  NameConflictError,
+  PortConflictError,
+  PullCancelledError,
 } from '../../../src/errors.js';
 
-/**
- * A stand-in Docker daemon on a Unix socket: answers the adapter must translate but a healthy
- * real engine rarely gives (error lines in a pull, 500s, streams cut mid-line).
- */
-type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
-
-const socketPath = join(tmpdir(), `berth-stub-docker-${randomBytes(4).toString('hex')}.sock`);
-let server: Server;
-let handler: Handler = (_req, res) => json(res, 500, { message: 'no handler' });
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
-
-beforeAll(async () => {
-  server = createServer((req, res) => handler(req, res, new URL(req.url ?? '/', 'http://docker')));
-  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-});
-
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
-
-function client(): DockerodeClient {
-  return new DockerodeClient({ socketPath, timeoutMs: 2_000, pullTimeoutMs: 2_000 });
-}
+const daemon = useStubDaemon();
+const client = (): DockerodeClient => daemon.client();
 
 const EVENT = (id: string, action: string, timeNano: string, extra = ''): string =>
   `{"Type":"container","Action":"${action}","Actor":{"ID":"${id}","Attributes":{"app":"web"${extra}}},"time":1,"timeNano":${timeNano}}\n`;
 
 describe('DockerodeClient against a stub daemon', () => {
   it('fails a pull whose progress stream carries an error, after reporting the lines before it', async () => {
-    handler = (_req, res) => {
+    daemon.handler = (_req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.write('{"status":"Pulling from berth/app","id":"latest"}\n{"status":"Downloading","progressDetail":{"current":5,');
       res.end('"total":10},"id":"abc"}\n{"errorDetail":{"message":"unauthorized: denied"},"error":"unauthorized: denied"}\n');
@@ -67,63 +41,15 @@ describe('DockerodeClient against a stub daemon', () => {
   });
 
   it('turns a registry refusal answered as an HTTP error into ImagePullError', async () => {
-    handler = (_req, res) => json(res, 404, { message: 'manifest unknown' });
+    daemon.handler = (_req, res) => json(res, 404, { message: 'manifest unknown' });
     const err = await client().pullImage('registry.test/none:1').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ImagePullError);
     expect((err as Error).message).toContain('manifest unknown');
     expect((err as Error).cause).toMatchObject({ statusCode: 404 });
   });
 
-  it('sends the create body Docker expects and maps 409 and 404-image', async () => {
-    let body: Record<string, unknown> = {};
-    let query = '';
-    handler = (req, res, url) => {
-      query = url.search;
-      let text = '';
-      req.on('data', (c: Buffer) => (text += c.toString()));
-      req.on('end', () => {
-        body = JSON.parse(text) as Record<string, unknown>;
-        if (url.searchParams.get('name') === 'taken') json(res, 409, { message: 'Conflict. The container name "/taken" is already in use' });
-        else if (url.searchParams.get('name') === 'noimage') json(res, 404, { message: 'No such image: app:1' });
-        else json(res, 201, { Id: 'f'.repeat(64), Warnings: [] });
-      });
-    };
-    const spec = {
-      name: 'web',
-      image: 'app:1',
-      command: ['serve', '--port', '8080'],
-      entryPoint: ['/bin/run'],
-      env: { A: '1', B: 'x=y' },
-      labels: { app: 'web' },
-      portMappings: [
-        { containerPort: 8080, protocol: 'tcp' as const, hostIp: '127.0.0.1' },
-        { containerPort: 53, hostPort: 5353, protocol: 'udp' as const, hostIp: '0.0.0.0' },
-      ],
-      stopTimeout: 7,
-    };
-    await expect(client().createContainer(spec)).resolves.toBe('f'.repeat(64));
-    expect(new URLSearchParams(query).get('name')).toBe('web');
-    expect(body).toMatchObject({
-      Image: 'app:1',
-      Cmd: ['serve', '--port', '8080'],
-      Entrypoint: ['/bin/run'],
-      Env: ['A=1', 'B=x=y'],
-      Labels: { app: 'web' },
-      StopTimeout: 7,
-      ExposedPorts: { '8080/tcp': {}, '53/udp': {} },
-      HostConfig: {
-        PortBindings: {
-          '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }],
-          '53/udp': [{ HostIp: '0.0.0.0', HostPort: '5353' }],
-        },
-      },
-    });
-    await expect(client().createContainer({ ...spec, name: 'taken' })).rejects.toBeInstanceOf(NameConflictError);
-    await expect(client().createContainer({ ...spec, name: 'noimage' })).rejects.toBeInstanceOf(ImageNotFoundError);
-  });
-
   it('treats 304 on start and stop as done, 404 as ContainerNotFoundError, 500 as a retryable DockerApiError', async () => {
-    handler = (_req, res, url) => {
+    daemon.handler = (_req, res, url) => {
       if (/\/containers\/gone(\/|$)/.test(url.pathname)) return json(res, 404, { message: 'No such container: gone' });
       if (url.pathname.includes('/broken/')) return json(res, 500, { message: 'driver failed' });
       res.writeHead(304);
@@ -138,48 +64,140 @@ describe('DockerodeClient against a stub daemon', () => {
     expect((err as Error).message).toContain('driver failed');
   });
 
-  it('maps inspect: zero times absent, exit code only once stopped, host ports as numbers', async () => {
-    const base = {
-      Id: 'a'.repeat(64),
-      Name: '/web',
-      Created: '2024-05-01T10:00:00.123456789Z',
-      Config: { Image: 'app:1', Labels: { app: 'web' } },
+  it('gives a stop the grace period it asked for on top of the generic deadline', async () => {
+    // Docker answers a stop only once the container is gone, up to `t` seconds after SIGTERM.
+    let asked: string | null = null;
+    daemon.handler = (_req, res, url) => {
+      asked = url.searchParams.get('t');
+      setTimeout(() => {
+        res.writeHead(204);
+        res.end();
+      }, 300);
     };
-    handler = (_req, res, url) =>
-      url.pathname.includes('/running/')
-        ? json(res, 200, {
-            ...base,
-            State: { Status: 'running', ExitCode: 0, OOMKilled: false, StartedAt: '2024-05-01T10:00:01Z', FinishedAt: '0001-01-01T00:00:00Z' },
-            NetworkSettings: { Ports: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '49153' }], '9000/tcp': null } },
-          })
-        : json(res, 200, {
-            ...base,
-            State: { Status: 'exited', ExitCode: 137, OOMKilled: true, StartedAt: '2024-05-01T10:00:01Z', FinishedAt: '2024-05-01T10:00:02Z' },
-            NetworkSettings: { Ports: {} },
-          });
-    expect(await client().inspectContainer('running')).toEqual({
-      id: 'a'.repeat(64),
-      name: 'web',
-      image: 'app:1',
-      state: 'running',
-      oomKilled: false,
-      labels: { app: 'web' },
-      portBindings: [{ containerPort: 8080, hostPort: 49153, protocol: 'tcp', hostIp: '127.0.0.1' }],
-      createdAt: Date.parse('2024-05-01T10:00:00.123Z'),
-      startedAt: Date.parse('2024-05-01T10:00:01Z'),
-    });
-    expect(await client().inspectContainer('exited')).toMatchObject({
-      state: 'exited',
-      exitCode: 137,
-      oomKilled: true,
-      portBindings: [],
-      finishedAt: Date.parse('2024-05-01T10:00:02Z'),
-    });
+    const shortDeadline = daemon.client({ timeoutMs: 200 });
+    await expect(shortDeadline.stopContainer('slow', 1)).resolves.toBeUndefined();
+    expect(asked).toBe('1');
+  });
+
+  it('still times out a stop that outlasts its grace period plus the generic deadline', async () => {
+    daemon.handler = () => {};
+    const shortDeadline = daemon.client({ timeoutMs: 200 });
+    const err = await shortDeadline.stopContainer('hung', 0).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DockerTimeoutError);
+    expect(err).toMatchObject({ operation: 'stop', timeoutMs: 200 });
+  });
+
+  it('turns a host port Docker cannot bind into a PortConflictError naming the port, from start and create', async () => {
+    const endpoint = 'driver failed programming external connectivity on endpoint web (4725f505)';
+    const answers: Record<string, string> = {
+      allocated: `${endpoint}: Bind for 127.0.0.1:18080 failed: port is already allocated`,
+      inuse: `${endpoint}: Error starting userland proxy: listen tcp4 127.0.0.1:18183: bind: address already in use`,
+      udp: `${endpoint}: Error starting userland proxy: listen udp 0.0.0.0:5353: bind: address already in use`,
+    };
+    daemon.handler = (_req, res, url) => {
+      const ref = url.searchParams.get('name') ?? url.pathname.split('/').at(-2) ?? '';
+      json(res, 500, { message: answers[ref] ?? 'unexpected' });
+    };
+    const cases: Array<[string, string]> = [
+      ['allocated', '127.0.0.1:18080'],
+      ['inuse', '127.0.0.1:18183/tcp'],
+      ['udp', '0.0.0.0:5353/udp'],
+    ];
+    for (const [ref, port] of cases) {
+      const err = await client().startContainer(ref).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PortConflictError);
+      expect(err).toMatchObject({ operation: 'start', port, retryable: false });
+      expect((err as Error).message).toContain(answers[ref]);
+      expect((err as Error).cause).toMatchObject({ statusCode: 500 });
+    }
+    const spec = { name: 'allocated', image: 'app:1', env: {}, labels: {}, portMappings: [], stopTimeout: 1 };
+    const created = await client().createContainer(spec).catch((e: unknown) => e);
+    expect(created).toBeInstanceOf(PortConflictError);
+    expect(created).toMatchObject({ operation: 'create', port: '127.0.0.1:18080' });
+  });
+
+  it('tells a reference to another container apart from the container itself being gone', async () => {
+    const answers: Record<string, [number, string]> = {
+      gone: [404, 'No such container: gone'],
+      joins: [404, 'No such container: db'],
+      linked: [500, 'Cannot link to a non running container: /db AS /web/db'],
+      network: [409, 'cannot join network of a non running container: 22a9f8c4'],
+      pid: [500, 'container 22a9f8c4 is not running'],
+      ipc: [500, "can't join IPC of container 22a9f8c4: container 22a9f8c4 is not running"],
+      private: [500, "can't join IPC of container 22a9f8c4: non-shareable IPC (hint: use IpcMode:shareable for the donor container)"],
+      volumes: [400, 'No such container: data'],
+      links: [400, 'could not get container for db: No such container: db'],
+    };
+    daemon.handler = (_req, res, url) => {
+      const [status, message] = answers[url.searchParams.get('name') ?? url.pathname.split('/').at(-2)!]!;
+      json(res, status, { message });
+    };
+    await expect(client().startContainer('gone')).rejects.toBeInstanceOf(ContainerNotFoundError);
+    for (const ref of ['joins', 'linked', 'network', 'pid', 'ipc']) {
+      const err = await client().startContainer(ref).catch((e: unknown) => e);
+      expect(err, ref).toBeInstanceOf(ContainerReferenceError);
+      expect(err).toMatchObject({ operation: 'start', retryable: false });
+      expect((err as Error).message).toContain(answers[ref]![1]);
+    }
+    const privateIpc = await client().startContainer('private').catch((e: unknown) => e);
+    expect(privateIpc).toBeInstanceOf(DockerApiError);
+    const spec = { image: 'app:1', env: {}, labels: {}, portMappings: [], stopTimeout: 1 };
+    for (const name of ['volumes', 'links']) {
+      const err = await client().createContainer({ ...spec, name }).catch((e: unknown) => e);
+      expect(err, name).toBeInstanceOf(ContainerReferenceError);
+      expect(err).toMatchObject({ operation: 'create' });
+    }
+  });
+
+  it("turns a start's 500 about the container's own settings into ContainerSettingsError; other 500s stay retryable", async () => {
+    const answers: Record<string, string> = {
+      user: 'unable to find user nobody: no matching entries in passwd file',
+      logging: "failed to initialize logging driver: invalid size: 'banana'",
+      daemon: 'containerd: connection refused',
+    };
+    daemon.handler = (_req, res, url) => json(res, 500, { message: answers[url.pathname.split('/').at(-2)!] });
+    for (const ref of ['user', 'logging']) {
+      const err = await client().startContainer(ref).catch((e: unknown) => e);
+      expect(err, ref).toBeInstanceOf(ContainerSettingsError);
+      expect(err).toMatchObject({ operation: 'start', retryable: false });
+      expect((err as Error).message).toContain(answers[ref]);
+    }
+    const err = await client().startContainer('daemon').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DockerApiError);
+    expect(err).toMatchObject({ statusCode: 500, retryable: true });
+  });
+
+  it('ends a pull at once when its signal aborts, even while the registry is still streaming', async () => {
+    let requests = 0;
+    let closed!: () => void;
+    const connectionClosed = new Promise<void>((resolve) => (closed = resolve));
+    daemon.handler = (req, res) => {
+      requests++;
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('{"status":"Pulling from berth/app","id":"latest"}\n');
+      req.socket.on('close', closed);
+    };
+    const controller = new AbortController();
+    const progress: string[] = [];
+    const pulling = client()
+      .pullImage('registry.test/berth/app:1', { signal: controller.signal, onProgress: (p) => progress.push(p.status) })
+      .catch((e: unknown) => e);
+    await vi.waitFor(() => expect(progress).toEqual(['Pulling from berth/app']));
+    controller.abort();
+    const err = await pulling;
+    expect(err).toBeInstanceOf(PullCancelledError);
+    expect(err).toMatchObject({ image: 'registry.test/berth/app:1', retryable: false });
+    // The request is abandoned, not left streaming.
+    await connectionClosed;
+
+    const before = requests;
+    await expect(client().pullImage('registry.test/berth/app:1', { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(PullCancelledError);
+    expect(requests).toBe(before);
   });
 
   it('streams events split across chunks, asks for the right filters and since, and ends cleanly on abort', async () => {
     let query: URLSearchParams | undefined;
-    handler = (_req, res, url) => {
+    daemon.handler = (_req, res, url) => {
       query = url.searchParams;
       res.writeHead(200, { 'Content-Type': 'application/json' });
       const text = EVENT('c1', 'start', '1700000000000000001') + EVENT('c1', 'die', '1700000000000000002', ',"exitCode":"3"');
@@ -203,7 +221,7 @@ describe('DockerodeClient against a stub daemon', () => {
   });
 
   it('ends the event iterator cleanly when aborted while waiting for the next event', async () => {
-    handler = (_req, res) => {
+    daemon.handler = (_req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.write(EVENT('c1', 'start', '5'));
     };
@@ -220,7 +238,7 @@ describe('DockerodeClient against a stub daemon', () => {
   });
 
   it('throws DockerUnavailableError when the daemon cuts the event stream', async () => {
-    handler = (req, res) => {
+    daemon.handler = (req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.write(EVENT('c1', 'start', '5'));
       setTimeout(() => req.socket.destroy(), 20);

@@ -55,10 +55,24 @@ describe('parseEventLine', () => {
     });
   });
 
-  it('cuts the detail after the colon from exec and health actions', () => {
-    const line = DIE_LINE.replace('"Action":"die"', '"Action":"exec_start: sh -c echo"').replace('"exitCode":"3",', '');
-    expect(parseEventLine(line)).toMatchObject({ action: 'exec_start' });
-    expect(parseEventLine(line)?.exitCode).toBeUndefined();
+  it('reads health_status with the status after the colon, as health', () => {
+    for (const health of ['healthy', 'unhealthy'] as const) {
+      const line = DIE_LINE.replace('"Action":"die"', `"Action":"health_status: ${health}"`).replace('"exitCode":"3",', '');
+      expect(parseEventLine(line)).toEqual({
+        dockerId: 'abc123',
+        action: 'health_status',
+        health,
+        labels: { 'berth.task-arn': 'arn:1' },
+        timeNano: '1700000000123456789',
+      });
+    }
+  });
+
+  it('drops the exec events Docker sends for every health probe', () => {
+    for (const action of ['exec_create: /bin/sh -c true', 'exec_start: /bin/sh -c true', 'exec_die']) {
+      const line = DIE_LINE.replace('"Action":"die"', `"Action":"${action}"`).replace('"exitCode":"3",', '"exitCode":"0","execID":"e1",');
+      expect(parseEventLine(line)).toBeUndefined();
+    }
   });
 
   it('is not fooled by a label value that looks like a timeNano field', () => {

@@ -6,19 +6,33 @@ import {
   DockerApiError,
   DockerUnavailableError,
   ImagePullError,
+  PortConflictError,
+  PullCancelledError,
 } from '../../../src/errors.js';
 import { describeDockerClientContract } from '../../contract/docker-client.contract.js';
 
 const IMAGE = 'registry.test/berth/busybox:latest';
 
-describeDockerClientContract('FakeDocker', async () => ({
-  client: new FakeDocker({ images: [IMAGE] }),
-  image: IMAGE,
-  missingImage: 'registry.test/berth/does-not-exist:latest',
-  labels: { 'berth.test-run': 'fake' },
-  serves: false,
-  cleanup: async () => {},
-}));
+describeDockerClientContract('FakeDocker', async () => {
+  const fake = new FakeDocker({ images: [IMAGE] });
+  return {
+    client: fake,
+    image: IMAGE,
+    missingImage: 'registry.test/berth/does-not-exist:latest',
+    labels: { 'berth.test-run': 'fake' },
+    serves: false,
+    setHealth: (id, health) => fake.setHealth(id, health),
+    holdPull: async () => {
+      let release!: () => void;
+      fake.delayNext('pull', new Promise<void>((resolve) => (release = resolve)));
+      // The fake takes the hold as the call begins, before its first await.
+      return { image: IMAGE, held: Promise.resolve(), release: async () => release() };
+    },
+    cleanup: async () => {},
+  };
+});
+
+const HEALTHY_CHECK = { test: ['CMD-SHELL', 'true'], intervalMs: 1_000, timeoutMs: 1_000, retries: 3, startPeriodMs: 0 };
 
 let names = 0;
 function spec(overrides: Partial<ContainerSpec> = {}): ContainerSpec {
@@ -197,12 +211,81 @@ describe('FakeDocker test controls', () => {
 
     const fixed = await docker.createContainer(spec({ portMappings: [{ ...dynamic, hostPort: 32768 }] }));
     const err = await docker.startContainer(fixed).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(DockerApiError);
-    expect((err as DockerApiError).statusCode).toBe(500);
+    expect(err).toBeInstanceOf(PortConflictError);
+    expect(err).toMatchObject({ operation: 'start', port: '127.0.0.1:32768', retryable: false });
+    expect((await docker.inspectContainer(fixed)).state).toBe('created');
 
     await docker.stopContainer(a, 1);
     await docker.startContainer(fixed);
     expect(await portOf(fixed)).toBe(32768);
+  });
+
+  it('specOf: the spec a container was created from, exactly as given, for engine tests to assert on', async () => {
+    const docker = await fakeWithImage();
+    const given = spec({ user: '1000', tmpfs: { '/run': 'size=1m' }, healthCheck: HEALTHY_CHECK, mounts: [] });
+    const id = await docker.createContainer(given);
+    expect(docker.specOf(id)).toEqual(given);
+    expect(docker.specOf(given.name)).toBe(docker.specOf(id));
+    expect(() => docker.specOf('nobody')).toThrow(ContainerNotFoundError);
+  });
+
+  it('setHealth: only a change to healthy or unhealthy is an event; starting is not; each start begins at starting', async () => {
+    const docker = await fakeWithImage();
+    const id = await running(docker, { healthCheck: HEALTHY_CHECK });
+    const health = () => docker.events.filter((e) => e.action === 'health_status').map((e) => e.health);
+    docker.setHealth(id, 'healthy');
+    docker.setHealth(id, 'healthy');
+    docker.setHealth(id, 'starting');
+    docker.setHealth(id, 'unhealthy');
+    expect(health()).toEqual(['healthy', 'unhealthy']);
+    await docker.stopContainer(id, 1);
+    await docker.startContainer(id);
+    expect((await docker.inspectContainer(id)).health).toBe('starting');
+  });
+
+  it('setHealth on a container that is not running or has no healthcheck (or a NONE one) is a test mistake and throws', async () => {
+    const docker = await fakeWithImage();
+    const created = await docker.createContainer(spec({ healthCheck: HEALTHY_CHECK }));
+    expect(() => docker.setHealth(created, 'healthy')).toThrow(/created/);
+    const plain = await running(docker);
+    expect(() => docker.setHealth(plain, 'healthy')).toThrow(/without a healthcheck/);
+    const disabled = await running(docker, { healthCheck: { ...HEALTHY_CHECK, test: ['NONE'] } });
+    expect((await docker.inspectContainer(disabled)).health).toBeUndefined();
+  });
+
+  it('a volume mount creates its missing volume; the volume is in use until the container is removed', async () => {
+    const docker = await fakeWithImage();
+    const id = await docker.createContainer(spec({ mounts: [{ type: 'volume', source: 'cache', target: '/c', readOnly: false }] }));
+    expect(docker.hasVolume('cache')).toBe(true);
+    await expect(docker.removeVolume('cache')).rejects.toMatchObject({ statusCode: 409 });
+    await docker.removeContainer(id);
+    await docker.removeVolume('cache');
+    expect(docker.hasVolume('cache')).toBe(false);
+  });
+
+  it('a held pull that is aborted never makes the image local, even once its gate opens', async () => {
+    const docker = new FakeDocker({ images: [IMAGE] });
+    let open!: () => void;
+    docker.delayNext('pull', new Promise<void>((resolve) => (open = resolve)));
+    const controller = new AbortController();
+    const pulling = docker.pullImage(IMAGE, { signal: controller.signal });
+    controller.abort();
+    await expect(pulling).rejects.toBeInstanceOf(PullCancelledError);
+    open();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(docker.hasImage(IMAGE)).toBe(false);
+  });
+
+  it('publishes nothing in host or none network mode, and a static port on another address does not conflict', async () => {
+    const docker = await fakeWithImage();
+    const port = { containerPort: 80, hostPort: 8080, protocol: 'tcp', hostIp: '127.0.0.1' } as const;
+    const host = await running(docker, { networkMode: 'host', portMappings: [port] });
+    expect((await docker.inspectContainer(host)).portBindings).toEqual([]);
+    await running(docker, { portMappings: [port] });
+    const elsewhere = await running(docker, { portMappings: [{ ...port, hostIp: '127.0.0.2' }] });
+    expect((await docker.inspectContainer(elsewhere)).portBindings.map((b) => b.hostPort)).toEqual([8080]);
+    const anywhere = await docker.createContainer(spec({ portMappings: [{ ...port, hostIp: '0.0.0.0' }] }));
+    await expect(docker.startContainer(anywhere)).rejects.toMatchObject({ port: '0.0.0.0:8080' });
   });
 
   it('pull makes an image local; a short reference means :latest; unknown images fail', async () => {
