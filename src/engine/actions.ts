@@ -42,6 +42,8 @@ export type Outcome =
   /** Docker has no such container. */
   | { readonly kind: 'gone'; readonly container: string }
   | { readonly kind: 'abandoned'; readonly container: string; readonly reason?: Reason }
+  /** A pull was aborted: by a stop request, or because the agent is shutting down. */
+  | { readonly kind: 'cancelled'; readonly container: string }
   | { readonly kind: 'volume-ready'; readonly volume: string }
   | { readonly kind: 'cleaned' }
   | {

@@ -2,7 +2,7 @@ import { dockerVolumeName, isOwnedBy, ownershipFilter, volumeLabels } from '../a
 import { containerSpec } from './container-spec.js';
 import type { ContainerState, TaskState } from '../api/task.js';
 import type { ContainerInfo, ContainerSpec, DockerClient } from '../docker/docker-client.js';
-import { ContainerNotFoundError, DockerApiError, NameConflictError, errorMessage } from '../errors.js';
+import { ContainerNotFoundError, DockerApiError, NameConflictError, PullCancelledError, errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Action, ActionKind, Outcome } from './actions.js';
 
@@ -112,6 +112,10 @@ export class Executor {
       await this.docker.pullImage(image, { ...(tracker ? { onProgress: tracker.onProgress } : {}), ...(signal ? { signal } : {}) });
     } catch (error) {
       tracker?.finish('failed');
+      if (error instanceof PullCancelledError) {
+        log.info('Pull cancelled', { image });
+        return { kind: 'cancelled', container: c.definition.name };
+      }
       log.error('Failed to pull image', { image, error: errorMessage(error) });
       throw error;
     }

@@ -25,7 +25,7 @@ export type RetryDecision =
   | { readonly kind: 'give-up' };
 
 /** Actions that bring a container up; failing them for good stops the container instead. */
-const BRING_UP: ReadonlySet<ActionKind> = new Set(['pull', 'create', 'start']);
+const BRING_UP: ReadonlySet<ActionKind> = new Set(['pull', 'create', 'start', 'provision-volume']);
 
 /**
  * What to do after an action failed, given how often it failed before. Pure.

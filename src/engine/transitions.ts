@@ -5,7 +5,7 @@ import type { ContainerState, HealthStatus, TaskState } from '../api/task.js';
 import type { ContainerInfo } from '../docker/docker-client.js';
 import { BerthError, VolumeNotFoundError, errorMessage } from '../errors.js';
 import type { ActionKind, Outcome } from './actions.js';
-import { taskStopReason, updateContainer } from './task-state.js';
+import { findContainer, taskStopReason, updateContainer } from './task-state.js';
 
 /**
  * Pure: how an outcome changes a task. Statuses only move forward, so a late, duplicate or
@@ -26,6 +26,11 @@ export function applyOutcome(task: TaskState, outcome: Outcome, now: number): Ta
         (c) => advance(c, 'STOPPED', { reason: outcome.reason ?? reason('TaskStoppedBeforeStart', taskStopReason(task).message) }),
         now,
       );
+    case 'cancelled':
+      // Aborted because the agent is closing, the container still wants to run: the pull starts again next time.
+      return findContainer(task, outcome.container)?.desiredStatus === 'STOPPED'
+        ? applyOutcome(task, { kind: 'abandoned', container: outcome.container }, now)
+        : task;
     case 'volume-ready':
       return task.provisionedVolumes.includes(outcome.volume)
         ? task
@@ -108,7 +113,8 @@ function observe(task: TaskState, c: ContainerState, info: ContainerInfo): Conta
     ...optional('createdAt', c.createdAt ?? info.createdAt),
     ...optional('startedAt', c.startedAt ?? info.startedAt),
     portBindings: info.portBindings.length > 0 ? info.portBindings : c.portBindings,
-    ...optional('health', healthOf(c, info)),
+    // Docker reads a stopped container as unhealthy: the last verdict while it ran is the one kept.
+    ...optional('health', statusOf(info) === 'STOPPED' ? c.health : healthOf(c, info)),
   };
   const next =
     status === 'STOPPED'
