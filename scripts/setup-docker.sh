@@ -102,8 +102,13 @@ image_in_registry() {
     "http://$REGISTRY_ADDR/v2/$repo/manifests/$tag" 2>/dev/null
 }
 
+# Bumped whenever the image's contents change, so a machine holding an older build rebuilds it.
+IMAGE_RECIPE=2
+
+local_recipe() { "$DOCKER" image inspect "$IMAGE" --format '{{index .Config.Labels "berth.test-image-recipe"}}' 2>/dev/null || true; }
+
 build_and_push_image() {
-  if image_in_registry; then say "image $IMAGE already in the registry"; return 0; fi
+  if image_in_registry && [ "$(local_recipe)" = "$IMAGE_RECIPE" ]; then say "image $IMAGE (recipe $IMAGE_RECIPE) already in the registry"; return 0; fi
   local root; root=$(mktemp -d)
   trap 'rm -rf "$root"' RETURN
   mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/www"
@@ -112,11 +117,13 @@ build_and_push_image() {
   for applet in $(/bin/busybox --list); do
     [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
   done
-  echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
+  # root and nobody, as ECS task definitions expect (`user: nobody`).
+  printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
   echo 'berth test page' >"$root/www/index.html"
   say "importing busybox-static as $IMAGE"
   tar -C "$root" -c . | "$DOCKER" import \
-    --change 'CMD ["/bin/sh"]' --change 'ENV PATH=/bin' - "$IMAGE" >/dev/null \
+    --change 'CMD ["/bin/sh"]' --change 'ENV PATH=/bin' --change "LABEL berth.test-image-recipe=$IMAGE_RECIPE" - "$IMAGE" >/dev/null \
     || die "docker import"
   "$DOCKER" push "$IMAGE" >/dev/null || die "docker push $IMAGE"
   image_in_registry || die "pushed $IMAGE but the registry does not list it"
