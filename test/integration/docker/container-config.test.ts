@@ -173,8 +173,7 @@ describe('ContainerSpec as Docker keeps it', () => {
   });
 
   it("refuses at start, for good, settings Docker answers with a 500: a user the image lacks, log options the driver cannot use", async () => {
-    // The test image's passwd has only root.
-    const unknownUser = await client.createContainer(spec('no-user', { user: 'nobody' }));
+    const unknownUser = await client.createContainer(spec('no-user', { user: 'no-such-user' }));
     const badLog = await client.createContainer(
       spec('bad-log', { logConfig: { type: 'json-file', config: { 'max-size': 'banana' } } }),
     );
