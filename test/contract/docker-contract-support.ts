@@ -72,7 +72,7 @@ export function richSpec(): Partial<ContainerSpec> {
   return {
     healthCheck: PASSING,
     hostname: 'rich-box',
-    // The test image's passwd knows only root: nobody by number.
+    // By number: the image's passwd need not know the user.
     user: '65534:65534',
     workingDir: '/tmp',
     tty: true,
