@@ -34,7 +34,6 @@ const ALIASES: Readonly<Record<string, string>> = {
   labels: 'dockerLabels',
   version: 'revision',
   env: 'environment',
-  containers: 'containerDefinitions',
 };
 
 const types: EcsTypeInfo[] = [];
@@ -81,7 +80,8 @@ function withoutNulls(value: unknown): unknown {
 function unknownFields(type: string, keys: readonly string[], known: readonly string[]): string {
   return keys
     .map((key) => {
-      const hint = known.includes(ALIASES[key] ?? '') ? ALIASES[key] : known.find((k) => k.toLowerCase() === key.toLowerCase());
+      const alias = Object.hasOwn(ALIASES, key) ? ALIASES[key] : undefined;
+      const hint = alias !== undefined && known.includes(alias) ? alias : known.find((k) => k.toLowerCase() === key.toLowerCase());
       return `unknown field "${key}": ECS's ${type} has no such field${hint ? ` (did you mean "${hint}"?)` : ''}`;
     })
     .join('; ');

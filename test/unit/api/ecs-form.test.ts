@@ -285,6 +285,9 @@ describe('the ECS form', () => {
     ]);
     expect(issues(ecs({}, { version: 3 }))).toEqual([': unknown field "version": ECS\'s TaskDefinition has no such field (did you mean "revision"?)']);
     expect(issues(ecs({}, { colour: 'blue' }))).toEqual([': unknown field "colour": ECS\'s TaskDefinition has no such field']);
+    expect(issues(JSON.parse(`{"arn":"a","family":"f","constructor":1,"containerDefinitions":[{"name":"a","image":"busybox"}]}`))).toEqual([
+      ': unknown field "constructor": ECS\'s TaskDefinition has no such field',
+    ]);
   });
 
   it('asks for containerDefinitions when a body has no containers at all', () => {
