@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostPlatform } from './api/schema.js';
 import type { AgentConfig } from './config/config.js';
 import type { Health, Metadata } from './control/routes.js';
 import { startControlServer, type ControlServer } from './control/server.js';
@@ -83,7 +84,13 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     socketPath: config.socketPath,
     ...(config.socketGroup === undefined ? {} : { socketGroup: config.socketGroup }),
     limits: config.http,
-    deps: { engine, metadata: metadataOf(config, agentId, docker, engine), health: healthOf(docker, saver, engine, clock), metrics: () => metrics.render() },
+    deps: {
+      engine,
+      metadata: metadataOf(config, agentId, docker, engine),
+      health: healthOf(docker, saver, engine, clock),
+      metrics: () => metrics.render(),
+      taskInput: { allowPrivileged: config.allowPrivileged, platform: hostPlatform() },
+    },
     log,
   });
   try {

@@ -279,6 +279,28 @@ export const CONTAINER_DEFAULTS = {
   volumesFrom: [],
 } as const satisfies Omit<ContainerDefinition, 'name' | 'image'>;
 
+export const PORT_MAPPING_DEFAULTS = {
+  protocol: 'tcp',
+  hostIp: '127.0.0.1',
+} as const satisfies Partial<PortMapping>;
+
+/** ECS's healthCheck defaults, in seconds. */
+export const HEALTH_CHECK_DEFAULTS = {
+  interval: 30,
+  timeout: 5,
+  retries: 3,
+  startPeriod: 0,
+} as const satisfies Omit<HealthCheck, 'command'>;
+
+/** A Docker volume with nothing configured: made with the task, on Docker's local driver. */
+export const DOCKER_VOLUME_DEFAULTS = {
+  kind: 'task',
+  autoprovision: false,
+  driver: 'local',
+  driverOpts: {},
+  labels: {},
+} as const satisfies Omit<Extract<VolumeDefinition, { kind: 'task' | 'shared' }>, 'name'>;
+
 export const TASK_DEFAULTS = {
   desiredStatus: 'RUNNING',
   networkMode: 'bridge',

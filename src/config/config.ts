@@ -41,6 +41,8 @@ export interface AgentConfig {
   readonly orphanGraceMs: number;
   /** A group (name or gid) whose members may use the control socket; absent: the owner only. */
   readonly socketGroup?: string;
+  /** Whether a container may be `privileged: true` (every capability, every host device). */
+  readonly allowPrivileged: boolean;
   readonly http: HttpLimits;
 }
 
@@ -79,6 +81,7 @@ export const DEFAULTS = {
   eventRetentionIntervalMs: 60_000,
   relistIntervalMs: 30_000,
   orphanGraceMs: 5 * 60_000,
+  allowPrivileged: false,
   http: {
     maxConnections: 128,
     maxHeaderBytes: 16 * 1024,
@@ -105,6 +108,7 @@ export interface ConfigFlags {
   readonly socketGroup?: string;
   readonly relistInterval?: string;
   readonly orphanGrace?: string;
+  readonly allowPrivileged?: boolean;
 }
 
 export interface ConfigContext {
@@ -172,6 +176,7 @@ export function resolveConfig(flags: ConfigFlags = {}, ctx: ConfigContext = defa
     relistIntervalMs,
     orphanGraceMs: duration('orphan grace (BERTH_ORPHAN_GRACE)', flags.orphanGrace ?? env.BERTH_ORPHAN_GRACE, DEFAULTS.orphanGraceMs),
     ...socketGroup(flags.socketGroup ?? env.BERTH_SOCKET_GROUP),
+    allowPrivileged: flags.allowPrivileged ?? yesNo('allow privileged (BERTH_ALLOW_PRIVILEGED)', env.BERTH_ALLOW_PRIVILEGED, DEFAULTS.allowPrivileged),
     http: DEFAULTS.http,
   });
 }
@@ -182,6 +187,13 @@ function socketGroup(raw: string | undefined): { socketGroup?: string } {
     throw new ConfigError(`socket group must be a group name or numeric gid, got ${JSON.stringify(raw)}`);
   }
   return { socketGroup: raw };
+}
+
+function yesNo(what: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${what} must be true, false, 1 or 0, got ${JSON.stringify(raw)}`);
 }
 
 function positiveInt(what: string, raw: string | undefined, fallback: number): number {

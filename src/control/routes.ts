@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseTaskInput } from '../api/schema.js';
+import { parseTaskInput, type ParseOptions } from '../api/schema.js';
 import { taskView } from '../api/view.js';
 import type { TaskEngine } from '../engine/task-engine.js';
 import { BerthError, EngineClosedError, TaskConflictError, TaskNotFoundError, ValidationError } from '../errors.js';
@@ -29,6 +29,8 @@ export interface RouteDeps {
   readonly health: () => Promise<Health>;
   /** Prometheus text exposition. */
   readonly metrics: () => Promise<{ contentType: string; body: string }>;
+  /** What the agent's settings and host allow in a task (privileged containers, runtimePlatform). */
+  readonly taskInput: ParseOptions;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
@@ -76,8 +78,10 @@ export function routes(deps: RouteDeps): ReadonlyMap<string, Readonly<Record<str
 async function postTask(deps: RouteDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readJsonBody(req);
   try {
-    const result = await deps.engine.addTask(parseTaskInput(body));
-    sendJson(res, result.created ? 201 : 200, taskView(result.task));
+    const input = parseTaskInput(body, deps.taskInput);
+    const result = await deps.engine.addTask(input);
+    // The task as it now stands, and what of the definition was accepted without effect.
+    sendJson(res, result.created ? 201 : 200, { ...taskView(result.task), warnings: input.warnings });
   } catch (error) {
     throw toHttpError(error);
   }

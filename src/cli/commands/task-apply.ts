@@ -1,5 +1,7 @@
 import { Option, type Command } from 'commander';
+import { DESIRED_STATUSES, type DesiredStatus } from '../../api/status.js';
 import type { TaskView } from '../../api/view.js';
+import type { FieldIssue } from '../../errors.js';
 import type { Api } from '../client/api.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import type { CliContext } from '../io.js';
@@ -7,14 +9,22 @@ import { changeLine } from '../render/events.js';
 import { durationText } from '../render/format.js';
 import { progressDisplay, type ProgressDisplay } from '../render/progress.js';
 import { containerTable } from '../render/task.js';
+import { warningLines } from '../render/warnings.js';
 import { readTaskFile } from '../task-file.js';
 import { TaskWatch, type WaitOutcome } from '../wait/task-watch.js';
 import { api, durationOption, examples, withClientFlags, type ClientFlags } from './shared.js';
 
 interface ApplyFlags extends ClientFlags {
   readonly file: string;
+  readonly arn?: string;
+  readonly desiredStatus?: DesiredStatus;
   readonly wait?: boolean;
   readonly timeout: number;
+}
+
+/** POST /v1/tasks answers with the task and what of its definition had no effect. */
+interface Applied extends TaskView {
+  readonly warnings?: readonly FieldIssue[];
 }
 
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
@@ -25,7 +35,9 @@ export function registerApplyCommand(task: Command, ctx: CliContext): void {
       task
         .command('apply')
         .description('create a task from a JSON or YAML file, or raise the desired status of a known one')
-        .requiredOption('-f, --file <file>', 'task definition, JSON or YAML (.yaml/.yml); - reads standard input')
+        .requiredOption('-f, --file <file>', 'task definition, JSON or YAML (.yaml/.yml), in the ECS form or the short form; - reads standard input')
+        .option('--arn <arn>', "the task's arn (default: the file's arn, else arn:berth:task/<family>:<revision>)")
+        .addOption(new Option('--desired-status <status>', 'set the desired status (default: the file\'s, else RUNNING)').choices(DESIRED_STATUSES))
         .option('--wait', 'follow the task until it is RUNNING (exit 0) or STOPPED (exit 6), showing progress')
         .addOption(
           new Option('--timeout <duration>', 'with --wait: give up after this long (exit 7), e.g. 90s, 5m')
@@ -34,13 +46,20 @@ export function registerApplyCommand(task: Command, ctx: CliContext): void {
         ),
     ),
     'agent task apply -f examples/web-task.json',
+    'agent task apply -f taskdef.json --arn arn:berth:task/web-7   # an ECS task definition as written',
+    'agent task apply -f taskdef.json --desired-status STOPPED',
     'agent task apply -f web.yaml --wait --timeout 2m',
     'cat task.json | agent task apply -f - --wait --json',
   ).action(async (flags: ApplyFlags) => {
-    const file = await readTaskFile(flags.file, ctx.io.stdin ?? process.stdin);
+    const file = await readTaskFile(flags.file, ctx.io.stdin ?? process.stdin, {
+      ...(flags.arn === undefined ? {} : { arn: flags.arn }),
+      ...(flags.desiredStatus === undefined ? {} : { desiredStatus: flags.desiredStatus }),
+    });
+    if (file.derivedArn) ctx.err(`agent: ${flags.file} has no arn; using ${file.derivedArn} (from its family and revision; --arn sets one)`);
     const client = api(ctx, flags);
     if (!flags.wait) {
-      const res = await client.send<TaskView>('POST', '/v1/tasks', file.body);
+      const res = await client.send<Applied>('POST', '/v1/tasks', file.body);
+      for (const line of warningLines(res.body.warnings)) ctx.err(`agent: ${line}`);
       if (flags.json) return ctx.json(res.body);
       return ctx.out(applied(res.body, res.status));
     }
@@ -74,7 +93,12 @@ async function applyAndWait(
   });
   let outcome: WaitOutcome;
   try {
-    const res = await client.send<TaskView>('POST', '/v1/tasks', o.body);
+    const res = await client.send<Applied>('POST', '/v1/tasks', o.body);
+    // The display owns the terminal while it follows the task: warnings go through it.
+    for (const line of warningLines(res.body.warnings)) {
+      if (display) display.line(line);
+      else ctx.err(`agent: ${line}`);
+    }
     display?.line(applied(res.body, res.status));
     outcome = await watch.until(res.body);
   } finally {

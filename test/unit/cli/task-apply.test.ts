@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { EXIT } from '../../../src/cli/exit-codes.js';
+import type { TaskView } from '../../../src/api/view.js';
+import { IMAGE } from '../../support/fixtures.js';
 import { InProcessAgent, taskBody } from '../../support/in-process-agent.js';
 import { ANSI, at, cli, NO_RETRIES, writeFile } from './support.js';
 
@@ -160,5 +162,90 @@ describe('agent task apply', () => {
     const run = await cli(['task', 'apply', '-f', changed, '--wait', ...at(a)]);
     expect(run.code).toBe(EXIT.rejected);
     expect(run.stderr).toMatch(/agent refused \(409 TaskConflict\)/);
+  });
+
+  it('applies an ECS task definition as written, deriving and printing the arn, and prints the agent\'s warnings', async () => {
+    const taskdef = {
+      family: 'ecs-web',
+      revision: 4,
+      taskRoleArn: 'arn:aws:iam::123456789012:role/web',
+      containerDefinitions: [{ name: 'web', image: IMAGE, memory: 64, environment: [{ name: 'GREETING', value: 'hi' }], command: ['sleep', '300'] }],
+    };
+    const run = await cli(['task', 'apply', '-f', writeFile(a, 'taskdef.json', taskdef), ...at(a)]);
+    expect(run.code).toBe(EXIT.ok);
+    expect(run.stdout).toBe('task arn:berth:task/ecs-web:4 created: desired RUNNING, known NONE\n');
+    expect(run.stderr.split('\n')).toEqual([
+      `agent: ${a.dir}/taskdef.json has no arn; using arn:berth:task/ecs-web:4 (from its family and revision; --arn sets one)`,
+      expect.stringMatching(/^agent: warning: taskRoleArn: accepted, no effect: the task IAM role is served by the ECS credentials endpoint/),
+      '',
+    ]);
+    const view = await a.untilStatus('arn:berth:task/ecs-web:4', 'RUNNING');
+    expect(view).toMatchObject({ family: 'ecs-web', version: '4' });
+  });
+
+  it('derives revision 1 for a definition that gives none, as RegisterTaskDefinition input never does', async () => {
+    const taskdef = { family: 'first', containerDefinitions: [{ name: 'web', image: IMAGE, command: ['sleep', '300'] }] };
+    const run = await cli(['task', 'apply', '-f', writeFile(a, 'taskdef.yaml', stringify(taskdef)), '--json', ...at(a)]);
+    expect(run.code).toBe(EXIT.ok);
+    expect(JSON.parse(run.stdout)).toMatchObject({ arn: 'arn:berth:task/first:1', version: '1', warnings: [] });
+  });
+
+  it('--arn sets the arn, over the file\'s own', async () => {
+    const run = await cli(['task', 'apply', '-f', writeFile(a, 'task.json', taskBody('arn:apply:in-file')), '--arn', 'arn:apply:flag', ...at(a)]);
+    expect(run).toMatchObject({ code: EXIT.ok, stderr: '' });
+    expect(run.stdout).toContain('task arn:apply:flag created');
+    expect((await a.client.get('/v1/tasks?taskarn=arn:apply:in-file')).status).toBe(404);
+  });
+
+  it('--desired-status sets the desired status: the same file then stops the task', async () => {
+    const file = writeFile(a, 'task.json', taskBody('arn:apply:stop'));
+    expect((await cli(['task', 'apply', '-f', file, '--wait', ...at(a)])).code).toBe(EXIT.ok);
+    const run = await cli(['task', 'apply', '-f', file, '--desired-status', 'STOPPED', ...at(a)]);
+    expect(run.stdout).toContain('task arn:apply:stop updated: desired STOPPED');
+    await a.untilStatus('arn:apply:stop', 'STOPPED');
+    const bad = await cli(['task', 'apply', '-f', file, '--desired-status', 'PAUSED', ...at(a)]);
+    expect(bad.code).toBe(EXIT.usage);
+    expect(bad.stderr).toMatch(/Allowed choices are RUNNING, STOPPED/);
+  });
+
+  it('--wait shows the agent\'s warnings among its lines', async () => {
+    const taskdef = { arn: 'arn:apply:warn', family: 'w', requiresCompatibilities: ['EC2'], containerDefinitions: [{ name: 'web', image: IMAGE, command: ['sleep', '300'] }] };
+    const run = await cli(['task', 'apply', '-f', writeFile(a, 'taskdef.json', taskdef), '--wait', ...at(a)]);
+    expect(run.code).toBe(EXIT.ok);
+    expect(run.stdout.split('\n')[0]).toBe('warning: requiresCompatibilities: accepted, no effect: a launch-type constraint for ECS placement; this task runs on this host');
+  });
+
+  it('leaves privileged to the agent: refused (exit 4) unless it runs with --allow-privileged', async () => {
+    const taskdef = { arn: 'arn:apply:priv', family: 'p', containerDefinitions: [{ name: 'web', image: IMAGE, privileged: true, command: ['sleep', '300'] }] };
+    const file = writeFile(a, 'taskdef.json', taskdef);
+    const refused = await cli(['task', 'apply', '-f', file, ...at(a)]);
+    expect(refused.code).toBe(EXIT.rejected);
+    expect(refused.stderr).toContain('agent refused (400 InvalidInput):\n  containerDefinitions[0].privileged: privileged gives the container every capability');
+    const permissive = await new InProcessAgent().start({ allowPrivileged: true }, NO_RETRIES);
+    try {
+      const accepted = await cli(['task', 'apply', '-f', file, ...at(permissive)]);
+      expect(accepted.code).toBe(EXIT.ok);
+      const view = await permissive.untilStatus('arn:apply:priv', 'RUNNING');
+      expect(view.arn).toBe('arn:apply:priv');
+    } finally {
+      await permissive.dispose();
+    }
+  });
+
+  it('refuses an ECS definition with a field this host cannot honour, with exit 2, before sending it', async () => {
+    const taskdef = { family: 'f', networkMode: 'awsvpc', containerDefinitions: [{ name: 'web', image: IMAGE, secrets: [{ name: 'A', valueFrom: 'arn:aws:ssm:::parameter/a' }] }] };
+    const run = await cli(['task', 'apply', '-f', writeFile(a, 'taskdef.json', taskdef), ...at(a)]);
+    expect(run.code).toBe(EXIT.usage);
+    expect(run.stderr).toContain('  containerDefinitions[0].secrets: secrets are read from AWS Secrets Manager');
+    expect(run.stderr).toContain('  networkMode: networkMode "awsvpc" gives each task its own elastic network interface');
+    expect((await a.client.get<{ tasks: TaskView[] }>('/v1/tasks')).body.tasks).toEqual([]);
+  });
+
+  it('cannot derive an arn without a usable family, and says what is wrong', async () => {
+    const run = await cli(['task', 'apply', '-f', writeFile(a, 'taskdef.json', { family: 'bad family', containerDefinitions: [{ name: 'web', image: IMAGE }] }), ...at(a)]);
+    expect(run.code).toBe(EXIT.usage);
+    expect(run.stderr).toContain('  arn: required');
+    expect(run.stderr).toContain('  family: must be 1-255 characters of [A-Za-z0-9_-]');
+    expect(run.stderr).toContain('  (--arn sets the arn; without it, one is made from a valid family and revision)');
   });
 });

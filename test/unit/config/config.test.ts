@@ -21,6 +21,16 @@ describe('resolveConfig', () => {
     expect(resolveConfig({}, ctx({ DOCKER_HOST: 'tcp://127.0.0.1:2375' })).dockerHost).toBe('tcp://127.0.0.1:2375');
   });
 
+  it('refuses privileged containers unless --allow-privileged or BERTH_ALLOW_PRIVILEGED says otherwise', () => {
+    expect(resolveConfig({}, ctx()).allowPrivileged).toBe(false);
+    expect(resolveConfig({ allowPrivileged: true }, ctx()).allowPrivileged).toBe(true);
+    expect(resolveConfig({}, ctx({ BERTH_ALLOW_PRIVILEGED: 'true' })).allowPrivileged).toBe(true);
+    expect(resolveConfig({}, ctx({ BERTH_ALLOW_PRIVILEGED: '0' })).allowPrivileged).toBe(false);
+    expect(() => resolveConfig({}, ctx({ BERTH_ALLOW_PRIVILEGED: 'yes' }))).toThrow(
+      new ConfigError('allow privileged (BERTH_ALLOW_PRIVILEGED) must be true, false, 1 or 0, got "yes"'),
+    );
+  });
+
   it('fills every setting, frozen, with the documented defaults', () => {
     const c = resolveConfig({}, ctx());
     expect(Object.isFrozen(c)).toBe(true);
