@@ -15,5 +15,3 @@ export { hostPlatform, type HostPlatform } from './parse/platform.js';
 export { derivedArn } from './parse/derive-arn.js';
 export { ARN_PATTERN, isImageReference } from './parse/fields.js';
 export { formatPath } from './parse/issues.js';
-export { SHORT_FORM_KEYS, taskDefinitionSchema } from './parse/short-schema.js';
-export { dependencyEdges, linkTarget, type DependencyEdge, type EdgeKind } from './parse/validate-dependencies.js';

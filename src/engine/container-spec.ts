@@ -1,7 +1,7 @@
 import { berthLabels, dockerVolumeName } from '../api/labels.js';
 import type { ContainerDefinition, ContainerState, TaskState, VolumeDefinition } from '../api/task.js';
 import type { ContainerSpec } from '../docker/docker-client.js';
-import { namespaceOwner } from './dependencies.js';
+import { linkTarget, namespaceOwner } from '../api/dependency-edges.js';
 import { findContainer } from './task-state.js';
 
 
@@ -93,16 +93,16 @@ export function containerSpec(task: TaskState, c: ContainerState, agentId: strin
 /** `task` mode: the owner keeps a namespace of its own (shareable, for IPC); the others join it. */
 function namespaceMode(task: TaskState, c: ContainerState, kind: 'pid' | 'ipc', mode: 'host' | 'task' | 'none' | undefined): string | undefined {
   if (mode !== 'task') return mode;
-  const owner = namespaceOwner(task);
+  const owner = namespaceOwner(task.containers.map((x) => x.definition));
   if (owner === c.definition.name) return kind === 'ipc' ? 'shareable' : undefined;
   return `container:${refOf(task, owner!)}`;
 }
 
 /** ECS's `name` or `name:alias` becomes Docker's `<docker name>:<alias>`; the alias defaults to the name. */
 function dockerLink(task: TaskState, link: string): string {
-  const [name, alias] = link.split(':') as [string, string | undefined];
-  const target = findContainer(task, name);
-  return `${target?.dockerName ?? name}:${alias ?? name}`;
+  const name = linkTarget(link);
+  const alias = link.split(':')[1] ?? name;
+  return `${findContainer(task, name)?.dockerName ?? name}:${alias}`;
 }
 
 /** Another container of the task, by its Docker ID once it has one. */

@@ -1,22 +1,12 @@
 import { reason, type Reason } from '../api/reasons.js';
-import type { ContainerState, DependencyCondition, TaskState } from '../api/task.js';
+import { containerEdges, taskEdges, type Edge } from '../api/dependency-edges.js';
+import type { ContainerState, TaskState } from '../api/task.js';
 
 /*
- * Pure rules of container ordering, after the ECS agent's dependency graph. A container's edges come
- * from its `dependsOn`, and implicitly from what Docker itself needs to exist first: a linked
- * container must run, a `volumesFrom` source must exist, and the owner of a task-shared PID or IPC
- * namespace must run. The same edges, reversed, order the shutdown.
+ * Pure rules of container ordering, after the ECS agent's dependency graph: whether a container's
+ * edges (src/api/dependency-edges.ts) are met, must be waited for, or can never be met. The same
+ * edges, reversed, order the shutdown.
  */
-
-/** `CREATE` is internal: the container exists in Docker (what `volumesFrom` needs). */
-export type EdgeCondition = DependencyCondition | 'CREATE';
-
-export interface Edge {
-  /** The container depended on. */
-  readonly on: string;
-  readonly condition: EdgeCondition;
-  readonly origin: 'dependsOn' | 'links' | 'volumesFrom' | 'pidMode' | 'ipcMode';
-}
 
 export type Verdict =
   | { readonly kind: 'met' }
@@ -25,31 +15,18 @@ export type Verdict =
   /** Can never be met: the container is stopped without being created. */
   | { readonly kind: 'failed'; readonly reason: Reason };
 
-/**
- * The owner of the task's shared PID/IPC namespace: its first container. Documented choice (no
- * hidden pause container): the others join it with `container:<id>`.
- */
-export function namespaceOwner(task: Pick<TaskState, 'containers'>): string | undefined {
-  return task.containers[0]?.definition.name;
-}
-
-/** Every edge of container `c` in `task`, explicit first. */
+/** Every edge of container `c` in `task`. */
 export function edgesOf(task: Pick<TaskState, 'containers' | 'settings'>, c: ContainerState): Edge[] {
-  const d = c.definition;
-  const edges: Edge[] = d.dependsOn.map((dep) => ({ on: dep.containerName, condition: dep.condition, origin: 'dependsOn' as const }));
-  for (const link of d.links) edges.push({ on: link.split(':')[0]!, condition: 'START', origin: 'links' });
-  for (const from of d.volumesFrom) edges.push({ on: from.sourceContainer, condition: 'CREATE', origin: 'volumesFrom' });
-  const owner = namespaceOwner(task);
-  if (owner !== undefined && owner !== d.name) {
-    if (task.settings.pidMode === 'task') edges.push({ on: owner, condition: 'START', origin: 'pidMode' });
-    if (task.settings.ipcMode === 'task') edges.push({ on: owner, condition: 'START', origin: 'ipcMode' });
-  }
-  return edges;
+  return containerEdges(ordering(task), c.definition);
 }
 
 /** The names of the containers that depend on `name` in any way: they stop before it does. */
 export function dependentsOf(task: Pick<TaskState, 'containers' | 'settings'>, name: string): string[] {
-  return task.containers.filter((c) => edgesOf(task, c).some((e) => e.on === name)).map((c) => c.definition.name);
+  return [...new Set(taskEdges(ordering(task)).filter((e) => e.on === name).map((e) => e.from))];
+}
+
+function ordering(task: Pick<TaskState, 'containers' | 'settings'>) {
+  return { containers: task.containers.map((c) => c.definition), pidMode: task.settings.pidMode, ipcMode: task.settings.ipcMode };
 }
 
 /** Whether every edge of `c` is met now, must still be waited for, or can never be met. */

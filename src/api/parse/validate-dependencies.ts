@@ -1,37 +1,15 @@
 import type { FieldIssue } from '../../errors.js';
-import type { ContainerDefinition } from '../task.js';
+import { linkTarget, taskEdges, type Edge } from '../dependency-edges.js';
+import type { ContainerDefinition, TaskDefinition } from '../task.js';
 import { formatPath } from './issues.js';
 
 /**
- * The order rules between a task's containers. `dependsOn` orders them explicitly; `links` and
- * `volumesFrom` do too, since Docker needs the other container to exist (and, for a link, to run)
- * first. A cycle through any of them means no container in it could ever start.
+ * The order rules between a task's containers (src/api/dependency-edges.ts): names that exist,
+ * conditions that can be met, and no cycle, since no container in one could ever start.
  */
 
-export type EdgeKind = 'dependsOn' | 'links' | 'volumesFrom';
-
-/** `from` cannot start before `to` has done what the edge asks. */
-export interface DependencyEdge {
-  readonly from: string;
-  readonly to: string;
-  readonly kind: EdgeKind;
-}
-
-/** The container a link names: `name` or `name:alias`. */
-export function linkTarget(link: string): string {
-  return link.split(':')[0]!;
-}
-
-/** Every order a task's definition implies, in definition order. */
-export function dependencyEdges(containers: readonly ContainerDefinition[]): DependencyEdge[] {
-  return containers.flatMap((c) => [
-    ...c.dependsOn.map((d) => ({ from: c.name, to: d.containerName, kind: 'dependsOn' as const })),
-    ...c.links.map((l) => ({ from: c.name, to: linkTarget(l), kind: 'links' as const })),
-    ...c.volumesFrom.map((v) => ({ from: c.name, to: v.sourceContainer, kind: 'volumesFrom' as const })),
-  ]);
-}
-
-export function validateDependencies(containers: readonly ContainerDefinition[], containersKey: string): FieldIssue[] {
+export function validateDependencies(task: Pick<TaskDefinition, 'containers' | 'pidMode' | 'ipcMode'>, containersKey: string): FieldIssue[] {
+  const { containers } = task;
   const byName = new Map(containers.map((c) => [c.name, c]));
   const issues: FieldIssue[] = [];
   const at = (i: number, ...rest: PropertyKey[]): string => formatPath([containersKey, i, ...rest]);
@@ -63,38 +41,49 @@ export function validateDependencies(containers: readonly ContainerDefinition[],
     });
   });
   const index = new Map(containers.map((c, i) => [c.name, i]));
-  for (const cycle of cycles(containers)) {
+  for (const cycle of cycles(task)) {
     const first = cycle[0]!;
     const names = [...cycle.map((e) => e.from), first.from].join(' → ');
-    const how = cycle.map((e) => `${e.from} ${describe(e.kind)} ${e.to}`).join(', ');
-    issues.push({ path: at(index.get(first.from)!, first.kind), message: `dependency cycle ${names} (${how}): none of them can start first` });
+    const how = cycle.map((e) => `${e.from} ${describe(e)} ${e.on}`).join(', ');
+    const path = first.origin === 'pidMode' || first.origin === 'ipcMode' ? first.origin : at(index.get(first.from)!, first.origin);
+    issues.push({ path, message: `dependency cycle ${names} (${how}): none of them can start first` });
   }
   return issues;
 }
 
-function describe(kind: EdgeKind): string {
-  return kind === 'dependsOn' ? 'dependsOn' : kind === 'links' ? 'links to' : 'mounts volumes from';
+function describe(edge: Edge): string {
+  switch (edge.origin) {
+    case 'dependsOn':
+      return 'dependsOn';
+    case 'links':
+      return 'links to';
+    case 'volumesFrom':
+      return 'mounts volumes from';
+    default:
+      return `shares the ${edge.origin === 'pidMode' ? 'PID' : 'IPC'} namespace (${edge.origin}: task) of`;
+  }
 }
 
 /** Each cycle once, as its edges, starting at the container defined first; edges to unknown or self are left to the checks above. */
-function cycles(containers: readonly ContainerDefinition[]): DependencyEdge[][] {
+function cycles(task: Pick<TaskDefinition, 'containers' | 'pidMode' | 'ipcMode'>): Edge[][] {
+  const { containers } = task;
   const names = new Set(containers.map((c) => c.name));
-  const out = new Map<string, DependencyEdge[]>();
-  const edges = dependencyEdges(containers).filter((e) => names.has(e.to) && e.to !== e.from);
-  const from = (name: string): DependencyEdge[] => edges.filter((e) => e.from === name);
+  const out = new Map<string, Edge[]>();
+  const edges = taskEdges(task).filter((e) => names.has(e.on) && e.on !== e.from);
+  const from = (name: string): Edge[] => edges.filter((e) => e.from === name);
   const state = new Map<string, 'open' | 'done'>();
-  const stack: DependencyEdge[] = [];
+  const stack: Edge[] = [];
   const visit = (name: string): void => {
     state.set(name, 'open');
     for (const edge of from(name)) {
-      if (state.get(edge.to) === 'open') {
-        const start = stack.findIndex((e) => e.from === edge.to);
+      if (state.get(edge.on) === 'open') {
+        const start = stack.findIndex((e) => e.from === edge.on);
         const cycle = [...stack.slice(start === -1 ? stack.length : start), edge];
         const key = [...new Set(cycle.map((e) => e.from))].sort().join('\0');
         if (!out.has(key)) out.set(key, rotate(cycle, containers));
-      } else if (state.get(edge.to) === undefined) {
+      } else if (state.get(edge.on) === undefined) {
         stack.push(edge);
-        visit(edge.to);
+        visit(edge.on);
         stack.pop();
       }
     }
@@ -105,7 +94,7 @@ function cycles(containers: readonly ContainerDefinition[]): DependencyEdge[][] 
 }
 
 /** The same cycle, starting at whichever of its containers is defined first. */
-function rotate(cycle: DependencyEdge[], containers: readonly ContainerDefinition[]): DependencyEdge[] {
+function rotate(cycle: Edge[], containers: readonly ContainerDefinition[]): Edge[] {
   const order = new Map(containers.map((c, i) => [c.name, i]));
   let best = 0;
   cycle.forEach((e, i) => {

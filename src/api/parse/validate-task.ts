@@ -41,7 +41,7 @@ export function validateTask(task: TaskDefinition, rules: TaskRules): FieldIssue
       }
     });
   });
-  issues.push(...hostPortConflicts(task, at), ...volumeIssues(task, at), ...validateDependencies(task.containers, rules.containersKey));
+  issues.push(...hostPortConflicts(task, at), ...volumeIssues(task, at), ...validateDependencies(task, rules.containersKey));
   return issues;
 }
 

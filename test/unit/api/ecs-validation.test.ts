@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dependencyEdges } from '../../../src/api/schema.js';
+import { taskEdges } from '../../../src/api/dependency-edges.js';
 import { definition, ecs, ecsOf, issues, type Body } from './ecs-support.js';
 
 const healthy = { healthCheck: { command: ['CMD-SHELL', 'true'] } };
@@ -30,6 +30,11 @@ const CROSS_FIELD: Array<[string, Body, string[]]> = [
     'a cycle through links and volumesFrom',
     ecsOf([{ name: 'a', links: ['b'] }, { name: 'b', volumesFrom: [{ sourceContainer: 'a' }] }]),
     ['containerDefinitions[0].links: dependency cycle a → b → a (a links to b, b mounts volumes from a): none of them can start first'],
+  ],
+  [
+    'a cycle through the owner of a task PID namespace (the first container)',
+    { ...ecsOf([{ name: 'a', ...on('b') }, { name: 'b' }]), pidMode: 'task' },
+    ['containerDefinitions[0].dependsOn: dependency cycle a → b → a (a dependsOn b, b shares the PID namespace (pidMode: task) of a): none of them can start first'],
   ],
   [
     'two separate cycles',
@@ -100,10 +105,10 @@ describe('rules across containers', () => {
     const task = definition(
       ecsOf([{ name: 'web', links: ['db:database'], volumesFrom: [{ sourceContainer: 'data' }], ...on('db', 'HEALTHY') }, { name: 'db', ...healthy }, { name: 'data', essential: false }]),
     );
-    expect(dependencyEdges(task.containers)).toEqual([
-      { from: 'web', to: 'db', kind: 'dependsOn' },
-      { from: 'web', to: 'db', kind: 'links' },
-      { from: 'web', to: 'data', kind: 'volumesFrom' },
+    expect(taskEdges(task)).toEqual([
+      { from: 'web', on: 'db', condition: 'HEALTHY', origin: 'dependsOn' },
+      { from: 'web', on: 'db', condition: 'START', origin: 'links' },
+      { from: 'web', on: 'data', condition: 'CREATE', origin: 'volumesFrom' },
     ]);
   });
 });
