@@ -1,7 +1,7 @@
 /**
  * What berth says about the ECS fields it does not run. A refusal says why the field cannot be
  * honoured on a plain Docker host (the task is not accepted); an ignored field matters only to
- * AWS, is accepted, has no effect, and comes back as a warning. docs/task-definitions.md lists
+ * AWS, is accepted, has no effect, and comes back as a warning. The README's task-definition reference lists
  * the same fields with the same reasons.
  */
 
