@@ -72,12 +72,14 @@ function watchDocker(): { stop: () => Promise<SeenEvent[]> } {
 
 /*
  * The chain task, in the ECS form: db becomes healthy, then migrate runs to success, then app
- * starts, then edge. Its ordering is checked on Docker's own event times, across every kill.
+ * (which also needs db healthy) starts, then edge. Its ordering is checked on Docker's own event
+ * times, across every kill; the shutdown follows the direct edges backwards, as ECS's does.
  */
 const CHAIN_ARN = `arn:chaos/${process.pid}/chain`;
 const CHAIN_EDGES = [
   { dependent: 'migrate', on: 'db', condition: 'HEALTHY' },
   { dependent: 'app', on: 'migrate', condition: 'SUCCESS' },
+  { dependent: 'app', on: 'db', condition: 'HEALTHY' },
   { dependent: 'edge', on: 'app', condition: 'START' },
 ] as const;
 const chainBody = () => ({
@@ -94,7 +96,17 @@ const chainBody = () => ({
       stopTimeout: 2,
     },
     { name: 'migrate', image: TEST_IMAGE, essential: false, command: ['sh', '-c', 'sleep 1'], dependsOn: [{ containerName: 'db', condition: 'HEALTHY' }] },
-    { name: 'app', image: TEST_IMAGE, essential: true, command: ['sleep', '600'], stopTimeout: 1, dependsOn: [{ containerName: 'migrate', condition: 'SUCCESS' }] },
+    {
+      name: 'app',
+      image: TEST_IMAGE,
+      essential: true,
+      command: ['sleep', '600'],
+      stopTimeout: 1,
+      dependsOn: [
+        { containerName: 'migrate', condition: 'SUCCESS' },
+        { containerName: 'db', condition: 'HEALTHY' },
+      ],
+    },
     { name: 'edge', image: TEST_IMAGE, essential: true, command: ['sleep', '600'], stopTimeout: 1, dependsOn: [{ containerName: 'app', condition: 'START' }] },
   ],
 });
@@ -116,7 +128,7 @@ function expectChainOrder(seen: readonly SeenEvent[]): void {
     expect(met, `${edge.on} reached ${edge.condition} before ${edge.dependent} started`).toBeDefined();
     expect(started! >= met!, `${edge.dependent} started at ${started}, ${edge.on} reached ${edge.condition} at ${met}`).toBe(true);
   }
-  // Shutdown: edge before app before db (migrate exited long before).
+  // Shutdown: edge before app (edge needs it), app before db (app needs it); migrate exited long before.
   const died = (container: string): bigint | undefined => first(of(container, 'die'));
   expect(died('edge')! <= died('app')!, 'edge stopped before app').toBe(true);
   expect(died('app')! <= died('db')!, 'app stopped before db').toBe(true);
