@@ -1,5 +1,6 @@
 import { containerDefinition, TASK_DEFAULTS, type ContainerDefinition, type ContainerState, type TaskDefinition, type TaskState } from '../../src/api/task.js';
 import type { ContainerStatus, DesiredStatus } from '../../src/api/status.js';
+import type { PlanInput } from '../../src/engine/planner.js';
 import { newTaskState, settle } from '../../src/engine/task-state.js';
 
 /** The agent ID the engine tests run as. */
@@ -43,3 +44,11 @@ export function taskAt(
 export function fakeId(name: string): string {
   return Buffer.from(name).toString('hex').padEnd(64, '0').slice(0, 64);
 }
+
+/** A planner input at `now`, with nothing to refresh or wait for unless `extra` says so. */
+export function planInput(task: PlanInput['task'], now: number, extra: Partial<PlanInput> = {}): PlanInput {
+  return { task, now, cleanupWaitMs: 60_000, refresh: new Set(), retryAt: new Map(), ...extra };
+}
+
+/** A Docker ID as the planner prints it. */
+export const shortFakeId = (name: string): string => fakeId(name).slice(0, 12);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ContainerDefinition, ContainerState, TaskDefinition } from '../../../src/api/task.js';
 import { formatPlan, plan, type PlanInput } from '../../../src/engine/planner.js';
 import { newTaskState, settle } from '../../../src/engine/task-state.js';
-import { AGENT_ID, containerDef, fakeId, taskDef } from '../../support/fixtures.js';
+import { AGENT_ID, containerDef, fakeId, planInput, shortFakeId, taskDef } from '../../support/fixtures.js';
 
 /*
  * The task-wide plan: dependencies gate creation, their failure or timeout stops the dependent
@@ -26,15 +26,8 @@ function task(containers: Record<string, Spec>, options: { desired?: 'RUNNING' |
   return settle({ ...base, containers: states }, 1_000);
 }
 
-const input = (t: PlanInput['task'], extra: Partial<PlanInput> = {}): PlanInput => ({
-  task: t,
-  now: NOW,
-  cleanupWaitMs: 60_000,
-  refresh: new Set(),
-  retryAt: new Map(),
-  ...extra,
-});
-const id = (name: string): string => fakeId(name).slice(0, 12);
+const input = (task: PlanInput['task'], extra: Partial<PlanInput> = {}): PlanInput => planInput(task, NOW, extra);
+const id = shortFakeId;
 const on = (containerName: string, condition: 'START' | 'COMPLETE' | 'SUCCESS' | 'HEALTHY') => ({ dependsOn: [{ containerName, condition }] });
 const exited = (code: number): Partial<ContainerState> => ({ exitCode: code, startedAt: 2_000, finishedAt: 3_000, reason: { code: 'ContainerExited', message: `exited ${code}` } });
 

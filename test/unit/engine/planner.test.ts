@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { CLEANUP_KEY, formatPlan, plan, type PlanInput } from '../../../src/engine/planner.js';
-import { fakeId, taskAt } from '../../support/fixtures.js';
+import { fakeId, planInput, shortFakeId, taskAt } from '../../support/fixtures.js';
 
 const NOW = 10_000;
-const input = (task: PlanInput['task'], extra: Partial<PlanInput> = {}): PlanInput => ({
-  task,
-  now: NOW,
-  cleanupWaitMs: 60_000,
-  refresh: new Set(),
-  retryAt: new Map(),
-  ...extra,
-});
+const input = (task: PlanInput['task'], extra: Partial<PlanInput> = {}): PlanInput => planInput(task, NOW, extra);
 
-const id = (name: string): string => fakeId(name).slice(0, 12);
+const id = shortFakeId;
 
 describe('plan', () => {
   // Each row: a situation, and the plan expected for it, compared as printed text.
