@@ -231,10 +231,11 @@ const WRONG: Record<string, readonly unknown[]> = {
   environment: [[], 'A=B', { A: 1 }, { A: null }, { A: true }, { A: {} }, { A: [] }, null, 1],
   essential: ['true', 1, 0, null, [], 'yes', {}],
   labels: [[], { a: 1 }, { a: null }, { a: true }, { a: {} }, 'x', null, { '': 'x' }],
-  stopTimeout: [-1, 3601, 1.5, '30', null, true, [], raw('1e309'), raw('-1e309'), 'NaN', 1e4],
+  // Digits as a string ('30') are a valid whole number, as ECS files write them; '3.5' and ' 30' are not.
+  stopTimeout: [-1, 3601, 1.5, '3.5', ' 30', null, true, [], raw('1e309'), raw('-1e309'), 'NaN', 1e4],
   portMappings: [{}, 'x', [1], [null], [[]], [{}], null, true],
-  containerPort: [0, 65536, -1, 1.5, '80', null, true, [], raw('1e309'), raw('-0'), raw('1e-400'), 'NaN', 1e6],
-  hostPort: [0, 65536, -1, '80', null, raw('-0'), raw('1e309'), 70_000, 1.5, 'NaN'],
+  containerPort: [0, 65536, -1, 1.5, '80x', '0x50', null, true, [], raw('1e309'), raw('-0'), raw('1e-400'), 'NaN', 1e6],
+  hostPort: [0, 65536, -1, '70000', null, raw('-0'), raw('1e309'), 70_000, 1.5, 'NaN'],
   protocol: ['TCP', 'sctp', '', 1, null, 'tcp ', []],
   hostIp: ['localhost', '256.1.1.1', '', '1.2.3', '::g', 1, null, '127.0.0.1 ', '0x7f.0.0.1', '[::1]'],
 };
@@ -419,7 +420,7 @@ const MUTATIONS: readonly Mutation[] = [
     kind: 'env-key',
     apply(rng, task) {
       const c = someContainer(rng, task);
-      c.environment = { ...((c.environment as Obj | undefined) ?? {}), [rng.pick(['1ABC', 'A-B', 'A B', '', 'A=B', 'Ä', 'A.B', 'A\u0000', '$A', 'a\nb', '9'])]: 'x' };
+      c.environment = { ...((c.environment as Obj | undefined) ?? {}), [rng.pick(['1ABC', '-AB', 'A B', '', 'A=B', 'Ä', '.AB', 'A\u0000', '$A', 'a\nb', '9'])]: 'x' };
     },
   },
   {
