@@ -231,8 +231,8 @@ const WRONG: Record<string, readonly unknown[]> = {
   environment: [[], 'A=B', { A: 1 }, { A: null }, { A: true }, { A: {} }, { A: [] }, null, 1],
   essential: ['true', 1, 0, null, [], 'yes', {}],
   labels: [[], { a: 1 }, { a: null }, { a: true }, { a: {} }, 'x', null, { '': 'x' }],
-  // Digits as a string ('30') are a valid whole number, as ECS files write them; '3.5' and ' 30' are not.
-  stopTimeout: [-1, 3601, 1.5, '3.5', ' 30', null, true, [], raw('1e309'), raw('-1e309'), 'NaN', 1e4],
+  // Digits as a string ('30') are a valid whole number, as ECS files write them; '3.5' and '30s' are not.
+  stopTimeout: [-1, 3601, 1.5, '3.5', '30s', null, true, [], raw('1e309'), raw('-1e309'), 'NaN', 1e4],
   portMappings: [{}, 'x', [1], [null], [[]], [{}], null, true],
   containerPort: [0, 65536, -1, 1.5, '80x', '0x50', null, true, [], raw('1e309'), raw('-0'), raw('1e-400'), 'NaN', 1e6],
   hostPort: [0, 65536, -1, '70000', null, raw('-0'), raw('1e309'), 70_000, 1.5, 'NaN'],
