@@ -119,15 +119,14 @@ export function inspect(id: string): DockerInspect {
 export interface DockerInspect {
   Id: string;
   Name: string;
-  State: { ExitCode: number; OOMKilled: boolean; Error: string; Health?: { Status: string } };
-  Config: { Labels: Record<string, string>; Tty: boolean; OpenStdin: boolean; Hostname: string; User: string; Cmd: string[] | null };
-  HostConfig: Record<string, unknown> & {
-    LogConfig: { Type: string; Config: Record<string, string> };
-    NetworkMode: string;
-    IpcMode: string;
-    PidMode: string;
+  State: { ExitCode: number; OOMKilled: boolean };
+  Config: {
+    Labels: Record<string, string>;
+    Healthcheck?: { Test: string[]; Interval: number; Timeout: number; Retries: number; StartPeriod: number };
   };
+  HostConfig: Record<string, unknown> & { LogConfig: { Type: string; Config: Record<string, string> } };
   Mounts: Array<{ Type: string; Name?: string; Source: string; Destination: string; RW: boolean }>;
+  NetworkSettings: { Ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null> };
 }
 
 /** Fails, naming the port, when anything on the host (a process or a container) holds `port` on 127.0.0.1. */
