@@ -86,8 +86,20 @@ export function containerSpec(task: TaskState, c: ContainerState, agentId: strin
         permissions: (dev.permissions ?? ['read', 'write', 'mknod']).map((p) => p[0]).join(''),
       })),
     ),
-    ...(d.logConfiguration ? { logConfig: { type: d.logConfiguration.logDriver, config: d.logConfiguration.options } } : {}),
+    ...(d.logConfiguration ? { logConfig: logConfig(task, d) } : {}),
   };
+}
+
+/**
+ * Docker's own log drivers take the options as given, except ECS's `awslogs-stream-prefix`, which
+ * is the ECS agent's and Docker refuses: it names the stream `<prefix>/<container>/<task id>`.
+ */
+function logConfig(task: TaskState, d: ContainerDefinition): NonNullable<ContainerSpec['logConfig']> {
+  const { logDriver, options } = d.logConfiguration!;
+  const { 'awslogs-stream-prefix': prefix, ...rest } = options;
+  if (logDriver !== 'awslogs' || prefix === undefined) return { type: logDriver, config: options };
+  const taskId = task.arn.slice(task.arn.lastIndexOf('/') + 1);
+  return { type: logDriver, config: { ...rest, 'awslogs-stream': rest['awslogs-stream'] ?? `${prefix}/${d.name}/${taskId}` } };
 }
 
 /** `task` mode: the owner keeps a namespace of its own (shareable, for IPC); the others join it. */

@@ -208,14 +208,13 @@ export class TaskReconciler {
     const failedOn = failureTarget(outcome);
     if (decision === undefined || decision.kind === 'give-up') {
       this.failures.forget(failedOn, outcome.action);
-      this.log.error(`Giving up on ${outcome.action}`, { container: outcome.container, volume: outcome.volume, error: errorMessage(outcome.error) });
+      this.log.error(`Giving up on ${outcome.action}`, { ...subject(outcome), error: errorMessage(outcome.error) });
       return;
     }
     this.failures.record(failedOn, outcome.action, { count: decision.count, at: now + decision.delayMs });
     if (REREAD_AFTER_FAILURE.has(outcome.action) && outcome.container) this.refresh.add(outcome.container);
     this.log.warn(`Retrying ${outcome.action} in ${decision.delayMs} ms`, {
-      container: outcome.container,
-      volume: outcome.volume,
+      ...subject(outcome),
       attempt: decision.count.streak,
       error: errorMessage(outcome.error),
     });
@@ -258,4 +257,9 @@ export class TaskReconciler {
     if (this.timer) this.deps.clock.clearTimeout(this.timer.handle);
     this.timer = undefined;
   }
+}
+
+/** What a failure concerns, for a log line: the container or the volume, whichever it is. */
+function subject(o: Extract<Outcome, { kind: 'failed' }>): { container?: string; volume?: string } {
+  return { ...(o.container === undefined ? {} : { container: o.container }), ...(o.volume === undefined ? {} : { volume: o.volume }) };
 }

@@ -55,6 +55,11 @@ describe('containerSpec', () => {
       },
     ],
     ['a log driver passed through', { logConfiguration: { logDriver: 'json-file', options: { 'max-size': '50k' } } }, { logConfig: { type: 'json-file', config: { 'max-size': '50k' } } }],
+    [
+      "ECS's awslogs stream prefix, which Docker does not know, as the stream ECS would name",
+      { logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': 'g', 'awslogs-stream-prefix': 'web' } } },
+      { logConfig: { type: 'awslogs', config: { 'awslogs-group': 'g', 'awslogs-stream': 'web/app/spec' } } },
+    ],
   ])('%s', (_name, fields, expected) => {
     expect(specFor(fields)).toMatchObject(expected);
   });
