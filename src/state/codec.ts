@@ -148,10 +148,14 @@ export function record<T>(item: Codec<T>): Codec<Readonly<Record<string, T>>> {
 export function object<T>(fields: Fields<T>, defaults: Partial<T> = {}): Codec<T> {
   const entries = Object.entries(fields) as [string, Codec<unknown> | Optional<unknown>][];
   const fallback = defaults as Record<string, unknown>;
+  // State values are immutable and shared between a task's successive states (a definition never
+  // changes once accepted): an object that passed the write check once is not walked again.
+  const written = new WeakSet<object>();
   return {
     sql: 'json',
     parse(value, path, ctx) {
       if (!isPlainObject(value)) return fail(ctx, path, `must be an object, got ${describe(value)}`);
+      if (ctx.mode === 'write' && written.has(value)) return value as T;
       const out: Record<string, unknown> = {};
       let ok = true;
       for (const [key, field] of entries) {
@@ -178,6 +182,7 @@ export function object<T>(fields: Fields<T>, defaults: Partial<T> = {}): Codec<T
           }
         }
       }
+      if (ok && ctx.mode === 'write') written.add(value);
       return ok ? (out as T) : INVALID;
     },
   };

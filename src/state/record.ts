@@ -122,8 +122,21 @@ export function storedRecord<T>(spec: RecordSpec<T>): StoredRecord<T> {
 function toSql(kind: SqlKind, value: unknown): SqlValue {
   if (value === undefined) return null;
   if (kind === 'boolean') return value ? 1 : 0;
-  if (kind === 'json') return JSON.stringify(value);
+  if (kind === 'json') return jsonText(value);
   return value as SqlValue;
+}
+
+/**
+ * Stored values are immutable and shared between a task's successive states (a definition never
+ * changes once accepted), so one object's JSON is made once, not at every commit of its task.
+ */
+const jsonOfObject = new WeakMap<object, string>();
+
+function jsonText(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value);
+  let text = jsonOfObject.get(value);
+  if (text === undefined) jsonOfObject.set(value, (text = JSON.stringify(value)));
+  return text;
 }
 
 /** undefined for NULL: the field is absent (or gets its default). */

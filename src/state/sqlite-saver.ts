@@ -124,11 +124,8 @@ export class SqliteSaver implements Saver {
         write.deleteContainers.run(task.arn);
         for (const row of rows.containers) write.insertContainer.run(row);
       }
-      return (commit.events ?? []).map((event) => {
-        const row = eventToRow(event);
-        const seq = Number(write.insertEvent.run(row).lastInsertRowid);
-        return rowToEvent({ ...row, seq });
-      });
+      // checkCommit proved each event round-trips, so the saved one is the given one with its seq.
+      return (commit.events ?? []).map((event) => ({ ...event, seq: Number(write.insertEvent.run(eventToRow(event)).lastInsertRowid) }));
     });
     this.#prune = db.transaction((policy: EventRetention) => {
       const byCount = write.pruneBeyondCount.run(policy.keepLast).changes;
