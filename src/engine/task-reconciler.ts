@@ -110,6 +110,9 @@ export class TaskReconciler {
   }
 
   private async step(): Promise<void> {
+    // Steps no longer wait for Docker, so a thousand of them would otherwise run back to back in
+    // one turn of the event loop and keep the socket from answering: each yields to I/O first.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     // Queued before close(): starting Docker work now would only delay the shutdown.
     if (this.phase === 'closed') return;
     this.phase = 'stepping';
