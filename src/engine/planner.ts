@@ -65,7 +65,10 @@ export function plan(input: PlanInput): Plan {
       if (running === 'pull' && c.desiredStatus === 'STOPPED') actions.push({ kind: 'cancel', container: name });
       continue;
     }
-    if (waiting(name)) continue;
+    // A stop request overtakes a backoff: abandoning a container that never reached Docker needs
+    // no Docker call (one to be re-read first, as after a failed create, still waits).
+    const abandonNow = c.desiredStatus === 'STOPPED' && (c.knownStatus === 'NONE' || c.knownStatus === 'PULLED') && !input.refresh.has(name);
+    if (!abandonNow && waiting(name)) continue;
     if (input.refresh.has(name)) {
       if (c.knownStatus !== 'STOPPED') actions.push({ kind: 'inspect', container: name, ref: c.dockerId ?? c.dockerName });
       continue;

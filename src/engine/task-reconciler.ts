@@ -104,9 +104,14 @@ export class TaskReconciler {
     for (const r of this.running.values()) r.abort.abort();
   }
 
-  /** Resolves once no action of this task is running. */
+  /**
+   * Resolves once no action of this task is running. Closing waits only for the short ones: a stop
+   * may take its whole stopTimeout, Docker finishes it by itself, and the next start re-reads the
+   * container; its outcome, arriving after the close, is not recorded.
+   */
   async settled(): Promise<void> {
-    while (this.running.size > 0) await Promise.all([...this.running.values()].map((r) => r.done));
+    const waited = (): Running[] => [...this.running.values()].filter((r) => this.phase !== 'closed' || !LONG.has(r.kind));
+    for (let pending = waited(); pending.length > 0; pending = waited()) await Promise.all(pending.map((r) => r.done));
   }
 
   private async step(): Promise<void> {
@@ -183,6 +188,7 @@ export class TaskReconciler {
 
   /** Saves what one action showed, as soon as it ends, and remembers retries. */
   private async record(action: Action, outcome: Outcome): Promise<void> {
+    if (this.phase === 'closed' && LONG.has(action.kind)) return;
     const decision = this.decide(outcome);
     let saved;
     try {
@@ -201,7 +207,7 @@ export class TaskReconciler {
     const target = actionTarget(action);
     if (outcome.kind !== 'failed') {
       this.failures.forget(target, action.kind);
-      if (saved.before === saved.after && action.kind !== 'inspect') {
+      if (saved.before === saved.after && action.kind !== 'inspect' && outcome.kind !== 'cancelled' && !this.settledFor(saved.after, target)) {
         // An action that changed nothing would be planned again at once: back off instead of spinning.
         this.log.warn('An action changed nothing; backing off', { action: formatPlan({ actions: [action] }) });
         this.failures.record(target, action.kind, { count: NO_FAILURES, at: now + this.deps.retry.backoff.maxMs });
@@ -221,6 +227,11 @@ export class TaskReconciler {
       attempt: decision.count.streak,
       error: errorMessage(outcome.error),
     });
+  }
+
+  /** A container already STOPPED (stopped meanwhile by something else, e.g. its volume failing) expects nothing more. */
+  private settledFor(task: TaskState | undefined, target: string): boolean {
+    return task?.containers.find((c) => c.definition.name === target)?.knownStatus === 'STOPPED';
   }
 
   /** Pure: what to do about a failed outcome, from the failures recorded so far. */

@@ -93,6 +93,16 @@ describe('plan of a shutdown', () => {
       'abandon app',
     ],
     ['a stop request overtakes a pull in flight', input(task({ app: [{}, 'NONE'] }, { desired: 'STOPPED' }), { inFlight: new Map([['app', 'pull']]) }), 'cancel pull app'],
+    [
+      'a stop request overtakes a container waiting out a retry backoff: abandoning it needs no Docker call',
+      input(task({ app: [{}, 'NONE'] }, { desired: 'STOPPED' }), { retryAt: new Map([['app', NOW + 30_000]]) }),
+      'abandon app',
+    ],
+    [
+      'but a container to be re-read first (a failed create may have made it) still waits for its backoff',
+      input(task({ app: [{}, 'PULLED'] }, { desired: 'STOPPED' }), { retryAt: new Map([['app', NOW + 30_000]]), refresh: new Set(['app']) }),
+      `wake at ${new Date(NOW + 30_000).toISOString()}`,
+    ],
   ];
   it.each(table)('%s', (_name, given, expected) => {
     expect(formatPlan(plan(given))).toBe(expected);

@@ -89,6 +89,20 @@ describe('dependencies on the engine', () => {
     expect(ops(made.docker, 'create')).toEqual([]);
   });
 
+  it('closing the agent does not wait out a long stop: Docker finishes it, and the next start re-reads the container', async () => {
+    const first = engineFor();
+    await first.engine.start();
+    await first.engine.addTask({ kind: 'definition', task: taskDef(ARN, [containerDef('app', { stopTimeout: 3600 })]) });
+    await waitForTask(first.engine, ARN, running);
+    first.docker.delayNext('stop', new Promise(() => undefined));
+    await first.engine.addTask({ kind: 'desired-status', arn: ARN, desiredStatus: 'STOPPED' });
+    await vi.waitFor(() => expect(ops(first.docker, 'stop')).toHaveLength(1));
+    await first.engine.close();
+    const second = engineFor({ saver: first.saver, docker: first.docker });
+    await second.engine.start();
+    await vi.waitFor(() => expect(ops(first.docker, 'stop')).toHaveLength(2));
+  });
+
   it('closing the agent during a pull does not stop the container: the next start pulls again', async () => {
     const first = engineFor();
     first.docker.delayNext('pull', new Promise(() => undefined));
