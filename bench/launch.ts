@@ -90,6 +90,7 @@ async function main(): Promise<void> {
     random: systemRandom,
     log: silentLogger(),
     concurrency: DEFAULTS.reconcileConcurrency,
+    maxConcurrentPulls: DEFAULTS.maxConcurrentPulls,
     cleanupWaitMs: DEFAULTS.taskCleanupWaitMs,
     retry: { backoff: DEFAULTS.actionRetryBackoff, maxRetries: DEFAULTS.actionMaxRetries },
     eventStreamBackoff: DEFAULTS.eventStreamBackoff,

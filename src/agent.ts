@@ -64,6 +64,7 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     random: parts.random ?? systemRandom,
     log,
     concurrency: config.reconcileConcurrency,
+    maxConcurrentPulls: config.maxConcurrentPulls,
     cleanupWaitMs: config.taskCleanupWaitMs,
     retry: { backoff: config.actionRetryBackoff, maxRetries: config.actionMaxRetries },
     eventStreamBackoff: config.eventStreamBackoff,

@@ -17,6 +17,8 @@ export interface AgentConfig {
   /** Deadline for each non-streaming Docker call. */
   readonly dockerTimeoutMs: number;
   readonly pullTimeoutMs: number;
+  /** Docker pulls at once; concurrent pulls of one image share one and count once. */
+  readonly maxConcurrentPulls: number;
   /** Tasks reconciled at once; each task still has exactly one reconciler at a time. */
   readonly reconcileConcurrency: number;
   /** How long a STOPPED task stays (and its containers stay in Docker) before cleanup. */
@@ -69,6 +71,7 @@ export const DEFAULTS = {
   dockerHost: 'unix:///var/run/docker.sock',
   dockerTimeoutMs: 30_000,
   pullTimeoutMs: 10 * 60_000,
+  maxConcurrentPulls: 2,
   reconcileConcurrency: 8,
   taskCleanupWaitMs: 60 * 60_000,
   eventStreamBackoff: { initialMs: 250, maxMs: 30_000, multiplier: 2, jitter: 0.5 },
@@ -100,6 +103,7 @@ export interface ConfigFlags {
   readonly socket?: string;
   readonly dockerHost?: string;
   readonly concurrency?: string;
+  readonly maxConcurrentPulls?: string;
   readonly cleanupWait?: string;
   readonly logLevel?: string;
   readonly logFormat?: string;
@@ -151,6 +155,11 @@ export function resolveConfig(flags: ConfigFlags = {}, ctx: ConfigContext = defa
     dockerHost,
     dockerTimeoutMs: DEFAULTS.dockerTimeoutMs,
     pullTimeoutMs: DEFAULTS.pullTimeoutMs,
+    maxConcurrentPulls: positiveInt(
+      'max concurrent pulls (BERTH_MAX_CONCURRENT_PULLS)',
+      flags.maxConcurrentPulls ?? env.BERTH_MAX_CONCURRENT_PULLS,
+      DEFAULTS.maxConcurrentPulls,
+    ),
     reconcileConcurrency: positiveInt(
       'concurrency (BERTH_RECONCILE_CONCURRENCY)',
       flags.concurrency ?? env.BERTH_RECONCILE_CONCURRENCY,

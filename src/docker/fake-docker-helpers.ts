@@ -9,7 +9,7 @@ export function hasLabels(labels: Readonly<Record<string, string>>, wanted: Read
   return Object.entries(wanted).every(([key, value]) => labels[key] === value);
 }
 
-/** `busybox` and `busybox:latest` are the same image, as in Docker. */
+/** An image as Docker's pull messages name it: with its tag, `latest` when none is given. Which image it is: normalizeImageReference. */
 export function normalizeImage(image: string): string {
   if (image.includes('@')) return image;
   const lastPart = image.slice(image.lastIndexOf('/') + 1);

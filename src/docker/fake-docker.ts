@@ -25,6 +25,7 @@ import type {
   VolumeSpec,
 } from './docker-client.js';
 import { FakeEventLog } from './fake-event-log.js';
+import { normalizeImageReference } from './image-reference.js';
 import {
   VALID_NAME,
   checkSettingsAtCreate,
@@ -104,7 +105,7 @@ export class FakeDocker implements DockerClient {
   private processes = 0;
 
   constructor(options: FakeDockerOptions = {}) {
-    this.registry = new Set((options.images ?? []).map(normalizeImage));
+    this.registry = new Set((options.images ?? []).map(normalizeImageReference));
   }
 
   // --- test controls ---
@@ -190,7 +191,7 @@ export class FakeDocker implements DockerClient {
   }
 
   hasImage(image: string): boolean {
-    return this.localImages.has(normalizeImage(image));
+    return this.localImages.has(normalizeImageReference(image));
   }
 
   /** Every event so far, oldest first. */
@@ -212,11 +213,12 @@ export class FakeDocker implements DockerClient {
   async pullImage(image: string, options: PullOptions = {}): Promise<void> {
     await this.enter('pull', image, options.signal && { signal: options.signal, error: () => new PullCancelledError(image) });
     const ref = normalizeImage(image);
-    if (!this.registry.has(ref)) throw new ImagePullError(image, `manifest for ${ref} not found: manifest unknown`);
+    const key = normalizeImageReference(image);
+    if (!this.registry.has(key)) throw new ImagePullError(image, `manifest for ${ref} not found: manifest unknown`);
     options.onProgress?.({ status: `Pulling from ${ref.slice(0, ref.lastIndexOf(':'))}` });
     options.onProgress?.({ id: 'fa4e1a7e', status: 'Pull complete' });
     options.onProgress?.({ status: `Status: Downloaded newer image for ${ref}` });
-    this.localImages.add(ref);
+    this.localImages.add(key);
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
@@ -226,7 +228,7 @@ export class FakeDocker implements DockerClient {
     }
     const name = spec.name.replace(/^\//, '');
     if ([...this.containers.values()].some((c) => c.name === name)) throw new NameConflictError(name);
-    if (!this.localImages.has(normalizeImage(spec.image))) throw new ImageNotFoundError(spec.image);
+    if (!this.localImages.has(normalizeImageReference(spec.image))) throw new ImageNotFoundError(spec.image);
     checkSettingsAtCreate(spec);
     checkReferencesAtCreate(spec, (ref) => this.find(ref));
     for (const mount of spec.mounts ?? []) {

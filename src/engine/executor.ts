@@ -5,6 +5,7 @@ import type { ContainerInfo, ContainerSpec, DockerClient } from '../docker/docke
 import { ContainerNotFoundError, DockerApiError, NameConflictError, PullCancelledError, errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Action, ActionKind, Outcome } from './actions.js';
+import { ImagePuller } from './image-puller.js';
 
 /** Told of every action performed: its kind, whether it worked, and how long it took. */
 export interface TransitionObserver {
@@ -19,13 +20,18 @@ import { findContainer } from './task-state.js';
  * 409 on create is an adoption) and turns their results into outcomes.
  */
 export class Executor {
+  private readonly puller: ImagePuller;
+
   constructor(
     private readonly docker: DockerClient,
     private readonly agentId: string,
     private readonly log: Logger,
+    maxConcurrentPulls: number,
     private readonly progress?: PullProgressHub,
     private readonly observer?: TransitionObserver,
-  ) {}
+  ) {
+    this.puller = new ImagePuller(docker, maxConcurrentPulls);
+  }
 
   /** Performs `action` and reports how long it took and whether it worked. */
   async run(task: TaskState, action: Action, signal?: AbortSignal): Promise<Outcome> {
@@ -109,7 +115,14 @@ export class Executor {
     const started = Date.now();
     const tracker = this.progress?.track(task.arn, c.definition.name, image);
     try {
-      await this.docker.pullImage(image, { ...(tracker ? { onProgress: tracker.onProgress } : {}), ...(signal ? { signal } : {}) });
+      await this.puller.pull(image, {
+        onWaiting: (waiting) => {
+          if (waiting) log.info('Waiting for a pull slot', { image });
+          tracker?.onWaiting(waiting);
+        },
+        ...(tracker ? { onProgress: tracker.onProgress } : {}),
+        ...(signal ? { signal } : {}),
+      });
     } catch (error) {
       tracker?.finish('failed');
       if (error instanceof PullCancelledError) {

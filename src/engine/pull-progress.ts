@@ -12,11 +12,21 @@ export interface PullProgressSnapshot {
   readonly current: number;
   readonly total: number;
   readonly done: boolean;
+  /** Whether the pull is held back by the agent's limit on concurrent pulls, not yet asked of Docker. */
+  readonly waiting: boolean;
   /** Present once done: whether the pull succeeded. */
   readonly result?: 'pulled' | 'failed';
 }
 
+export interface PullTracker {
+  onProgress(p: PullProgress): void;
+  onWaiting(waiting: boolean): void;
+  finish(result: 'pulled' | 'failed'): void;
+}
+
 export type ProgressListener = (snapshot: PullProgressSnapshot) => void;
+
+export const WAITING_STATUS = 'Waiting for a pull slot';
 
 const LAYER_DONE = /^(Pull complete|Already exists|Download complete)$/;
 
@@ -37,10 +47,11 @@ export class PullProgressHub {
     return this.listeners.size > 0;
   }
 
-  /** A per-pull tracker: feed it Docker's progress lines, then `finish()`. */
-  track(taskArn: string, containerName: string, image: string): { onProgress(p: PullProgress): void; finish(result: 'pulled' | 'failed'): void } {
+  /** A per-pull tracker: feed it Docker's progress lines (and whether it waits for a slot), then `finish()`. */
+  track(taskArn: string, containerName: string, image: string): PullTracker {
     const layers = new Map<string, { current: number; total: number; done: boolean }>();
     let status = 'Pulling';
+    let waiting = false;
     const snapshot = (result?: 'pulled' | 'failed'): PullProgressSnapshot => {
       let current = 0;
       let total = 0;
@@ -50,7 +61,7 @@ export class PullProgressHub {
         total += l.total;
         if (l.done) finished += 1;
       }
-      const base = { taskArn, containerName, image, status, layers: { done: finished, total: layers.size }, current, total };
+      const base = { taskArn, containerName, image, status, layers: { done: finished, total: layers.size }, current, total, waiting };
       return result === undefined ? { ...base, done: false } : { ...base, done: true, result };
     };
     const publish = (result?: 'pulled' | 'failed'): void => {
@@ -65,7 +76,13 @@ export class PullProgressHub {
       }
     };
     return {
+      onWaiting: (w) => {
+        waiting = w;
+        status = w ? WAITING_STATUS : 'Pulling';
+        publish();
+      },
       onProgress: (p) => {
+        waiting = false;
         status = p.status;
         if (p.id && !p.status.startsWith('Pulling from')) {
           const layer = layers.get(p.id) ?? { current: 0, total: 0, done: false };
@@ -79,7 +96,10 @@ export class PullProgressHub {
         }
         publish();
       },
-      finish: (result) => publish(result),
+      finish: (result) => {
+        waiting = false;
+        publish(result);
+      },
     };
   }
 }

@@ -28,6 +28,8 @@ export interface TaskEngineOptions {
   readonly random: Random;
   readonly log: Logger;
   readonly concurrency: number;
+  /** Docker pulls at once, across tasks; pulls of one image are shared and count once. */
+  readonly maxConcurrentPulls: number;
   readonly cleanupWaitMs: number;
   readonly retry: RetryPolicy;
   readonly eventStreamBackoff: BackoffPolicy;
@@ -80,7 +82,7 @@ export class TaskEngine {
     this.queue = new PQueue({ concurrency: opts.concurrency });
     this.calls = new PQueue({ concurrency: opts.concurrency });
     this.queue.on('idle', () => this.notePass());
-    this.executor = new Executor(opts.docker, opts.agentId, opts.log, this.progress, opts.observer);
+    this.executor = new Executor(opts.docker, opts.agentId, opts.log, opts.maxConcurrentPulls, this.progress, opts.observer);
     this.watcher = new DockerEventWatcher(
       opts.docker,
       ownershipFilter(opts.agentId),

@@ -28,6 +28,7 @@ export function makeEngine(overrides: Partial<TaskEngineOptions> = {}): {
     random: () => 0.5,
     log: silentLogger(),
     concurrency: 8,
+    maxConcurrentPulls: 2,
     cleanupWaitMs: 60 * 60_000,
     retry: { backoff: { initialMs: 5, maxMs: 20, multiplier: 2, jitter: 0 }, maxRetries: 2 },
     eventStreamBackoff: { initialMs: 5, maxMs: 20, multiplier: 2, jitter: 0 },

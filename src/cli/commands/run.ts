@@ -21,6 +21,7 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       .option('--socket-group <group>', 'let this group (name or gid) use the socket, mode 0660 (env BERTH_SOCKET_GROUP; default: owner only)')
       .option('--docker-host <url>', 'Docker endpoint (env DOCKER_HOST; default unix:///var/run/docker.sock)')
       .option('--concurrency <n>', 'tasks reconciled at once (env BERTH_RECONCILE_CONCURRENCY; default 8)')
+      .option('--max-concurrent-pulls <n>', 'Docker image pulls at once; pulls of the same image are shared (env BERTH_MAX_CONCURRENT_PULLS; default 2)')
       .option('--relist-interval <duration>', 'how often the agent lists its containers to catch what events missed (env BERTH_RELIST_INTERVAL; default 30s)')
       .option('--orphan-grace <duration>', 'how long a container of this agent that no task accounts for is kept before removal (env BERTH_ORPHAN_GRACE; default 5m)')
       .option('--allow-privileged', 'accept containers with privileged: true, which get every capability and host device (env BERTH_ALLOW_PRIVILEGED; default: refused)')

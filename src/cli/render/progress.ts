@@ -45,13 +45,14 @@ function bytes(n: number): string {
 function detail(p: PullProgressSnapshot): string {
   if (pulled(p)) return 'pulled';
   if (p.result === 'failed') return 'failed';
+  if (p.waiting) return 'waiting for a pull slot';
   const parts = [`${p.layers.done}/${p.layers.total} layers`];
   if (p.total > 0) parts.push(`${bytes(p.current)}/${bytes(p.total)}`);
   return parts.join(', ');
 }
 
 class PlainDisplay implements ProgressDisplay {
-  private readonly printedAt = new Map<string, number>();
+  private readonly printed = new Map<string, { at: number; waiting: boolean }>();
 
   constructor(
     private readonly out: OutStream,
@@ -63,10 +64,12 @@ class PlainDisplay implements ProgressDisplay {
   }
 
   progress(p: PullProgressSnapshot): void {
-    const last = this.printedAt.get(p.containerName);
+    const last = this.printed.get(p.containerName);
     const t = this.now();
-    if (last !== undefined && t - last < PLAIN_PROGRESS_INTERVAL_MS) return;
-    this.printedAt.set(p.containerName, t);
+    // The end of a wait for a pull slot is news, however soon it comes.
+    if (last !== undefined && last.waiting === p.waiting && t - last.at < PLAIN_PROGRESS_INTERVAL_MS) return;
+    this.printed.set(p.containerName, { at: t, waiting: p.waiting });
+    if (p.waiting) return this.line(`container ${p.containerName} pulling ${p.image}: waiting for a pull slot`);
     const pct = Math.floor(fraction(p) * 100);
     this.line(`container ${p.containerName} pulling ${p.image}: ${pct}% (${detail(p)})`);
   }

@@ -14,6 +14,7 @@ const snap = (over: Partial<PullProgressSnapshot> = {}): PullProgressSnapshot =>
   current: 2_500_000,
   total: 10_000_000,
   done: false,
+  waiting: false,
   ...over,
 });
 
@@ -22,6 +23,20 @@ describe('pull progress', () => {
     expect(barLine(snap(), 3)).toBe('web  [######..................]  25%  registry:5000/app:1  1/4 layers, 2.5 MB/10.0 MB');
     expect(barLine(snap({ current: 0, total: 0, layers: { done: 2, total: 4 } }), 3)).toContain('[############............]  50%');
     expect(barLine(snap({ done: true, result: 'pulled', status: 'Status: Downloaded newer image for registry:5000/app:1' }), 3)).toContain('100%  registry:5000/app:1  pulled');
+  });
+
+  it('shows a pull held back by the pull limit as waiting for a slot', () => {
+    const waiting = snap({ waiting: true, status: 'Waiting for a pull slot', layers: { done: 0, total: 0 }, current: 0, total: 0 });
+    expect(barLine(waiting, 3)).toBe('web  [........................]   0%  registry:5000/app:1  waiting for a pull slot');
+    const out = new Sink(false);
+    const display = progressDisplay(out, () => 0);
+    display.progress(waiting);
+    display.progress(waiting);
+    display.progress(snap());
+    expect(out.text.split('\n').filter(Boolean)).toEqual([
+      'container web pulling registry:5000/app:1: waiting for a pull slot',
+      'container web pulling registry:5000/app:1: 25% (1/4 layers, 2.5 MB/10.0 MB)',
+    ]);
   });
 
   it('shows a failed pull as failed, not pulled', () => {

@@ -19,6 +19,8 @@ describe('resolveConfig', () => {
     expect(resolveConfig({ concurrency: '3' }, ctx({ BERTH_RECONCILE_CONCURRENCY: '5' })).reconcileConcurrency).toBe(3);
     expect(resolveConfig({}, ctx({ BERTH_RECONCILE_CONCURRENCY: '5' })).reconcileConcurrency).toBe(5);
     expect(resolveConfig({}, ctx({ DOCKER_HOST: 'tcp://127.0.0.1:2375' })).dockerHost).toBe('tcp://127.0.0.1:2375');
+    expect(resolveConfig({ maxConcurrentPulls: '4' }, ctx({ BERTH_MAX_CONCURRENT_PULLS: '3' })).maxConcurrentPulls).toBe(4);
+    expect(resolveConfig({}, ctx({ BERTH_MAX_CONCURRENT_PULLS: '3' })).maxConcurrentPulls).toBe(3);
   });
 
   it('refuses privileged containers unless --allow-privileged or BERTH_ALLOW_PRIVILEGED says otherwise', () => {
@@ -36,6 +38,7 @@ describe('resolveConfig', () => {
     expect(Object.isFrozen(c)).toBe(true);
     expect(c).toMatchObject({
       reconcileConcurrency: DEFAULTS.reconcileConcurrency,
+      maxConcurrentPulls: 2,
       taskCleanupWaitMs: 3_600_000,
       eventRetentionCount: 100_000,
       eventRetentionAgeMs: 7 * 86_400_000,
@@ -56,6 +59,9 @@ describe('resolveConfig', () => {
     [{ dockerHost: 'ftp://x' }, /docker host must look like/],
     [{ socketGroup: 'bad group!' }, /socket group must be a group name or numeric gid/],
     [{ eventRetentionAge: '-1d' }, /event retention age/],
+    [{ maxConcurrentPulls: '0' }, /max concurrent pulls \(BERTH_MAX_CONCURRENT_PULLS\) must be a whole number of at least 1, got "0"/],
+    [{ maxConcurrentPulls: '1.5' }, /max concurrent pulls.*"1\.5"/],
+    [{ maxConcurrentPulls: 'two' }, /max concurrent pulls.*"two"/],
   ])('rejects %j with a message naming the setting', (flags, message) => {
     expect(() => resolveConfig(flags, ctx())).toThrow(ConfigError);
     expect(() => resolveConfig(flags, ctx())).toThrow(message);

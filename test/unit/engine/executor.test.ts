@@ -16,7 +16,7 @@ describe('Executor cleanup', () => {
     const theirs = newTaskState(taskDef('arn:theirs'), 1, AGENT_ID);
     await docker.createContainer(containerSpec(ours, ours.containers[0]!, AGENT));
     await docker.createContainer({ ...containerSpec(theirs, theirs.containers[0]!, AGENT), labels: {} });
-    const executor = new Executor(docker, AGENT, silentLogger());
+    const executor = new Executor(docker, AGENT, silentLogger(), 2);
 
     const target = (t: typeof ours) => [{ container: 'app', ref: t.containers[0]!.dockerName }];
     expect(await executor.run(ours, { kind: 'cleanup', targets: target(ours), volumes: [] })).toEqual({ kind: 'cleaned' });
@@ -28,7 +28,7 @@ describe('Executor cleanup', () => {
   it('treats a container already gone as cleaned, and reports other failures', async () => {
     const docker = new FakeDocker({ images: [IMAGE] });
     const task = newTaskState(taskDef('arn:x'), 1, AGENT_ID);
-    const executor = new Executor(docker, AGENT, silentLogger());
+    const executor = new Executor(docker, AGENT, silentLogger(), 2);
     const gone = [{ container: 'app', ref: 'f'.repeat(64) }];
     expect(await executor.run({ ...task, containers: [{ ...task.containers[0]!, dockerId: 'f'.repeat(64) }] }, { kind: 'cleanup', targets: gone, volumes: [] })).toEqual({ kind: 'cleaned' });
     docker.failNext('remove', new Error('disk on fire'));

@@ -148,14 +148,16 @@ describe('TaskEngine', () => {
   });
 
   it('a pull or a stop that takes long holds no reconcile slot: other tasks keep moving, and a sibling is recorded at once', async () => {
-    const { engine, docker } = engineFor({ concurrency: 1 });
+    // The others' image is another one: pulls of one image are shared, and would wait together.
+    const quickImage = 'registry.test:5000/berth/quick:latest';
+    const { engine, docker } = engineFor({ concurrency: 1, docker: new FakeDocker({ images: [IMAGE, quickImage] }) });
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     docker.delayNext('pull', gate);
     await engine.start();
-    await engine.addTask({ kind: 'definition', task: taskDef('arn:slow', [containerDef('slow'), containerDef('quick')]) });
+    await engine.addTask({ kind: 'definition', task: taskDef('arn:slow', [containerDef('slow'), containerDef('quick', { image: quickImage })]) });
     await vi.waitFor(() => expect(docker.calls.filter((c) => c.op === 'pull')).toHaveLength(2));
-    await engine.addTask({ kind: 'definition', task: taskDef('arn:other') });
+    await engine.addTask({ kind: 'definition', task: taskDef('arn:other', [containerDef('app', { image: quickImage })]) });
     await waitForTask(engine, 'arn:other', running);
     // The sibling of the held pull was pulled, created and started meanwhile.
     await waitForTask(engine, 'arn:slow', (t) => t.containers[1]!.knownStatus === 'RUNNING' && t.containers[0]!.knownStatus === 'NONE');
