@@ -25,8 +25,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const RUN = `bench-chain-${process.pid}`;
 const raw = new Docker({ socketPath: '/var/run/docker.sock' });
 const LENGTH = 6;
-/** Docker probes a check first one interval after the start; 1 s keeps the chain short (ECS's own minimum is 5 s). */
-const CHECK = { command: ['CMD-SHELL', 'true'], interval: 1, timeout: 1, retries: 3, startPeriod: 0 };
+/** ECS's shortest check: Docker probes first one interval (5 s) after the start, so each HEALTHY link waits about that long on both sides. */
+const CHECK = { command: ['CMD-SHELL', 'true'], interval: 5, timeout: 2, retries: 3, startPeriod: 0 };
 
 /** c0 ← c1 (HEALTHY) ← c2 (START) ← c3 (HEALTHY) ← c4 (START) ← c5 (HEALTHY): every even link waits for health. */
 function condition(i: number): 'START' | 'HEALTHY' {
