@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, it, type TestContext } from 'vitest';
+import { describe, it, type TestContext } from 'vitest';
 import { runCli } from '../../support/agent-process.js';
 import { TEST_IMAGE } from '../global-setup.js';
-import { container, dockerEvents, EcsAgent, inspect, ms } from './support.js';
+import { container, dockerEvents, fileAgent, inspect, ms } from './support.js';
 
 /*
  * Issue 8 §2-3 and the stop-deadline bug of §6, on real Docker, in the ECS form: what the
@@ -9,22 +9,13 @@ import { container, dockerEvents, EcsAgent, inspect, ms } from './support.js';
  * COMPLETE, SUCCESS and HEALTHY dependencies, startTimeout and per-container stopTimeout).
  */
 
-let ecs: EcsAgent;
-beforeAll(async () => {
-  ecs = await EcsAgent.start('deps');
-});
-afterAll(async () => {
-  await ecs?.close();
-});
+const agent = fileAgent('deps');
 
 /** A shell that ends `after` seconds after SIGTERM: a trapped signal ends `wait` at once, so the trap runs on arrival. */
 const endsAfterTerm = (after: number): string[] => ['sh', '-c', `trap 'sleep ${after}; exit 0' TERM; sleep 3600 & wait`];
 
-async function post(ctx: TestContext, label: string, def: Record<string, unknown>): Promise<string> {
-  const arn = ecs.arn(label);
-  ctx.onTestFinished(() => ecs.removeTask(arn));
-  await ecs.post({ family: `ecs-it-${label}`, ...def, arn });
-  return arn;
+function post(ctx: TestContext, label: string, def: Record<string, unknown>): Promise<string> {
+  return agent().postFor(ctx, label, def);
 }
 
 describe.concurrent('dependencies, health and stops, on real Docker', () => {
@@ -35,13 +26,13 @@ describe.concurrent('dependencies, health and stops, on real Docker', () => {
         { name: 'migrate', image: TEST_IMAGE, essential: false, command: ['sh', '-c', 'exit 3'] },
       ],
     });
-    const t = await ecs.waitStopped(arn);
+    const t = await agent().waitStopped(arn);
     ctx.expect(container(t, 'migrate').exitCode).toBe(3);
     const app = container(t, 'app');
     ctx.expect(app).toMatchObject({ knownStatus: 'STOPPED', reason: 'DependencyFailed' });
     ctx.expect(app.reasonMessage).toContain('migrate');
     ctx.expect(app.dockerId).toBeUndefined();
-    const stopped = (await ecs.events(arn)).find((e) => e.type === 'task' && e.status === 'STOPPED');
+    const stopped = (await agent().events(arn)).find((e) => e.type === 'task' && e.status === 'STOPPED');
     ctx.expect(stopped).toMatchObject({ reason: 'EssentialContainerExited' });
   });
 
@@ -55,11 +46,11 @@ describe.concurrent('dependencies, health and stops, on real Docker', () => {
         { name: 'side', image: TEST_IMAGE, command: endsAfterTerm(2), stopTimeout: 10 },
       ],
     });
-    const up = await ecs.waitFor(arn, (t) => t.knownStatus === 'RUNNING');
+    const up = await agent().waitFor(arn, (t) => t.knownStatus === 'RUNNING');
     ctx.expect(ms(container(up, 'app').startedAt)).toBeGreaterThanOrEqual(ms(container(up, 'db').startedAt));
     ctx.expect(ms(container(up, 'web').startedAt)).toBeGreaterThanOrEqual(ms(container(up, 'app').startedAt));
-    await ecs.stopTask(arn);
-    const t = await ecs.waitStopped(arn);
+    await agent().stopTask(arn);
+    const t = await agent().waitStopped(arn);
     const end = (name: string): number => ms(container(t, name).finishedAt);
     ctx.expect(t.containers.map((c) => [c.name, c.exitCode, c.reason])).toEqual([
       ['db', 137, 'TaskStopRequested'],
@@ -82,7 +73,7 @@ describe.concurrent('dependencies, health and stops, on real Docker', () => {
         { name: 'plain', image: TEST_IMAGE, command: ['sleep', '600'], stopTimeout: 1 },
       ],
     });
-    const running = await ecs.waitFor(arn, (t) => t.knownStatus === 'RUNNING');
+    const running = await agent().waitFor(arn, (t) => t.knownStatus === 'RUNNING');
     ctx.expect([container(running, 'web').health, container(running, 'plain').health]).toEqual(['UNKNOWN', undefined]);
     const seconds = 1e9;
     ctx.expect(inspect(container(running, 'web').dockerId!).Config.Healthcheck).toEqual({
@@ -92,14 +83,14 @@ describe.concurrent('dependencies, health and stops, on real Docker', () => {
       Retries: 1,
       StartPeriod: 1 * seconds,
     });
-    const t = await ecs.waitFor(arn, (x) => container(x, 'web').health === 'HEALTHY', 30_000);
+    const t = await agent().waitFor(arn, (x) => container(x, 'web').health === 'HEALTHY', 30_000);
     ctx.expect(t.health).toBe('HEALTHY');
-    const reported = (await ecs.events(arn)).filter((e) => e.containerName === 'web' && e.health === 'HEALTHY');
+    const reported = (await agent().events(arn)).filter((e) => e.containerName === 'web' && e.health === 'HEALTHY');
     ctx.expect(reported).toHaveLength(1);
     ctx.expect(reported[0]).toMatchObject({ status: 'RUNNING', dockerId: container(t, 'web').dockerId });
-    const dump = runCli(['state', 'dump', '--data-dir', ecs.agent.dataDir]);
+    const dump = runCli(['state', 'dump', '--data-dir', agent().agent.dataDir]);
     ctx.expect(dump.stdout).toMatch(new RegExp(`task ${arn.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} .* health HEALTHY`));
-    await ecs.stopTask(arn);
+    await agent().stopTask(arn);
   });
 
   it('a failing health check: UNHEALTHY on the container and the feed; one unhealthy essential container makes the task UNHEALTHY', async (ctx) => {
@@ -109,12 +100,12 @@ describe.concurrent('dependencies, health and stops, on real Docker', () => {
         { name: 'good', image: TEST_IMAGE, command: ['sleep', '600'], stopTimeout: 1, healthCheck: { command: ['CMD', 'true'], interval: 5, retries: 1 } },
       ],
     });
-    const t = await ecs.waitFor(arn, (x) => container(x, 'bad').health === 'UNHEALTHY' && container(x, 'good').health === 'HEALTHY', 30_000);
+    const t = await agent().waitFor(arn, (x) => container(x, 'bad').health === 'UNHEALTHY' && container(x, 'good').health === 'HEALTHY', 30_000);
     ctx.expect(t.health).toBe('UNHEALTHY');
     ctx.expect(t.knownStatus).toBe('RUNNING');
-    const reported = (await ecs.events(arn)).filter((e) => e.containerName === 'bad' && e.health !== undefined).map((e) => e.health);
+    const reported = (await agent().events(arn)).filter((e) => e.containerName === 'bad' && e.health !== undefined).map((e) => e.health);
     ctx.expect(reported.at(-1)).toBe('UNHEALTHY');
-    await ecs.stopTask(arn);
+    await agent().stopTask(arn);
   });
 
   it('a stopTimeout past the generic 30 s Docker deadline: the stop waits it out, once, and the container ends on its own', async (ctx) => {
@@ -125,15 +116,15 @@ describe.concurrent('dependencies, health and stops, on real Docker', () => {
     const arn = await post(ctx, 'long-stop', {
       containerDefinitions: [{ name: 'slow', image: TEST_IMAGE, command: endsAfterTerm(31), stopTimeout: 45 }],
     });
-    const running = await ecs.waitFor(arn, (t) => t.knownStatus === 'RUNNING');
+    const running = await agent().waitFor(arn, (t) => t.knownStatus === 'RUNNING');
     const id = container(running, 'slow').dockerId!;
     const since = Date.now() / 1000;
-    await ecs.stopTask(arn);
-    const t = await ecs.waitStopped(arn, 80_000);
+    await agent().stopTask(arn);
+    const t = await agent().waitStopped(arn, 80_000);
     ctx.expect(container(t, 'slow')).toMatchObject({ exitCode: 0, reason: 'TaskStopRequested' });
     ctx.expect(ms(container(t, 'slow').finishedAt) - since * 1000).toBeGreaterThanOrEqual(30_000);
     const sigterms = dockerEvents(since - 1, Date.now() / 1000, ['type=container', `container=${id}`, 'event=kill']);
     ctx.expect(sigterms.map((e) => e.Actor.Attributes.signal)).toEqual(['15']);
-    ctx.expect(ecs.agent.log()).not.toMatch(/did not answer within/);
+    ctx.expect(agent().agent.log()).not.toMatch(/did not answer within/);
   }, 120_000);
 });

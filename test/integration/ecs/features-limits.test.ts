@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, it, type TestContext } from 'vitest';
+import { describe, it, type TestContext } from 'vitest';
 import { TEST_IMAGE } from '../global-setup.js';
-import { container, EcsAgent, inspect, ms, startAttempts } from './support.js';
+import { container, fileAgent, inspect, ms, startAttempts } from './support.js';
 
 /*
  * Issue 8 §5 (limits and the rest of the container) and the retry-budget bug of §6, on real
@@ -10,19 +10,10 @@ import { container, EcsAgent, inspect, ms, startAttempts } from './support.js';
  * runs without --allow-privileged.
  */
 
-let ecs: EcsAgent;
-beforeAll(async () => {
-  ecs = await EcsAgent.start('limits');
-});
-afterAll(async () => {
-  await ecs?.close();
-});
+const agent = fileAgent('limits');
 
-async function post(ctx: TestContext, label: string, def: Record<string, unknown>): Promise<string> {
-  const arn = ecs.arn(label);
-  ctx.onTestFinished(() => ecs.removeTask(arn));
-  await ecs.post({ family: `ecs-it-${label}`, ...def, arn });
-  return arn;
+function post(ctx: TestContext, label: string, def: Record<string, unknown>): Promise<string> {
+  return agent().postFor(ctx, label, def);
 }
 
 const MIB = 1024 * 1024;
@@ -51,7 +42,7 @@ describe.concurrent('limits and container settings, on real Docker', () => {
         },
       ],
     });
-    const t = await ecs.waitStopped(arn);
+    const t = await agent().waitStopped(arn);
     ctx.expect(inspect(container(t, 'sized').dockerId!).HostConfig).toMatchObject({
       CpuShares: 256,
       Memory: 64 * MIB,
@@ -72,7 +63,7 @@ describe.concurrent('limits and container settings, on real Docker', () => {
     const arn = await post(ctx, 'oom', {
       containerDefinitions: [{ name: 'hog', image: TEST_IMAGE, memory: 16, command: ['sh', '-c', 'tail /dev/zero'] }],
     });
-    const hog = container(await ecs.waitStopped(arn), 'hog');
+    const hog = container(await agent().waitStopped(arn), 'hog');
     ctx.expect(hog).toMatchObject({ knownStatus: 'STOPPED', reason: 'OutOfMemory', exitCode: 137 });
     ctx.expect(inspect(hog.dockerId!).State.OOMKilled).toBe(true);
   });
@@ -82,15 +73,15 @@ describe.concurrent('limits and container settings, on real Docker', () => {
     const arn = await post(ctx, 'log-driver', {
       containerDefinitions: [{ name: 'app', image: TEST_IMAGE, command: ['true'], logConfiguration: { logDriver: 'nosuchdriver' } }],
     });
-    const app = container(await ecs.waitStopped(arn), 'app');
+    const app = container(await agent().waitStopped(arn), 'app');
     ctx.expect(app).toMatchObject({ knownStatus: 'STOPPED', reason: 'CreateFailed' });
     ctx.expect(app.reasonMessage).toContain('plugin "nosuchdriver" not found');
     ctx.expect(app.dockerId).toBeUndefined();
   });
 
   it('privileged is refused with 400, naming the field, by an agent without --allow-privileged, and nothing is made', async (ctx) => {
-    const arn = ecs.arn('privileged');
-    const res = await ecs.agent.client.post<{ error: { code: string; issues: Array<{ path: string; message: string }> } }>('/v1/tasks', {
+    const arn = agent().arn('privileged');
+    const res = await agent().agent.client.post<{ error: { code: string; issues: Array<{ path: string; message: string }> } }>('/v1/tasks', {
       arn,
       family: 'ecs-it-privileged',
       containerDefinitions: [{ name: 'root', image: TEST_IMAGE, privileged: true }],
@@ -99,7 +90,7 @@ describe.concurrent('limits and container settings, on real Docker', () => {
     ctx.expect(res.body.error.code).toBe('InvalidInput');
     ctx.expect(res.body.error.issues.map((i) => i.path)).toEqual(['containerDefinitions[0].privileged']);
     ctx.expect(res.body.error.issues[0]!.message).toContain('--allow-privileged');
-    ctx.expect(await ecs.agent.task(arn)).toBeUndefined();
+    ctx.expect(await agent().agent.task(arn)).toBeUndefined();
   });
 
   it('entryPoint with command, environment and dockerSecurityOptions no-new-privileges', async (ctx) => {
@@ -115,7 +106,7 @@ describe.concurrent('limits and container settings, on real Docker', () => {
         },
       ],
     });
-    const exit = container(await ecs.waitStopped(arn), 'exit');
+    const exit = container(await agent().waitStopped(arn), 'exit');
     ctx.expect(exit.exitCode).toBe(42);
     ctx.expect(inspect(exit.dockerId!).HostConfig.SecurityOpt).toEqual(['no-new-privileges']);
   });
@@ -144,7 +135,7 @@ describe.concurrent('limits and container settings, on real Docker', () => {
         },
       ],
     });
-    ctx.expect(container(await ecs.waitStopped(arn), 'exit').exitCode).toBe(42);
+    ctx.expect(container(await agent().waitStopped(arn), 'exit').exitCode).toBe(42);
   });
 
   it('a start that keeps failing is retried within its budget, then the container stops: StartFailed, never retried forever', async (ctx) => {
@@ -154,7 +145,7 @@ describe.concurrent('limits and container settings, on real Docker', () => {
     const arn = await post(ctx, 'start-budget', {
       containerDefinitions: [{ name: 'app', image: TEST_IMAGE, command: ['true'], linuxParameters: { devices: [{ hostPath: '/dev/berth-no-such-device' }] } }],
     });
-    const app = container(await ecs.waitStopped(arn, 30_000), 'app');
+    const app = container(await agent().waitStopped(arn, 30_000), 'app');
     ctx.expect(app).toMatchObject({ knownStatus: 'STOPPED', reason: 'StartFailed' });
     ctx.expect(app.reasonMessage).toContain('/dev/berth-no-such-device');
     ctx.expect(startAttempts(app.dockerId!, since - 1)).toBe(4);

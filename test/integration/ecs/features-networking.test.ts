@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, it, type TestContext } from 'vitest';
+import { describe, it, type TestContext } from 'vitest';
 import { TEST_IMAGE } from '../global-setup.js';
-import { container, EcsAgent, freePort, inspect } from './support.js';
+import { container, fileAgent, freePort, inspect } from './support.js';
 
 /*
  * Issue 8 §4 networking on real Docker, in the ECS form: what the NNN-ecsagent-* definitions do
@@ -9,24 +9,15 @@ import { container, EcsAgent, freePort, inspect } from './support.js';
  * 019, 017, 018 and 025 there).
  */
 
-let ecs: EcsAgent;
-beforeAll(async () => {
-  ecs = await EcsAgent.start('networking');
-});
-afterAll(async () => {
-  await ecs?.close();
-});
+const agent = fileAgent('networking');
 
-async function post(ctx: TestContext, label: string, def: Record<string, unknown>): Promise<string> {
-  const arn = ecs.arn(label);
-  ctx.onTestFinished(() => ecs.removeTask(arn));
-  await ecs.post({ family: `ecs-it-${label}`, ...def, arn });
-  return arn;
+function post(ctx: TestContext, label: string, def: Record<string, unknown>): Promise<string> {
+  return agent().postFor(ctx, label, def);
 }
 
 /** Waits for the task to stop; returns its containers' exit codes by name. */
 async function exits(arn: string): Promise<Record<string, number | undefined>> {
-  const t = await ecs.waitStopped(arn);
+  const t = await agent().waitStopped(arn);
   return Object.fromEntries(t.containers.map((c) => [c.name, c.exitCode]));
 }
 
@@ -37,13 +28,13 @@ describe.concurrent('networking and namespaces, on real Docker', () => {
       networkMode: 'host',
       containerDefinitions: [{ name: 'web', image: TEST_IMAGE, stopTimeout: 1, command: ['httpd', '-f', '-p', `127.0.0.1:${port}`, '-h', '/www'] }],
     });
-    const t = await ecs.waitFor(arn, (x) => x.knownStatus === 'RUNNING');
+    const t = await agent().waitFor(arn, (x) => x.knownStatus === 'RUNNING');
     ctx.expect(inspect(container(t, 'web').dockerId!).HostConfig.NetworkMode).toBe('host');
     const deadline = Date.now() + 10_000;
     let body = '';
     while (Date.now() < deadline && !body) body = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => '');
     ctx.expect(body.trim()).toBe('berth test page');
-    await ecs.stopTask(arn);
+    await agent().stopTask(arn);
   });
 
   it('networkMode none: loopback only', async (ctx) => {
@@ -77,7 +68,7 @@ describe.concurrent('networking and namespaces, on real Docker', () => {
         },
       ],
     });
-    const t = await ecs.waitStopped(arn);
+    const t = await agent().waitStopped(arn);
     ctx.expect(container(t, 'guest').exitCode).toBe(42);
     const owner = container(t, 'owner').dockerId!;
     ctx.expect(inspect(owner).HostConfig).toMatchObject({ IpcMode: 'shareable', PidMode: '' });
@@ -93,7 +84,7 @@ describe.concurrent('networking and namespaces, on real Docker', () => {
         { name: 'exit', image: TEST_IMAGE, environment: [{ name: 'HOST_INIT', value: hostInit }], command: ['sh', '-c', '[ "$(cat /proc/1/comm)" = "$HOST_INIT" ] && exit 42'] },
       ],
     });
-    const t = await ecs.waitStopped(arn);
+    const t = await agent().waitStopped(arn);
     ctx.expect(container(t, 'exit').exitCode).toBe(42);
     ctx.expect(inspect(container(t, 'exit').dockerId!).HostConfig).toMatchObject({ IpcMode: 'host', PidMode: 'host' });
   });

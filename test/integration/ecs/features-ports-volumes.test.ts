@@ -1,29 +1,20 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, it, type TestContext } from 'vitest';
+import { describe, it, type TestContext } from 'vitest';
 import { docker } from '../../support/agent-process.js';
 import { TEST_IMAGE } from '../global-setup.js';
-import { container, EcsAgent, freePort, inspect, lines, startAttempts } from './support.js';
+import { container, EcsAgent, fileAgent, freePort, inspect, lines, startAttempts } from './support.js';
 
 /*
  * Issue 8 §4 ports and volumes, and the port-conflict retry bug of §6, on real Docker, in the ECS
  * form. Traffic only ever goes to ports published on 127.0.0.1.
  */
 
-let ecs: EcsAgent;
-beforeAll(async () => {
-  ecs = await EcsAgent.start('ports-volumes');
-});
-afterAll(async () => {
-  await ecs?.close();
-});
+const agent = fileAgent('ports-volumes');
 
-async function post(ctx: TestContext, label: string, def: Record<string, unknown>, on: EcsAgent = ecs): Promise<string> {
-  const arn = on.arn(label);
-  ctx.onTestFinished(() => on.removeTask(arn));
-  await on.post({ family: `ecs-it-${label}`, ...def, arn });
-  return arn;
+function post(ctx: TestContext, label: string, def: Record<string, unknown>, on: EcsAgent = agent()): Promise<string> {
+  return on.postFor(ctx, label, def);
 }
 
 function tempDir(ctx: TestContext, name: string): string {
@@ -48,7 +39,7 @@ describe.concurrent('ports and volumes, on real Docker', () => {
         },
       ],
     });
-    const t = await ecs.waitFor(arn, (x) => x.knownStatus === 'RUNNING');
+    const t = await agent().waitFor(arn, (x) => x.knownStatus === 'RUNNING');
     const bindings = container(t, 'web').portBindings;
     ctx.expect(bindings.map((b) => [b.containerPort, b.hostIp, b.protocol])).toEqual([
       [8080, '127.0.0.1', 'tcp'],
@@ -61,9 +52,9 @@ describe.concurrent('ports and volumes, on real Docker', () => {
     const ports = inspect(container(t, 'web').dockerId!).NetworkSettings.Ports;
     ctx.expect(bindings.map((b) => ports[`${b.containerPort}/tcp`]![0])).toEqual(bindings.map((b) => ({ HostIp: '127.0.0.1', HostPort: String(b.hostPort) })));
     for (const b of bindings) ctx.expect((await page(b.hostPort)).trim()).toBe('berth test page');
-    const running = (await ecs.events(arn)).find((e) => e.containerName === 'web' && e.status === 'RUNNING');
+    const running = (await agent().events(arn)).find((e) => e.containerName === 'web' && e.status === 'RUNNING');
     ctx.expect(running?.portBindings).toEqual(bindings);
-    await ecs.stopTask(arn);
+    await agent().stopTask(arn);
   });
 
   it('a static host port another task holds: PortConflict naming the port, started once, never retried', async (ctx) => {
@@ -73,18 +64,18 @@ describe.concurrent('ports and volumes, on real Docker', () => {
       family: `ecs-it-${label}`,
     });
     const holder = await post(ctx, 'port-holder', web('port-holder'));
-    await ecs.waitFor(holder, (t) => t.knownStatus === 'RUNNING');
+    await agent().waitFor(holder, (t) => t.knownStatus === 'RUNNING');
     const since = Date.now() / 1000;
     const second = await post(ctx, 'port-second', web('port-second'));
-    const t = await ecs.waitStopped(second);
+    const t = await agent().waitStopped(second);
     const c = container(t, 'web');
     ctx.expect(c).toMatchObject({ knownStatus: 'STOPPED', reason: 'PortConflict' });
     ctx.expect(c.reasonMessage).toContain(`127.0.0.1:${port}`);
     ctx.expect(startAttempts(c.dockerId!, since - 1)).toBe(1);
     // The holder is untouched and still serves.
-    ctx.expect((await ecs.waitFor(holder, () => true)).knownStatus).toBe('RUNNING');
+    ctx.expect((await agent().waitFor(holder, () => true)).knownStatus).toBe('RUNNING');
     ctx.expect((await page(port)).trim()).toBe('berth test page');
-    await ecs.stopTask(holder);
+    await agent().stopTask(holder);
   });
 
   it('a bind mount of a host directory, read-write and readOnly', async (ctx) => {
@@ -103,7 +94,7 @@ describe.concurrent('ports and volumes, on real Docker', () => {
         },
       ],
     });
-    const t = await ecs.waitStopped(arn);
+    const t = await agent().waitStopped(arn);
     ctx.expect(container(t, 'exit').exitCode).toBe(42);
     ctx.expect(readFileSync(join(dir, 'hello'), 'utf8')).toBe('hello\n');
     ctx.expect(existsSync(join(dir, 'refused'))).toBe(false);
@@ -136,7 +127,7 @@ describe.concurrent('ports and volumes, on real Docker', () => {
         },
       ],
     });
-    const t = await ecs.waitStopped(arn);
+    const t = await agent().waitStopped(arn);
     ctx.expect([container(t, 'writer').exitCode, container(t, 'reader').exitCode]).toEqual([42, 42]);
     ctx.expect(inspect(container(t, 'reader').dockerId!).Mounts.map((m) => [m.Destination, m.RW])).toEqual([['/data', false]]);
   });
@@ -147,7 +138,7 @@ describe.concurrent('ports and volumes, on real Docker', () => {
       volumes: [{ name, dockerVolumeConfiguration: { scope: 'shared', autoprovision: false } }],
       containerDefinitions: [{ name: 'app', image: TEST_IMAGE, command: ['true'], mountPoints: [{ sourceVolume: name, containerPath: '/data' }] }],
     });
-    const app = container(await ecs.waitStopped(arn), 'app');
+    const app = container(await agent().waitStopped(arn), 'app');
     ctx.expect(app).toMatchObject({ knownStatus: 'STOPPED', reason: 'VolumeMissing' });
     ctx.expect(app.reasonMessage).toContain(name);
     ctx.expect(app.dockerId).toBeUndefined();
@@ -155,8 +146,8 @@ describe.concurrent('ports and volumes, on real Docker', () => {
   });
 
   it('at cleanup a task-scoped volume is removed with the task; a shared one is kept', async (ctx) => {
-    const agent = await EcsAgent.start('cleanup', ['--cleanup-wait', '1s']);
-    ctx.onTestFinished(() => agent.close());
+    const cleaner = await EcsAgent.start('cleanup', ['--cleanup-wait', '1s']);
+    ctx.onTestFinished(() => cleaner.close());
     const shared = `berth-ecs-it-kept-${Date.now().toString(36)}`;
     ctx.onTestFinished(() => {
       if (lines(docker('volume', 'ls', '-q', '--filter', `name=^${shared}$`)).length > 0) docker('volume', 'rm', '-f', shared);
@@ -165,7 +156,7 @@ describe.concurrent('ports and volumes, on real Docker', () => {
       ctx,
       'cleanup',
       {
-        volumes: [{ name: 'scratch' }, { name: shared, dockerVolumeConfiguration: { scope: 'shared', autoprovision: true, labels: { owner: agent.id } } }],
+        volumes: [{ name: 'scratch' }, { name: shared, dockerVolumeConfiguration: { scope: 'shared', autoprovision: true, labels: { owner: cleaner.id } } }],
         containerDefinitions: [
           {
             name: 'exit',
@@ -178,15 +169,15 @@ describe.concurrent('ports and volumes, on real Docker', () => {
           },
         ],
       },
-      agent,
+      cleaner,
     );
-    const t = await agent.waitStopped(arn);
+    const t = await cleaner.waitStopped(arn);
     const scratch = inspect(container(t, 'exit').dockerId!).Mounts.find((m) => m.Destination === '/scratch')!.Name!;
     const volumes = (): string[] => lines(docker('volume', 'ls', '-q'));
     ctx.expect(volumes()).toEqual(ctx.expect.arrayContaining([scratch, shared]));
-    await agent.agent.waitForTask(arn, (x) => x === undefined, 20_000);
+    await cleaner.agent.waitForTask(arn, (x) => x === undefined, 20_000);
     ctx.expect(volumes()).not.toContain(scratch);
     ctx.expect(volumes()).toContain(shared);
-    ctx.expect(JSON.parse(docker('volume', 'inspect', shared))[0]).toMatchObject({ Labels: { owner: agent.id } });
+    ctx.expect(JSON.parse(docker('volume', 'inspect', shared))[0]).toMatchObject({ Labels: { owner: cleaner.id } });
   });
 });

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, type TestContext } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -63,6 +64,14 @@ export class EcsAgent {
     const res = await this.agent.client.post<TaskView & { warnings: unknown[] }>('/v1/tasks', body);
     if (res.status !== 201) throw new Error(`POST /v1/tasks answered ${res.status}: ${JSON.stringify(res.body)}`);
     return res.body;
+  }
+
+  /** Posts a task for one test under a fresh arn, its family `ecs-it-<label>`, and removes what it made when the test ends. */
+  async postFor(ctx: TestContext, label: string, def: Record<string, unknown>): Promise<string> {
+    const arn = this.arn(label);
+    ctx.onTestFinished(() => this.removeTask(arn));
+    await this.post({ family: `ecs-it-${label}`, ...def, arn });
+    return arn;
   }
 
   async stopTask(arn: string): Promise<void> {
@@ -167,3 +176,18 @@ export const ms = (iso: string | undefined): number => {
   if (iso === undefined) throw new Error('expected a timestamp');
   return Date.parse(iso);
 };
+
+/** The one agent of a test file: started before its tests, closed (with all it left) after them. */
+export function fileAgent(name: string, args: readonly string[] = []): () => EcsAgent {
+  let ecs: EcsAgent | undefined;
+  beforeAll(async () => {
+    ecs = await EcsAgent.start(name, args);
+  });
+  afterAll(async () => {
+    await ecs?.close();
+  });
+  return () => {
+    if (!ecs) throw new Error(`the ${name} agent has not started`);
+    return ecs;
+  };
+}
