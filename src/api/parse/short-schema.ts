@@ -31,9 +31,6 @@ const containerSchema = z.strictObject(
   { error: (issue) => (issue.code === 'unrecognized_keys' ? notInShortForm(issue.keys, 'ContainerDefinition') : undefined) },
 );
 
-/** The container fields the short form takes. */
-export const SHORT_FORM_KEYS = Object.keys(containerSchema.shape);
-
 const versionSchema = z.union([
   z.string().regex(VERSION_PATTERN, 'must match [A-Za-z0-9._-]{1,128}'),
   z.number().int().nonnegative().transform(String),
