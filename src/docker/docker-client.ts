@@ -101,9 +101,16 @@ export interface PullProgress {
 
 export interface PullOptions {
   readonly onProgress?: (progress: PullProgress) => void;
+  /** Credentials for the image's registry; absent: an anonymous pull. Never logged. */
+  readonly auth?: RegistryAuth;
   /** Aborting ends the pull at once with PullCancelledError, whatever Docker is doing. */
   readonly signal?: AbortSignal;
 }
+
+/** Docker's AuthConfig for one registry: a user and password, or an identity token from a credential helper. */
+export type RegistryAuth =
+  | { readonly username: string; readonly password: string; readonly serverAddress: string }
+  | { readonly identityToken: string; readonly serverAddress: string };
 
 export interface ContainerSpec {
   readonly name: string;
