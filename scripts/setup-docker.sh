@@ -4,6 +4,7 @@
 #   2. a running dockerd (reuses a healthy one, clears a stale pid file)
 #   3. a registry on 127.0.0.1:5000 (reuses one that answers)
 #   4. the test image 127.0.0.1:5000/berth/busybox:latest, built from busybox-static and pushed
+#   5. variants 127.0.0.1:5000/berth/variant:0..10 of it, each with different content
 # Exits non-zero with a message naming the step that failed; it never leaves the caller guessing.
 set -euo pipefail
 
@@ -95,8 +96,9 @@ EOF
 }
 
 image_in_registry() {
-  local repo=${IMAGE#"$REGISTRY_ADDR"/}; repo=${repo%:*}
-  local tag=${IMAGE##*:}
+  local ref=$1
+  local repo=${ref#"$REGISTRY_ADDR"/}; repo=${repo%:*}
+  local tag=${ref##*:}
   curl -fsS -m 3 -o /dev/null \
     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
     "http://$REGISTRY_ADDR/v2/$repo/manifests/$tag" 2>/dev/null
@@ -105,15 +107,13 @@ image_in_registry() {
 # Bumped whenever the image's contents change, so a machine holding an older build rebuilds it.
 IMAGE_RECIPE=2
 
-local_recipe() { "$DOCKER" image inspect "$IMAGE" --format '{{index .Config.Labels "berth.test-image-recipe"}}' 2>/dev/null || true; }
+local_recipe() { "$DOCKER" image inspect "$1" --format '{{index .Config.Labels "berth.test-image-recipe"}}' 2>/dev/null || true; }
 
-build_and_push_image() {
-  if image_in_registry && [ "$(local_recipe)" = "$IMAGE_RECIPE" ]; then say "image $IMAGE (recipe $IMAGE_RECIPE) already in the registry"; return 0; fi
-  local root; root=$(mktemp -d)
-  trap 'rm -rf "$root"' RETURN
+# The image's file tree: busybox with one link per applet, so `sh`, `sleep`, `httpd`, `nc` work as plain commands.
+make_root() {
+  local root=$1
   mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/www"
   cp /bin/busybox "$root/bin/busybox"
-  # One link per applet, so `sh`, `sleep`, `httpd`, `nc` work as plain commands.
   for applet in $(/bin/busybox --list); do
     [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
   done
@@ -121,13 +121,51 @@ build_and_push_image() {
   printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$root/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
   echo 'berth test page' >"$root/www/index.html"
-  say "importing busybox-static as $IMAGE"
+}
+
+# import_and_push ROOT REF: one image from a file tree, pushed to the registry.
+import_and_push() {
+  local root=$1 ref=$2
   tar -C "$root" -c . | "$DOCKER" import \
-    --change 'CMD ["/bin/sh"]' --change 'ENV PATH=/bin' --change "LABEL berth.test-image-recipe=$IMAGE_RECIPE" - "$IMAGE" >/dev/null \
-    || die "docker import"
-  "$DOCKER" push "$IMAGE" >/dev/null || die "docker push $IMAGE"
-  image_in_registry || die "pushed $IMAGE but the registry does not list it"
+    --change 'CMD ["/bin/sh"]' --change 'ENV PATH=/bin' --change "LABEL berth.test-image-recipe=$IMAGE_RECIPE" - "$ref" >/dev/null \
+    || die "docker import $ref"
+  "$DOCKER" push "$ref" >/dev/null || die "docker push $ref"
+}
+
+build_and_push_image() {
+  if image_in_registry "$IMAGE" && [ "$(local_recipe "$IMAGE")" = "$IMAGE_RECIPE" ]; then say "image $IMAGE (recipe $IMAGE_RECIPE) already in the registry"; return 0; fi
+  local root; root=$(mktemp -d)
+  trap 'rm -rf "$root"' RETURN
+  make_root "$root"
+  say "importing busybox-static as $IMAGE"
+  import_and_push "$root" "$IMAGE"
+  image_in_registry "$IMAGE" || die "pushed $IMAGE but the registry does not list it"
   say "pushed $IMAGE"
+}
+
+# Images that differ in content (so in ID and digest), for tests that pull, count and remove
+# images: the image-cleanup and disk-pressure tests, and the contract's disposable image. Each
+# carries 1 MiB of its own, so removing one frees space Docker can measure.
+VARIANTS=${BERTH_TEST_VARIANTS:-10}
+VARIANT_REPO=$REGISTRY_ADDR/berth/variant
+
+build_variants() {
+  local missing=()
+  for n in $(seq 0 "$VARIANTS"); do
+    image_in_registry "$VARIANT_REPO:$n" || missing+=("$n")
+  done
+  [ ${#missing[@]} -eq 0 ] && { say "variants $VARIANT_REPO:0..$VARIANTS already in the registry"; return 0; }
+  local root; root=$(mktemp -d)
+  trap 'rm -rf "$root"' RETURN
+  make_root "$root"
+  for n in "${missing[@]}"; do
+    head -c 1048576 /dev/zero | tr '\0' "$((n % 10))" >"$root/variant"
+    echo "$n" >"$root/variant-id"
+    import_and_push "$root" "$VARIANT_REPO:$n"
+    # Only the registry's copy is wanted: tests pull it themselves.
+    "$DOCKER" rmi "$VARIANT_REPO:$n" >/dev/null 2>&1 || true
+  done
+  say "pushed ${#missing[@]} variants of $VARIANT_REPO"
 }
 
 need_root
@@ -136,4 +174,5 @@ command -v curl >/dev/null 2>&1 || { apt-get install -y -qq curl >/dev/null || d
 start_dockerd
 start_registry
 build_and_push_image
+build_variants
 say "ready: docker $("$DOCKER" version --format '{{.Server.Version}}'), registry $REGISTRY_ADDR, image $IMAGE"

@@ -79,6 +79,14 @@ export class ImageNotFoundError extends BerthError {
   }
 }
 
+/** Docker refused to remove an image (409): a container was made from it, or several tags name it. */
+export class ImageConflictError extends BerthError {
+  readonly code = 'ImageConflict';
+  constructor(readonly image: string, detail: string, options: { cause?: unknown } = {}) {
+    super(`cannot remove image ${image}: ${detail}`, options);
+  }
+}
+
 /** The Docker daemon could not be reached at all. */
 export class DockerUnavailableError extends BerthError {
   readonly code = 'DockerUnavailable';

@@ -33,6 +33,29 @@ export interface SystemClient {
 
 export interface ImageClient {
   pullImage(image: string, options?: PullOptions): Promise<void>;
+  /** The local image a reference (`repo:tag`, `repo@digest` or an image ID) names; ImageNotFoundError when Docker has none. */
+  inspectImage(ref: string): Promise<ImageInfo>;
+  /** Every local image. */
+  listImages(): Promise<ImageInfo[]>;
+  /**
+   * Removes one reference to an image, never forced: a tag (Docker deletes the image once its last
+   * tag goes), or an ID. A reference Docker does not have resolves. ImageConflictError (Docker's
+   * 409) when the last reference of an image that a container (running or not) was made from
+   * would go, or an ID names an image several tags refer to.
+   */
+  removeImage(ref: string): Promise<void>;
+}
+
+export interface ImageInfo {
+  /** `sha256:…`. */
+  readonly id: string;
+  /** `repo:tag` references, normalised as Docker prints them (`busybox:latest`, `127.0.0.1:5000/x:1`). */
+  readonly repoTags: readonly string[];
+  /** `repo@sha256:…`: the registry digests the image was pulled by; none for an image built locally. */
+  readonly repoDigests: readonly string[];
+  readonly sizeBytes: number;
+  /** Epoch milliseconds the image was built. */
+  readonly createdAt?: number;
 }
 
 export interface ContainerClient {
@@ -74,6 +97,9 @@ export type DockerOperation =
   | 'ping'
   | 'version'
   | 'pull'
+  | 'image-inspect'
+  | 'image-list'
+  | 'image-remove'
   | 'create'
   | 'start'
   | 'stop'
@@ -239,6 +265,8 @@ export interface ContainerInfo {
   /** Without Docker's leading slash. */
   readonly name: string;
   readonly image: string;
+  /** The ID (`sha256:…`) of the image the container was made from. */
+  readonly imageId?: string;
   readonly state: DockerContainerState;
   /** Present once the container has exited. */
   readonly exitCode?: number;

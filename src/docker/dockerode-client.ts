@@ -6,6 +6,7 @@ import {
   DockerApiError,
   DockerTimeoutError,
   DockerUnavailableError,
+  ImageConflictError,
   ImageNotFoundError,
   ImagePullError,
   NameConflictError,
@@ -24,13 +25,14 @@ import type {
   DockerOperation,
   DockerVersion,
   EventStreamOptions,
+  ImageInfo,
   PullOptions,
   VolumeInfo,
   VolumeSpec,
 } from './docker-client.js';
 import { endpointUrl, parseEndpoint } from './docker-endpoint.js';
 import { dockerSinceAfter, ndjsonLines, parseEventLine } from './event-lines.js';
-import { toContainerInfo, toVolumeInfo } from './inspect.js';
+import { toContainerInfo, toImageInfo, toVolumeInfo } from './inspect.js';
 import { parseProgressLine } from './pull-progress-line.js';
 import { containerReferenceOf, detailOf, isUnreachable, portConflictOf, settingsRefusalOf, statusOf } from './wire-errors.js';
 
@@ -139,6 +141,28 @@ export class DockerodeClient implements DockerClient {
         cancel: { signal: options.signal, error: () => new PullCancelledError(image) },
       },
     );
+  }
+
+  async inspectImage(ref: string): Promise<ImageInfo> {
+    const info = await this.call('image-inspect', () => this.image(ref).inspect(), {
+      map: (err) => (statusOf(err) === 404 ? new ImageNotFoundError(ref, { cause: err }) : undefined),
+    });
+    return toImageInfo(info);
+  }
+
+  async listImages(): Promise<ImageInfo[]> {
+    const images = await this.call('image-list', (signal) => this.docker.listImages({ abortSignal: signal }));
+    return images.map(toImageInfo);
+  }
+
+  async removeImage(ref: string): Promise<void> {
+    await this.call('image-remove', (signal) => this.image(ref).remove({ abortSignal: signal }), {
+      map: (err) => {
+        const status = statusOf(err);
+        if (status === 404) return 'ok';
+        return status === 409 ? new ImageConflictError(ref, detailOf(err), { cause: err }) : undefined;
+      },
+    });
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
@@ -280,6 +304,10 @@ export class DockerodeClient implements DockerClient {
   private container(idOrName: string): Docker.Container {
     // dockerode puts the reference into the URL path unescaped.
     return this.docker.getContainer(encodeURIComponent(idOrName));
+  }
+
+  private image(ref: string): Docker.Image {
+    return this.docker.getImage(encodeURIComponent(ref));
   }
 
   private volume(name: string): Docker.Volume {

@@ -5,7 +5,6 @@ import {
   DockerApiError,
   DockerUnavailableError,
   ImageNotFoundError,
-  ImagePullError,
   NameConflictError,
   PullCancelledError,
 } from '../errors.js';
@@ -20,12 +19,12 @@ import type {
   DockerOperation,
   DockerVersion,
   EventStreamOptions,
+  ImageInfo,
   PullOptions,
   VolumeInfo,
   VolumeSpec,
 } from './docker-client.js';
 import { FakeEventLog } from './fake-event-log.js';
-import { normalizeImageReference } from './image-reference.js';
 import {
   VALID_NAME,
   checkSettingsAtCreate,
@@ -37,19 +36,24 @@ import {
   raceAbort,
 } from './fake-docker-helpers.js';
 import { bindPorts, checkReferencesAtCreate, checkReferencesAtStart } from './fake-references.js';
+import { FakeImages } from './fake-images.js';
 import { FakeVolumes } from './fake-volumes.js';
 
 export type FakeOperation = DockerOperation;
 
 export interface FakeDockerOptions {
-  /** Images the fake registry holds; pulling anything else fails with ImagePullError. */
-  readonly images?: readonly string[];
+  /**
+   * Images the fake registry holds (1 MiB each unless a size is given); pulling anything else
+   * fails with ImagePullError.
+   */
+  readonly images?: readonly (string | { readonly ref: string; readonly sizeBytes: number })[];
 }
 
 interface FakeContainer {
   readonly id: string;
   readonly name: string;
   readonly spec: ContainerSpec;
+  readonly imageId: string;
   state: DockerContainerState;
   exitCode?: number;
   oomKilled: boolean;
@@ -89,8 +93,7 @@ interface FakeContainer {
 export class FakeDocker implements DockerClient {
   /** Every call, in order, with its main argument (image, name, ID, or labels as JSON). */
   readonly calls: Array<{ op: FakeOperation; arg: string }> = [];
-  private readonly registry: Set<string>;
-  private readonly localImages = new Set<string>();
+  private readonly images = new FakeImages(() => this.log.tickMs());
   private readonly containers = new Map<string, FakeContainer>();
   private readonly volumes = new FakeVolumes((name) =>
     [...this.containers.values()]
@@ -105,7 +108,10 @@ export class FakeDocker implements DockerClient {
   private processes = 0;
 
   constructor(options: FakeDockerOptions = {}) {
-    this.registry = new Set((options.images ?? []).map(normalizeImageReference));
+    for (const image of options.images ?? []) {
+      if (typeof image === 'string') this.images.publish(image);
+      else this.images.publish(image.ref, image.sizeBytes);
+    }
   }
 
   // --- test controls ---
@@ -190,8 +196,15 @@ export class FakeDocker implements DockerClient {
     return this.volumes.has(name);
   }
 
+  /** Whether a local image has this reference (tag, digest reference or ID). */
   hasImage(image: string): boolean {
-    return this.localImages.has(normalizeImageReference(image));
+    return this.images.resolve(image) !== undefined;
+  }
+
+  /** The registry now serves a new version of `ref`, with a new ID and digest (a push); returns them. */
+  publishImage(ref: string, sizeBytes?: number): { id: string; digest: string } {
+    const { id, digest } = this.images.publish(ref, sizeBytes);
+    return { id, digest };
   }
 
   /** Every event so far, oldest first. */
@@ -213,12 +226,25 @@ export class FakeDocker implements DockerClient {
   async pullImage(image: string, options: PullOptions = {}): Promise<void> {
     await this.enter('pull', image, options.signal && { signal: options.signal, error: () => new PullCancelledError(image) });
     const ref = normalizeImage(image);
-    const key = normalizeImageReference(image);
-    if (!this.registry.has(key)) throw new ImagePullError(image, `manifest for ${ref} not found: manifest unknown`);
+    this.images.pull(image);
     options.onProgress?.({ status: `Pulling from ${ref.slice(0, ref.lastIndexOf(':'))}` });
     options.onProgress?.({ id: 'fa4e1a7e', status: 'Pull complete' });
     options.onProgress?.({ status: `Status: Downloaded newer image for ${ref}` });
-    this.localImages.add(key);
+  }
+
+  async inspectImage(ref: string): Promise<ImageInfo> {
+    await this.enter('image-inspect', ref);
+    return this.images.inspect(ref);
+  }
+
+  async listImages(): Promise<ImageInfo[]> {
+    await this.enter('image-list', '');
+    return this.images.list();
+  }
+
+  async removeImage(ref: string): Promise<void> {
+    await this.enter('image-remove', ref);
+    this.images.remove(ref, (imageId) => [...this.containers.values()].some((c) => c.imageId === imageId));
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
@@ -228,14 +254,15 @@ export class FakeDocker implements DockerClient {
     }
     const name = spec.name.replace(/^\//, '');
     if ([...this.containers.values()].some((c) => c.name === name)) throw new NameConflictError(name);
-    if (!this.localImages.has(normalizeImageReference(spec.image))) throw new ImageNotFoundError(spec.image);
+    const imageId = this.images.resolve(spec.image);
+    if (imageId === undefined) throw new ImageNotFoundError(spec.image);
     checkSettingsAtCreate(spec);
     checkReferencesAtCreate(spec, (ref) => this.find(ref));
     for (const mount of spec.mounts ?? []) {
       if (mount.type === 'volume') this.volumes.create({ name: mount.source });
     }
     const id = createHash('sha256').update(`fake-container-${++this.created}`).digest('hex');
-    const c: FakeContainer = { id, name, spec, state: 'created', oomKilled: false, portBindings: [], createdAt: this.log.tickMs() };
+    const c: FakeContainer = { id, name, spec, imageId, state: 'created', oomKilled: false, portBindings: [], createdAt: this.log.tickMs() };
     this.containers.set(id, c);
     this.emit(c, 'create');
     return id;
@@ -289,6 +316,7 @@ export class FakeDocker implements DockerClient {
       id: c.id,
       name: c.name,
       image: c.spec.image,
+      imageId: c.imageId,
       state: c.state,
       ...(stopped && c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
       oomKilled: c.oomKilled,

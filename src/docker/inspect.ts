@@ -1,7 +1,7 @@
 // Part of the dockerode adapter: Docker's inspect answers in the project's own types.
 import type Docker from 'dockerode';
 import type { PortBinding, Protocol } from '../api/task.js';
-import type { ContainerInfo, DockerContainerState, DockerHealth, VolumeInfo } from './docker-client.js';
+import type { ContainerInfo, DockerContainerState, DockerHealth, ImageInfo, VolumeInfo } from './docker-client.js';
 
 const HEALTH: ReadonlySet<string> = new Set<DockerHealth>(['starting', 'healthy', 'unhealthy']);
 
@@ -17,6 +17,7 @@ export function toContainerInfo(info: Docker.ContainerInspectInfo): ContainerInf
     id: info.Id,
     name: info.Name.replace(/^\//, ''),
     image: info.Config.Image,
+    ...(info.Image ? { imageId: info.Image } : {}),
     state,
     ...(stopped ? { exitCode: info.State.ExitCode } : {}),
     oomKilled: info.State.OOMKilled === true,
@@ -77,4 +78,20 @@ function toPortBindings(ports: Record<string, Array<{ HostIp: string; HostPort: 
     }
   }
   return bindings;
+}
+
+/**
+ * Docker's image inspect or image list answer as an ImageInfo. The two differ: inspect gives
+ * `Created` as an RFC 3339 string, the list as epoch seconds; an untagged image lists its tags as
+ * null or `<none>:<none>`.
+ */
+export function toImageInfo(info: Docker.ImageInspectInfo | Docker.ImageInfo): ImageInfo {
+  const created = typeof info.Created === 'number' ? info.Created * 1000 : Date.parse(info.Created);
+  return {
+    id: info.Id,
+    repoTags: (info.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+    repoDigests: (info.RepoDigests ?? []).filter((d) => !d.startsWith('<none>@')),
+    sizeBytes: info.Size,
+    ...(Number.isFinite(created) && created > 0 ? { createdAt: created } : {}),
+  };
 }

@@ -20,6 +20,7 @@ import {
   type ContractContext,
   type DockerClientContractSetup,
 } from './docker-contract-support.js';
+import { imageCases } from './image.contract.js';
 import { volumeAndPullCases } from './volume-pull.contract.js';
 
 export type { DockerClientContractSetup } from './docker-contract-support.js';
@@ -269,5 +270,6 @@ export function describeDockerClientContract(name: string, setup: () => Promise<
 
     containerSettingsCases(ctx);
     volumeAndPullCases(ctx);
+    imageCases(ctx);
   });
 }

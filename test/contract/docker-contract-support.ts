@@ -7,6 +7,8 @@ export interface DockerClientContractSetup {
   readonly client: DockerClient;
   /** An image the registry holds. The suite pulls it before creating containers. */
   readonly image: string;
+  /** An image the registry holds that no other test uses: the suite pulls and removes it. */
+  readonly disposableImage: string;
   /** An image reference no registry holds. */
   readonly missingImage: string;
   /** Put on every container the suite creates, so `cleanup` can find them. */

@@ -37,6 +37,8 @@ describeDockerClientContract('DockerodeClient on the real engine', async () => {
   return {
     client,
     image: IMAGE,
+    // Pushed by scripts/setup-docker.sh for this suite alone.
+    disposableImage: '127.0.0.1:5000/berth/variant:10',
     missingImage: '127.0.0.1:5000/berth/does-not-exist:latest',
     labels: LABELS,
     serves: true,

@@ -12,12 +12,14 @@ import {
 import { describeDockerClientContract } from '../../contract/docker-client.contract.js';
 
 const IMAGE = 'registry.test/berth/busybox:latest';
+const DISPOSABLE = 'registry.test/berth/variant:10';
 
 describeDockerClientContract('FakeDocker', async () => {
-  const fake = new FakeDocker({ images: [IMAGE] });
+  const fake = new FakeDocker({ images: [IMAGE, DISPOSABLE] });
   return {
     client: fake,
     image: IMAGE,
+    disposableImage: DISPOSABLE,
     missingImage: 'registry.test/berth/does-not-exist:latest',
     labels: { 'berth.test-run': 'fake' },
     serves: false,

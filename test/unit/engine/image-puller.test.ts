@@ -23,6 +23,9 @@ function setup(images: string[] = [A, B, C, 'docker.io/library/busybox:latest'])
       if (options?.signal) signals.push(options.signal);
       return docker.pullImage(image, options);
     },
+    inspectImage: (ref) => docker.inspectImage(ref),
+    listImages: () => docker.listImages(),
+    removeImage: (ref) => docker.removeImage(ref),
   };
   return { docker, signals, client };
 }
