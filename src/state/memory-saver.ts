@@ -1,10 +1,11 @@
 import type { StateChange } from '../api/events.js';
+import type { ImageRecord } from '../api/image-record.js';
 import type { TaskState } from '../api/task.js';
 import { PersistenceError } from '../errors.js';
 import { rowsToTask } from './decode.js';
-import { checkCommit, checkMeta, checkPaging, checkRetention, eventToRow, rowToEvent, taskToRows } from './rows.js';
+import { checkCommit, checkImageChange, checkMeta, checkPaging, checkRetention, eventToRow, rowToEvent, taskToRows } from './rows.js';
 import type { EventRow, Row } from './rows.js';
-import type { EventRetention, Saver, StateCommit } from './saver.js';
+import type { EventRetention, ImageChange, Saver, StateCommit } from './saver.js';
 
 /**
  * An in-memory Saver for engine unit tests, held to the same contract suite as SqliteSaver.
@@ -17,6 +18,7 @@ export class MemorySaver implements Saver {
   #events: EventRow[] = [];
   #lastSeq = 0;
   #meta = new Map<string, string>();
+  #images = new Map<string, ImageRecord>();
   #failNext: Error | undefined;
   #failWrites: Error | undefined;
   #commits = 0;
@@ -99,6 +101,19 @@ export class MemorySaver implements Saver {
   async unloadedArns(): Promise<string[]> {
     this.#assertOpen();
     return [];
+  }
+
+  async loadImages(): Promise<ImageRecord[]> {
+    this.#assertOpen();
+    return [...this.#images.values()].sort((a, b) => compare(a.ref, b.ref));
+  }
+
+  async saveImages(change: ImageChange): Promise<void> {
+    this.#assertOpen();
+    checkImageChange(change);
+    this.#assertWritable();
+    for (const image of change.put ?? []) this.#images.set(image.ref, deepFreeze(structuredClone(image)));
+    for (const ref of change.remove ?? []) this.#images.delete(ref);
   }
 
   async getMeta(key: string): Promise<string | undefined> {

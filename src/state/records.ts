@@ -1,4 +1,5 @@
 import type { NewStateChange } from '../api/events.js';
+import type { ImageRecord } from '../api/image-record.js';
 import { PARSE_RULES_VERSION } from '../api/rules-version.js';
 import { CONTAINER_STATUSES, DESIRED_STATUSES } from '../api/status.js';
 import type { ContainerState, TaskState } from '../api/task.js';
@@ -119,4 +120,15 @@ export const EVENT = storedRecord<NewStateChange>({
     portBindings: 'port_bindings',
     at: 'at',
   },
+});
+
+export const IMAGE = storedRecord<ImageRecord>({
+  fields: {
+    ref: nonEmptyText,
+    imageId: optional(text),
+    digest: optional(text),
+    pulledAt: optional(integer),
+    lastUsedAt: integer,
+  },
+  columns: { ref: 'ref' },
 });

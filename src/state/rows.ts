@@ -1,10 +1,11 @@
 import type { NewStateChange, StateChange } from '../api/events.js';
+import type { ImageRecord } from '../api/image-record.js';
 import type { TaskState } from '../api/task.js';
 import { PersistenceError } from '../errors.js';
 import { INVALID } from './codec.js';
 import type { Row } from './record.js';
-import { CONTAINER, EVENT, TASK } from './records.js';
-import type { StateCommit } from './saver.js';
+import { CONTAINER, EVENT, IMAGE, TASK } from './records.js';
+import type { ImageChange, StateCommit } from './saver.js';
 
 /*
  * Domain values to the rows of the state tables and back, through the declarations in records.ts,
@@ -98,4 +99,25 @@ export function checkRetention(policy: { keepLast: number; olderThan: string }):
   if (Number.isNaN(Date.parse(policy.olderThan))) {
     throw new RangeError(`olderThan must be an ISO-8601 time, got ${JSON.stringify(policy.olderThan)}`);
   }
+}
+
+export function imageToRow(image: ImageRecord): Row {
+  return IMAGE.toRow(image);
+}
+
+/** An image row that does not decode is dropped, not fatal: the record only orders cleanup and informs `once`. */
+export function rowToImage(row: Row): ImageRecord | undefined {
+  const image = IMAGE.fromRow(row, () => {});
+  return image === INVALID ? undefined : image;
+}
+
+/** Rejects, before anything is written, an image change the table could not round-trip. */
+export function checkImageChange(change: ImageChange): void {
+  const issues: string[] = [];
+  const issue = (path: string, message: string): void => void issues.push(`${path} ${message}`);
+  (change.put ?? []).forEach((image, i) => IMAGE.check(image, `put[${i}]`, issue));
+  (change.remove ?? []).forEach((ref, i) => {
+    if (typeof ref !== 'string' || ref === '') issue(`remove[${i}]`, 'must be a non-empty string');
+  });
+  if (issues.length > 0) throw new PersistenceError(`image change refused: ${issues.join('; ')}`);
 }

@@ -1,4 +1,5 @@
 import type { NewStateChange, StateChange } from '../api/events.js';
+import type { ImageRecord } from '../api/image-record.js';
 import type { TaskState } from '../api/task.js';
 
 /**
@@ -9,6 +10,11 @@ export interface StateCommit {
   readonly put?: readonly TaskState[];
   readonly remove?: readonly string[];
   readonly events?: readonly NewStateChange[];
+}
+
+export interface ImageChange {
+  readonly put?: readonly ImageRecord[];
+  readonly remove?: readonly string[];
 }
 
 export interface EventRetention {
@@ -41,6 +47,10 @@ export interface Saver {
    * moving them failed). Their containers are not the agent's to remove.
    */
   unloadedArns(): Promise<string[]>;
+  /** Every image record, ordered by `ref`. */
+  loadImages(): Promise<ImageRecord[]>;
+  /** Inserts or replaces records (by `ref`) and deletes others (an unknown ref is a no-op), atomically. */
+  saveImages(change: ImageChange): Promise<void>;
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
   close(): Promise<void>;

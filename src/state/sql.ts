@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { PersistenceError, errorMessage } from '../errors.js';
-import { CONTAINER, CONTAINER_KEYS, EVENT, TASK } from './records.js';
+import { CONTAINER, CONTAINER_KEYS, EVENT, IMAGE, TASK } from './records.js';
 import type { EventRow, Row } from './rows.js';
 
 /* The statements the SQLite saver and the read-only reader share, and how their errors are told apart. */
@@ -9,6 +9,7 @@ import type { EventRow, Row } from './rows.js';
 export const TASK_COLUMNS = TASK.columns;
 export const CONTAINER_COLUMNS = [...CONTAINER_KEYS, ...CONTAINER.columns];
 export const EVENT_COLUMNS = EVENT.columns;
+export const IMAGE_COLUMNS = IMAGE.columns;
 
 const list = (columns: readonly string[], prefix = ''): string => columns.map((c) => prefix + c).join(', ');
 
@@ -29,6 +30,7 @@ export function readStatements(db: Database.Database) {
     oldestSeq: db.prepare<[], { seq: number | null }>('SELECT MIN(seq) AS seq FROM events'),
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
     quarantinedArns: db.prepare<[], { arn: string }>('SELECT DISTINCT arn FROM quarantine ORDER BY arn'),
+    images: db.prepare<[], Row>(`SELECT ${list(IMAGE_COLUMNS)} FROM images ORDER BY ref`),
     allMeta: db.prepare<[], { key: string; value: string }>('SELECT key, value FROM meta ORDER BY key'),
   };
 }
@@ -55,6 +57,11 @@ export function writeStatements(db: Database.Database) {
     ),
     // Seqs rise with time, so everything up to the newest too-old event goes (uses events_at).
     pruneOlderThan: db.prepare<[string]>('DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events WHERE at < ?)'),
+    upsertImage: db.prepare<Row>(
+      `INSERT INTO images (${list(IMAGE_COLUMNS)}) VALUES (${list(IMAGE_COLUMNS, '@')})
+       ON CONFLICT (ref) DO UPDATE SET ${IMAGE_COLUMNS.filter((c) => c !== 'ref').map((c) => `${c} = excluded.${c}`).join(', ')}`,
+    ),
+    deleteImage: db.prepare<[string]>('DELETE FROM images WHERE ref = ?'),
     setMeta: db.prepare<[string, string]>(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ),

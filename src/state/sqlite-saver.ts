@@ -2,13 +2,14 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { StateChange } from '../api/events.js';
+import type { ImageRecord } from '../api/image-record.js';
 import type { TaskState } from '../api/task.js';
 import { BerthError, PersistenceError } from '../errors.js';
 import { decodeTasks, type Decoded } from './decode.js';
 import { currentSchemaVersion, migrate } from './migrate.js';
 import { moveToQuarantine, type QuarantineReport } from './quarantine.js';
-import { checkCommit, checkMeta, checkPaging, checkRetention, eventToRow, rowToEvent, taskToRows } from './rows.js';
-import type { EventRetention, Saver, StateCommit } from './saver.js';
+import { checkCommit, checkImageChange, checkMeta, checkPaging, checkRetention, eventToRow, imageToRow, rowToEvent, rowToImage, taskToRows } from './rows.js';
+import type { EventRetention, ImageChange, Saver, StateCommit } from './saver.js';
 import {
   corruptionDetail,
   isCorruption,
@@ -190,6 +191,20 @@ export class SqliteSaver implements Saver {
   async unloadedArns(): Promise<string[]> {
     const quarantined = this.#run('reading quarantined tasks', () => this.#read.quarantinedArns.all().map((r) => r.arn));
     return [...new Set([...quarantined, ...this.#unmoved])].sort();
+  }
+
+  async loadImages(): Promise<ImageRecord[]> {
+    return this.#run('reading images', () => this.#read.images.all().flatMap((row) => rowToImage(row) ?? []));
+  }
+
+  async saveImages(change: ImageChange): Promise<void> {
+    checkImageChange(change);
+    this.#run('writing images', () =>
+      this.#db.transaction(() => {
+        for (const image of change.put ?? []) this.#write.upsertImage.run(imageToRow(image));
+        for (const ref of change.remove ?? []) this.#write.deleteImage.run(ref);
+      })(),
+    );
   }
 
   async getMeta(key: string): Promise<string | undefined> {

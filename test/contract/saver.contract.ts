@@ -329,6 +329,25 @@ export function describeSaverContract(name: string, open: () => Promise<SaverUnd
       await expect(saver.setMeta('', 'x')).rejects.toThrow(PersistenceError);
     });
 
+    it('keeps image records: put replaces by ref, remove deletes, both refuse what cannot round-trip', async () => {
+      const full = { ref: 'docker.io/library/busybox:latest', imageId: 'sha256:aa', digest: 'sha256:bb', pulledAt: 1_700_000_000_000, lastUsedAt: 1_700_000_100_000 };
+      const bare = { ref: '127.0.0.1:5000/berth/variant:1', lastUsedAt: 5 };
+      expect(await saver.loadImages()).toEqual([]);
+      await saver.saveImages({ put: [bare, full] });
+      expect(await saver.loadImages()).toEqual([bare, full]);
+      const used = { ...full, lastUsedAt: 1_700_000_200_000 };
+      await saver.saveImages({ put: [used], remove: [bare.ref, 'never-saved:1'] });
+      expect(await saver.loadImages()).toEqual([used]);
+      await expect(saver.saveImages({ put: [{ ...bare, lastUsedAt: 1.5 }] })).rejects.toThrow(/put\[0\]/);
+      await expect(saver.saveImages({ put: [{ ...bare, ref: '' }] })).rejects.toThrow(PersistenceError);
+      await expect(saver.saveImages({ remove: [''] })).rejects.toThrow(/remove\[0\]/);
+      expect(await saver.loadImages()).toEqual([used]);
+      if (sut.reopen) {
+        saver = await sut.reopen();
+        expect(await saver.loadImages()).toEqual([used]);
+      }
+    });
+
     it('is not changed by callers mutating what they committed', async () => {
       const task = fullTask();
       await saver.commit({ put: [task] });
