@@ -38,12 +38,20 @@ import {
 } from './fake-docker-helpers.js';
 import { bindPorts, checkReferencesAtCreate, checkReferencesAtStart } from './fake-references.js';
 import { FakeVolumes } from './fake-volumes.js';
+import { registryRefusal } from './fake-registry-auth.js';
+import { registryHost } from './registry-auth/registry-host.js';
+import { pullRefusalDetail } from './registry-auth/wire.js';
 
 export type FakeOperation = DockerOperation;
 
 export interface FakeDockerOptions {
   /** Images the fake registry holds; pulling anything else fails with ImagePullError. */
   readonly images?: readonly string[];
+  /**
+   * Registries (by host, `registry.test:5000`) that answer 401 to a pull without this user and
+   * password, worded as Docker words it.
+   */
+  readonly registryUsers?: Readonly<Record<string, { readonly username: string; readonly password: string }>>;
 }
 
 interface FakeContainer {
@@ -90,6 +98,7 @@ export class FakeDocker implements DockerClient {
   /** Every call, in order, with its main argument (image, name, ID, or labels as JSON). */
   readonly calls: Array<{ op: FakeOperation; arg: string }> = [];
   private readonly registry: Set<string>;
+  private readonly registryUsers: NonNullable<FakeDockerOptions['registryUsers']>;
   private readonly localImages = new Set<string>();
   private readonly containers = new Map<string, FakeContainer>();
   private readonly volumes = new FakeVolumes((name) =>
@@ -106,6 +115,7 @@ export class FakeDocker implements DockerClient {
 
   constructor(options: FakeDockerOptions = {}) {
     this.registry = new Set((options.images ?? []).map(normalizeImageReference));
+    this.registryUsers = options.registryUsers ?? {};
   }
 
   // --- test controls ---
@@ -214,6 +224,8 @@ export class FakeDocker implements DockerClient {
     await this.enter('pull', image, options.signal && { signal: options.signal, error: () => new PullCancelledError(image) });
     const ref = normalizeImage(image);
     const key = normalizeImageReference(image);
+    const refusal = registryRefusal(this.registryUsers[registryHost(image)], options.auth);
+    if (refusal) throw new ImagePullError(image, pullRefusalDetail(image, refusal, options.auth !== undefined));
     if (!this.registry.has(key)) throw new ImagePullError(image, `manifest for ${ref} not found: manifest unknown`);
     options.onProgress?.({ status: `Pulling from ${ref.slice(0, ref.lastIndexOf(':'))}` });
     options.onProgress?.({ id: 'fa4e1a7e', status: 'Pull complete' });
