@@ -4,6 +4,8 @@
 #   2. a running dockerd (reuses a healthy one, clears a stale pid file)
 #   3. a registry on 127.0.0.1:5000 (reuses one that answers)
 #   4. the test image 127.0.0.1:5000/berth/busybox:latest, built from busybox-static and pushed
+#   5. the password-protected registry on 127.0.0.1:5001 holding it as berth/private:latest
+#      (scripts/setup-auth-registry.sh)
 # Exits non-zero with a message naming the step that failed; it never leaves the caller guessing.
 set -euo pipefail
 
@@ -136,4 +138,5 @@ command -v curl >/dev/null 2>&1 || { apt-get install -y -qq curl >/dev/null || d
 start_dockerd
 start_registry
 build_and_push_image
+bash "$(dirname "$0")/setup-auth-registry.sh" || die "the auth registry (scripts/setup-auth-registry.sh)"
 say "ready: docker $("$DOCKER" version --format '{{.Server.Version}}'), registry $REGISTRY_ADDR, image $IMAGE"
