@@ -5,6 +5,8 @@
 #   3. a registry on 127.0.0.1:5000 (reuses one that answers)
 #   4. the test image 127.0.0.1:5000/berth/busybox:latest, built from busybox-static and pushed
 #   5. variants 127.0.0.1:5000/berth/variant:0..10 of it, each with different content
+#   6. the password-protected registry on 127.0.0.1:5001 holding it as berth/private:latest
+#      (scripts/setup-auth-registry.sh)
 # Exits non-zero with a message naming the step that failed; it never leaves the caller guessing.
 set -euo pipefail
 
@@ -175,4 +177,5 @@ start_dockerd
 start_registry
 build_and_push_image
 build_variants
+bash "$(dirname "$0")/setup-auth-registry.sh" || die "the auth registry (scripts/setup-auth-registry.sh)"
 say "ready: docker $("$DOCKER" version --format '{{.Server.Version}}'), registry $REGISTRY_ADDR, image $IMAGE"

@@ -5,6 +5,8 @@ import type { AgentConfig } from './config/config.js';
 import type { Health, Metadata } from './control/routes.js';
 import { startControlServer, type ControlServer } from './control/server.js';
 import type { DockerClient } from './docker/docker-client.js';
+import { execHelper } from './docker/registry-auth/credential-helper.js';
+import { openRegistryCredentials } from './docker/registry-auth/registry-credentials.js';
 import { EventRetention } from './engine/event-retention.js';
 import { TaskEngine } from './engine/task-engine.js';
 import { BerthError, errorMessage } from './errors.js';
@@ -50,6 +52,15 @@ export interface RunningAgent {
  */
 export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
   const { config, log } = parts;
+  // First: a docker config that is missing (when named) or malformed stops the start before anything is claimed.
+  const registryCredentials = await openRegistryCredentials(
+    {
+      dockerConfigPath: config.dockerConfigPath,
+      dockerConfigSource: config.dockerConfigSource,
+      helpers: { run: execHelper(), timeoutMs: config.credentialHelperTimeoutMs },
+    },
+    log,
+  );
   const clock = parts.clock ?? systemClock;
   const metrics = new AgentMetrics({ defaultMetrics: parts.defaultMetrics ?? true });
   const docker = instrumentDocker(parts.docker, metrics);
@@ -70,6 +81,7 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     eventStreamBackoff: config.eventStreamBackoff,
     observer: metrics,
     relist: { intervalMs: config.relistIntervalMs, orphanGraceMs: config.orphanGraceMs },
+    registryCredentials,
   });
   metrics.setStateSource(() => engine.countByStatus());
   const retention = new EventRetention(

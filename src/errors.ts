@@ -177,6 +177,24 @@ export class PullCancelledError extends BerthError {
   }
 }
 
+/**
+ * A docker credential helper (`docker-credential-<name> get`) could not give a registry's
+ * credentials: not on PATH, failed, timed out, or answered something else than its protocol's JSON.
+ * The message names the helper and the image, never what the helper printed on success. Retryable
+ * unless the helper is missing: a timeout or a locked keychain may pass.
+ */
+export class CredentialHelperError extends BerthError {
+  readonly code = 'CredentialHelperFailed';
+  constructor(
+    readonly image: string,
+    readonly helper: string,
+    detail: string,
+    options: { cause?: unknown; retryable?: boolean } = {},
+  ) {
+    super(`pulling ${image} failed: credential helper ${helper} ${detail}`, { retryable: true, ...options });
+  }
+}
+
 /** The state database could not be read or written. */
 export class PersistenceError extends BerthError {
   readonly code = 'PersistenceError';

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import type { DockerConfigSource } from '../docker/registry-auth/registry-credentials.js';
 import type { BackoffPolicy } from '../util/backoff.js';
 
 /**
@@ -45,6 +46,12 @@ export interface AgentConfig {
   readonly socketGroup?: string;
   /** Whether a container may be `privileged: true` (every capability, every host device). */
   readonly allowPrivileged: boolean;
+  /** The Docker CLI config.json whose registry credentials pulls use (the path only; its contents are read at start-up). */
+  readonly dockerConfigPath: string;
+  /** Where the path came from: a file named by `--docker-config` or DOCKER_CONFIG must exist, the default need not. */
+  readonly dockerConfigSource: DockerConfigSource;
+  /** Deadline for one `docker-credential-<name> get`. */
+  readonly credentialHelperTimeoutMs: number;
   readonly http: HttpLimits;
 }
 
@@ -85,6 +92,9 @@ export const DEFAULTS = {
   relistIntervalMs: 30_000,
   orphanGraceMs: 5 * 60_000,
   allowPrivileged: false,
+  /** Under the home directory, as Docker's CLI looks for it. */
+  dockerConfigUnderHome: '.docker/config.json',
+  credentialHelperTimeoutMs: 30_000,
   http: {
     maxConnections: 128,
     maxHeaderBytes: 16 * 1024,
@@ -113,6 +123,7 @@ export interface ConfigFlags {
   readonly relistInterval?: string;
   readonly orphanGrace?: string;
   readonly allowPrivileged?: boolean;
+  readonly dockerConfig?: string;
 }
 
 export interface ConfigContext {
@@ -186,8 +197,17 @@ export function resolveConfig(flags: ConfigFlags = {}, ctx: ConfigContext = defa
     orphanGraceMs: duration('orphan grace (BERTH_ORPHAN_GRACE)', flags.orphanGrace ?? env.BERTH_ORPHAN_GRACE, DEFAULTS.orphanGraceMs),
     ...socketGroup(flags.socketGroup ?? env.BERTH_SOCKET_GROUP),
     allowPrivileged: flags.allowPrivileged ?? yesNo('allow privileged (BERTH_ALLOW_PRIVILEGED)', env.BERTH_ALLOW_PRIVILEGED, DEFAULTS.allowPrivileged),
+    ...dockerConfig(flags.dockerConfig, env.DOCKER_CONFIG, ctx.home),
+    credentialHelperTimeoutMs: DEFAULTS.credentialHelperTimeoutMs,
     http: DEFAULTS.http,
   });
+}
+
+/** Docker CLI's rule: `--docker-config` names the file, DOCKER_CONFIG a directory holding config.json. */
+function dockerConfig(flag: string | undefined, envDir: string | undefined, home: string): Pick<AgentConfig, 'dockerConfigPath' | 'dockerConfigSource'> {
+  if (flag !== undefined && flag !== '') return { dockerConfigPath: resolve(flag), dockerConfigSource: '--docker-config' };
+  if (envDir !== undefined && envDir !== '') return { dockerConfigPath: resolve(envDir, 'config.json'), dockerConfigSource: 'DOCKER_CONFIG' };
+  return { dockerConfigPath: join(home, DEFAULTS.dockerConfigUnderHome), dockerConfigSource: 'default' };
 }
 
 function socketGroup(raw: string | undefined): { socketGroup?: string } {

@@ -34,6 +34,7 @@ import { endpointUrl, parseEndpoint } from './docker-endpoint.js';
 import { dockerSinceAfter, ndjsonLines, parseEventLine } from './event-lines.js';
 import { toContainerInfo, toImageInfo, toVolumeInfo } from './inspect.js';
 import { parseProgressLine } from './pull-progress-line.js';
+import { pullRefusalDetail, toAuthConfig } from './registry-auth/wire.js';
 import { containerReferenceOf, detailOf, isUnreachable, portConflictOf, settingsRefusalOf, statusOf } from './wire-errors.js';
 
 export { DEFAULT_DOCKER_SOCKET, dockerOptionsFromEnv } from './docker-endpoint.js';
@@ -114,11 +115,18 @@ export class DockerodeClient implements DockerClient {
   }
 
   async pullImage(image: string, options: PullOptions = {}): Promise<void> {
+    const { auth } = options;
+    // A registry's 401 says whether credentials were sent (the header never reaches an error or a log).
+    const refused = (detail: string, cause?: unknown): ImagePullError =>
+      new ImagePullError(image, pullRefusalDetail(image, detail, auth !== undefined), cause === undefined ? {} : { cause });
     await this.call(
       'pull',
       async (signal) => {
-        const stream = (await this.docker.pull(image, { abortSignal: signal })) as NodeJS.ReadableStream &
-          AsyncIterable<Buffer>;
+        // docker-modem sends `authconfig` as the X-Registry-Auth header, never in the URL.
+        const stream = (await this.docker.pull(image, {
+          abortSignal: signal,
+          ...(auth ? { authconfig: toAuthConfig(auth) } : {}),
+        })) as NodeJS.ReadableStream & AsyncIterable<Buffer>;
         // Destroyed explicitly on deadline or cancel rather than trusting the request's abort to
         // reach a response already streaming.
         const destroy = (): void => (stream as unknown as { destroy(): void }).destroy();
@@ -126,7 +134,7 @@ export class DockerodeClient implements DockerClient {
         try {
           for await (const line of ndjsonLines(stream)) {
             const progress = parseProgressLine(line);
-            if (progress.error !== undefined) throw new ImagePullError(image, progress.error);
+            if (progress.error !== undefined) throw refused(progress.error);
             options.onProgress?.(progress.progress);
           }
         } finally {
@@ -137,7 +145,7 @@ export class DockerodeClient implements DockerClient {
       {
         timeoutMs: this.pullTimeoutMs,
         // Refusals (unknown repository, denied, registry down) come back as HTTP errors before the stream.
-        map: (err) => (statusOf(err) !== undefined ? new ImagePullError(image, detailOf(err), { cause: err }) : undefined),
+        map: (err) => (statusOf(err) !== undefined ? refused(detailOf(err), err) : undefined),
         cancel: { signal: options.signal, error: () => new PullCancelledError(image) },
       },
     );

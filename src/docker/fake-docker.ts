@@ -5,6 +5,7 @@ import {
   DockerApiError,
   DockerUnavailableError,
   ImageNotFoundError,
+  ImagePullError,
   NameConflictError,
   PullCancelledError,
 } from '../errors.js';
@@ -38,6 +39,9 @@ import {
 import { bindPorts, checkReferencesAtCreate, checkReferencesAtStart } from './fake-references.js';
 import { FakeImages } from './fake-images.js';
 import { FakeVolumes } from './fake-volumes.js';
+import { registryRefusal } from './fake-registry-auth.js';
+import { registryHost } from './registry-auth/registry-host.js';
+import { pullRefusalDetail } from './registry-auth/wire.js';
 
 export type FakeOperation = DockerOperation;
 
@@ -47,6 +51,11 @@ export interface FakeDockerOptions {
    * fails with ImagePullError.
    */
   readonly images?: readonly (string | { readonly ref: string; readonly sizeBytes: number })[];
+  /**
+   * Registries (by host, `registry.test:5000`) that answer 401 to a pull without this user and
+   * password, worded as Docker words it.
+   */
+  readonly registryUsers?: Readonly<Record<string, { readonly username: string; readonly password: string }>>;
 }
 
 interface FakeContainer {
@@ -94,6 +103,7 @@ export class FakeDocker implements DockerClient {
   /** Every call, in order, with its main argument (image, name, ID, or labels as JSON). */
   readonly calls: Array<{ op: FakeOperation; arg: string }> = [];
   private readonly images = new FakeImages(() => this.log.tickMs());
+  private readonly registryUsers: NonNullable<FakeDockerOptions['registryUsers']>;
   private readonly containers = new Map<string, FakeContainer>();
   private readonly volumes = new FakeVolumes((name) =>
     [...this.containers.values()]
@@ -112,6 +122,7 @@ export class FakeDocker implements DockerClient {
       if (typeof image === 'string') this.images.publish(image);
       else this.images.publish(image.ref, image.sizeBytes);
     }
+    this.registryUsers = options.registryUsers ?? {};
   }
 
   // --- test controls ---
@@ -226,6 +237,8 @@ export class FakeDocker implements DockerClient {
   async pullImage(image: string, options: PullOptions = {}): Promise<void> {
     await this.enter('pull', image, options.signal && { signal: options.signal, error: () => new PullCancelledError(image) });
     const ref = normalizeImage(image);
+    const refusal = registryRefusal(this.registryUsers[registryHost(image)], options.auth);
+    if (refusal) throw new ImagePullError(image, pullRefusalDetail(image, refusal, options.auth !== undefined));
     this.images.pull(image);
     options.onProgress?.({ status: `Pulling from ${ref.slice(0, ref.lastIndexOf(':'))}` });
     options.onProgress?.({ id: 'fa4e1a7e', status: 'Pull complete' });

@@ -3,6 +3,7 @@ import { containerSpec } from './container-spec.js';
 import type { ContainerState, TaskState } from '../api/task.js';
 import type { ContainerInfo, ContainerSpec, DockerClient } from '../docker/docker-client.js';
 import { ContainerNotFoundError, DockerApiError, NameConflictError, PullCancelledError, errorMessage } from '../errors.js';
+import type { CredentialsFor } from '../docker/registry-auth/registry-credentials.js';
 import type { Logger } from '../log/logger.js';
 import type { Action, ActionKind, Outcome } from './actions.js';
 import { ImagePuller } from './image-puller.js';
@@ -29,8 +30,9 @@ export class Executor {
     maxConcurrentPulls: number,
     private readonly progress?: PullProgressHub,
     private readonly observer?: TransitionObserver,
+    pullAuth?: CredentialsFor,
   ) {
-    this.puller = new ImagePuller(docker, maxConcurrentPulls);
+    this.puller = new ImagePuller(docker, maxConcurrentPulls, pullAuth ? { auth: pullAuth } : {});
   }
 
   /** Performs `action` and reports how long it took and whether it worked. */

@@ -1,5 +1,6 @@
 import type { ImageClient, PullProgress } from '../docker/docker-client.js';
 import { normalizeImageReference } from '../docker/image-reference.js';
+import type { CredentialsFor } from '../docker/registry-auth/registry-credentials.js';
 import { PullCancelledError } from '../errors.js';
 
 export interface PullRequest {
@@ -31,6 +32,8 @@ export class ImagePuller {
   constructor(
     private readonly images: ImageClient,
     maxConcurrent: number,
+    /** The registry credentials each Docker pull carries; absent: anonymous pulls. */
+    private readonly options: { readonly auth?: CredentialsFor } = {},
   ) {
     if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) {
       throw new RangeError(`max concurrent pulls must be a whole number of at least 1, got ${maxConcurrent}`);
@@ -76,8 +79,11 @@ export class ImagePuller {
     await this.slots.acquire(signal, image, () => this.setWaiting(flight, true));
     try {
       if (flight.waiting) this.setWaiting(flight, false);
+      // Asked for each Docker pull, not kept: a helper's token may have changed since the last one.
+      const auth = await this.options.auth?.(image);
       await this.images.pullImage(image, {
         signal,
+        ...(auth ? { auth } : {}),
         onProgress: (p) => {
           for (const w of flight.waiters) w.onProgress?.(p);
         },

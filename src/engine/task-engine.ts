@@ -6,6 +6,7 @@ import type { TaskInput } from '../api/schema.js';
 import { statusRank, type ContainerStatus } from '../api/status.js';
 import type { TaskDefinition, TaskState } from '../api/task.js';
 import type { DockerClient, DockerEvent } from '../docker/docker-client.js';
+import type { CredentialsFor } from '../docker/registry-auth/registry-credentials.js';
 import { EngineClosedError, TaskConflictError, TaskNotFoundError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Saver } from '../state/saver.js';
@@ -37,6 +38,8 @@ export interface TaskEngineOptions {
   readonly observer?: EngineObserver;
   /** Periodic comparison of the records with Docker's list; absent: events alone (unit tests). */
   readonly relist?: RelistPolicy;
+  /** Registry credentials for each pull (from the docker config); absent: anonymous pulls. */
+  readonly registryCredentials?: CredentialsFor;
 }
 
 export interface EngineObserver extends TransitionObserver {
@@ -82,7 +85,7 @@ export class TaskEngine {
     this.queue = new PQueue({ concurrency: opts.concurrency });
     this.calls = new PQueue({ concurrency: opts.concurrency });
     this.queue.on('idle', () => this.notePass());
-    this.executor = new Executor(opts.docker, opts.agentId, opts.log, opts.maxConcurrentPulls, this.progress, opts.observer);
+    this.executor = new Executor(opts.docker, opts.agentId, opts.log, opts.maxConcurrentPulls, this.progress, opts.observer, opts.registryCredentials);
     this.watcher = new DockerEventWatcher(
       opts.docker,
       ownershipFilter(opts.agentId),

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { AUTH_REGISTRY } from '../support/auth-registry.js';
 
 export const TEST_IMAGE = process.env.BERTH_TEST_IMAGE ?? '127.0.0.1:5000/berth/busybox:latest';
 
@@ -18,6 +19,14 @@ export default function setup(): void {
   } catch {
     problems.push('test registry not answering on 127.0.0.1:5000');
   }
+  // The private-registry tests' registry: up means it asks for credentials (401).
+  let auth = 'no answer';
+  try {
+    auth = execFileSync('curl', ['-s', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', `http://${AUTH_REGISTRY.host}/v2/`], { encoding: 'utf8' }).trim();
+  } catch {
+    // Nothing listening: reported below.
+  }
+  if (auth !== '401') problems.push(`auth test registry not answering 401 on ${AUTH_REGISTRY.host} (got ${auth})`);
   if (problems.length > 0) {
     throw new Error(
       `Integration tests need Docker and the test registry:\n  - ${problems.join('\n  - ')}\n` +

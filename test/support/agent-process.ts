@@ -15,6 +15,8 @@ export class AgentProcess {
   constructor(
     readonly dataDir: string,
     private readonly args: readonly string[] = [],
+    /** The agent's environment; default: this process's. */
+    private readonly env?: NodeJS.ProcessEnv,
   ) {
     this.client = new ControlClient(join(dataDir, 'agent.sock'), 30_000);
   }
@@ -23,6 +25,7 @@ export class AgentProcess {
   launch(): ChildProcess {
     const proc = spawn(process.execPath, [AGENT_BIN, 'run', '--data-dir', this.dataDir, '--log-format', 'text', '--log-level', 'debug', ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(this.env ? { env: this.env } : {}),
     });
     this.proc = proc;
     proc.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
