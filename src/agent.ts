@@ -5,6 +5,7 @@ import type { AgentConfig } from './config/config.js';
 import type { Health, Metadata } from './control/routes.js';
 import { startControlServer, type ControlServer } from './control/server.js';
 import type { DockerClient } from './docker/docker-client.js';
+import { capacityOf } from './engine/admission/host-resources.js';
 import { EventRetention } from './engine/event-retention.js';
 import { TaskEngine } from './engine/task-engine.js';
 import { BerthError, errorMessage } from './errors.js';
@@ -70,6 +71,7 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     eventStreamBackoff: config.eventStreamBackoff,
     observer: metrics,
     relist: { intervalMs: config.relistIntervalMs, orphanGraceMs: config.orphanGraceMs },
+    capacity: capacityOf(config.host, { memoryMiB: config.reservedMemoryMiB, cpuUnits: config.reservedCpuUnits }),
   });
   metrics.setStateSource(() => engine.countByStatus());
   const retention = new EventRetention(
