@@ -39,7 +39,7 @@ export function planAdmission(tasks: Iterable<TaskState>, capacity: HostCapacity
     const r = reservationOfTask(t);
     const never = neverFits(r, capacity);
     if (never.length > 0) {
-      waiting.set(t.arn, `can never be admitted on this host: ${never.map((n) => n.message).join('; ')}`);
+      waiting.set(t.arn, `can never be admitted on this host: ${never.map((n) => `needs ${neverFitsText(n)}`).join('; ')}`);
       continue;
     }
     if (head !== undefined) {
@@ -60,19 +60,24 @@ export function planAdmission(tasks: Iterable<TaskState>, capacity: HostCapacity
 
 export interface NeverFits {
   readonly resource: 'memory' | 'cpu';
-  readonly message: string;
+  /** What the task reserves, and what the host has for tasks in all. */
+  readonly needs: number;
+  readonly has: number;
 }
 
 /** What of a reservation is more than the host has for tasks at all: such a task could never start. */
 export function neverFits(r: Reservation, capacity: HostCapacity): NeverFits[] {
   const out: NeverFits[] = [];
-  if (r.memoryMiB > capacity.memoryMiB) {
-    out.push({ resource: 'memory', message: `needs ${r.memoryMiB} MiB of memory, more than the ${capacity.memoryMiB} MiB this host has for tasks` });
-  }
-  if (r.cpuUnits > capacity.cpuUnits) {
-    out.push({ resource: 'cpu', message: `needs ${r.cpuUnits} CPU units, more than the ${capacity.cpuUnits} this host has for tasks` });
-  }
+  if (r.memoryMiB > capacity.memoryMiB) out.push({ resource: 'memory', needs: r.memoryMiB, has: capacity.memoryMiB });
+  if (r.cpuUnits > capacity.cpuUnits) out.push({ resource: 'cpu', needs: r.cpuUnits, has: capacity.cpuUnits });
   return out;
+}
+
+/** `2048 MiB of memory, more than the 1000 MiB this host has for tasks (its memory less --reserved-memory)` */
+export function neverFitsText(n: NeverFits): string {
+  return n.resource === 'memory'
+    ? `${n.needs} MiB of memory, more than the ${n.has} MiB this host has for tasks (its memory less --reserved-memory)`
+    : `${n.needs} CPU units, more than the ${n.has} this host has for tasks (its CPUs × 1024 less --reserved-cpu)`;
 }
 
 /** What the tasks holding resources have taken. */

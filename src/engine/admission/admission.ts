@@ -3,7 +3,7 @@ import { errorMessage, ValidationError, type FieldIssue } from '../../errors.js'
 import type { Logger } from '../../log/logger.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { StateStore } from '../state-store.js';
-import { neverFits, planAdmission } from './admission-plan.js';
+import { neverFits, neverFitsText, planAdmission } from './admission-plan.js';
 import type { HostCapacity } from './host-resources.js';
 import { reservationOf, type Reservable } from './reservation.js';
 
@@ -61,8 +61,9 @@ export class Admission {
     const r = reservationOf(task);
     const issues: FieldIssue[] = neverFits(r, this.deps.capacity).map((n) => {
       const from = n.resource === 'memory' ? r.memoryFrom : r.cpuFrom;
-      const what = from === 'task' ? 'the task' : `the containers together (${n.resource === 'memory' ? 'memoryReservation, else memory' : 'cpu'})`;
-      return { path: from === 'task' ? n.resource : 'containerDefinitions', message: `${what} ${n.message}: it could never be admitted` };
+      if (from === 'task') return { path: n.resource, message: `the task needs ${neverFitsText(n)}: it could never be admitted` };
+      const field = n.resource === 'memory' ? 'memoryReservation, else memory' : 'cpu';
+      return { path: 'containerDefinitions', message: `the containers reserve (${field}, summed) ${neverFitsText(n)}: it could never be admitted` };
     });
     if (issues.length > 0) throw new ValidationError(issues);
   }

@@ -23,9 +23,9 @@ const task = (arn: string, container: Record<string, unknown>, extra: Record<str
 
 describe('POST /v1/tasks and host resources', () => {
   it.each([
-    ['container memory', task('arn:too-big', { memory: 1001 }), 'containerDefinitions', 'needs 1001 MiB of memory, more than the 1000 MiB this host has for tasks'],
-    ['task-level memory', task('arn:too-big', { memory: 64 }, { memory: '2GB' }), 'memory', 'needs 2048 MiB of memory'],
-    ['task-level cpu', task('arn:too-big', {}, { cpu: '2 vCPU' }), 'cpu', 'needs 2048 CPU units, more than the 1024 this host has for tasks'],
+    ['container memory', task('arn:too-big', { memory: 1001 }), 'containerDefinitions', '1001 MiB of memory, more than the 1000 MiB this host has for tasks (its memory less --reserved-memory)'],
+    ['task-level memory', task('arn:too-big', { memory: 64 }, { memory: '2GB' }), 'memory', 'the task needs 2048 MiB of memory'],
+    ['task-level cpu', task('arn:too-big', {}, { cpu: '2 vCPU' }), 'cpu', 'the task needs 2048 CPU units, more than the 1024 this host has for tasks (its CPUs × 1024 less --reserved-cpu)'],
   ])('refuses with 400 a task whose %s could never fit, and keeps nothing', async (_what, body, path, message) => {
     agent = await new InProcessAgent().start({}, SMALL_HOST);
     const res = await agent.client.post<Refusal>('/v1/tasks', body);

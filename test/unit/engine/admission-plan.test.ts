@@ -72,7 +72,7 @@ const cases: Array<{ name: string; tasks: Record<string, Spec>; admit: string[];
     name: 'a task that can never fit is passed over, not a block on the queue for good',
     tasks: { huge: { mem: 5000, state: 1 }, next: { mem: 100, state: 2 } },
     admit: ['next'],
-    waiting: { huge: 'can never be admitted on this host: needs 5000 MiB of memory, more than the 1000 MiB this host has for tasks' },
+    waiting: { huge: 'can never be admitted on this host: needs 5000 MiB of memory, more than the 1000 MiB this host has for tasks (its memory less --reserved-memory)' },
   },
 ];
 
@@ -150,6 +150,9 @@ describe('reservationOf', () => {
 describe('neverFits', () => {
   it('names what is more than the host has for tasks at all', () => {
     expect(neverFits({ memoryMiB: 1000, cpuUnits: 2048, ports: [], memoryFrom: 'task', cpuFrom: 'task' }, HOST)).toEqual([]);
-    expect(neverFits({ memoryMiB: 1001, cpuUnits: 4096, ports: [], memoryFrom: 'task', cpuFrom: 'task' }, HOST).map((n) => n.resource)).toEqual(['memory', 'cpu']);
+    expect(neverFits({ memoryMiB: 1001, cpuUnits: 4096, ports: [], memoryFrom: 'task', cpuFrom: 'task' }, HOST)).toEqual([
+      { resource: 'memory', needs: 1001, has: 1000 },
+      { resource: 'cpu', needs: 4096, has: 2048 },
+    ]);
   });
 });

@@ -115,7 +115,8 @@ describe('admission on the engine', () => {
     expect((refusal as ValidationError).issues).toEqual([
       {
         path: 'containerDefinitions',
-        message: 'the containers together (memoryReservation, else memory) needs 2048 MiB of memory, more than the 1000 MiB this host has for tasks: it could never be admitted',
+        message:
+          'the containers reserve (memoryReservation, else memory, summed) 2048 MiB of memory, more than the 1000 MiB this host has for tasks (its memory less --reserved-memory): it could never be admitted',
       },
     ]);
     const taskCpu = await engine.addTask({ kind: 'definition', task: taskDef('arn:cpu', [containerDef('app')], { cpu: 8192 }) }).catch((e: unknown) => e);
