@@ -59,6 +59,17 @@ describe('admission on the engine', () => {
     expect(engine.getTask('arn:b')!.waiting).toBeUndefined();
   });
 
+  it('tasks posted together (saved in one commit) never both take the last room', async () => {
+    const { engine, saver } = await started();
+    const commitsBefore = (saver as MemorySaver).commits;
+    const placed = await Promise.all(['arn:x', 'arn:y', 'arn:z'].map((arn) => engine.addTask({ kind: 'definition', task: needing(arn, 600) })));
+    expect((saver as MemorySaver).commits - commitsBefore).toBe(1);
+    expect(placed.map((p) => p.task.waiting?.position ?? 'admitted')).toEqual(['admitted', 1, 2]);
+    await waitForTask(engine, 'arn:x', running);
+    await engine.idle();
+    expect(['arn:y', 'arn:z'].map((arn) => engine.getTask(arn)!.knownStatus)).toEqual(['NONE', 'NONE']);
+  });
+
   it('a later small task never jumps an earlier big one: it is admitted after it', async () => {
     const { engine } = await started();
     await engine.addTask({ kind: 'definition', task: needing('arn:a', 900) });
