@@ -7,6 +7,7 @@ import { startControlServer, type ControlServer } from './control/server.js';
 import type { DockerClient } from './docker/docker-client.js';
 import { execHelper } from './docker/registry-auth/credential-helper.js';
 import { openRegistryCredentials } from './docker/registry-auth/registry-credentials.js';
+import { capacityOf } from './engine/admission/host-resources.js';
 import { EventRetention } from './engine/event-retention.js';
 import { TaskEngine } from './engine/task-engine.js';
 import { BerthError, errorMessage } from './errors.js';
@@ -82,6 +83,7 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     observer: metrics,
     relist: { intervalMs: config.relistIntervalMs, orphanGraceMs: config.orphanGraceMs },
     registryCredentials,
+    capacity: capacityOf(config.host, { memoryMiB: config.reservedMemoryMiB, cpuUnits: config.reservedCpuUnits }),
   });
   metrics.setStateSource(() => engine.countByStatus());
   const retention = new EventRetention(

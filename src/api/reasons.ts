@@ -33,6 +33,8 @@ export const REASON_CODES = [
   'VolumeMissing',
   /** Docker refused to create a task volume. */
   'VolumeFailed',
+  /** The task waits in the admission queue until the host has the CPU, memory and ports it reserves. */
+  'WaitingForResources',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

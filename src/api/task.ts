@@ -249,6 +249,24 @@ export interface TaskState {
   readonly stoppedAt?: number;
   /** Containers were removed from Docker; the task is about to leave the state. */
   readonly cleanedUp?: boolean;
+  /**
+   * Present while the task waits in the admission queue for host resources (src/engine/admission/):
+   * nothing is done in Docker for it until it is admitted. Absent: admitted, as is every task saved
+   * before admission existed.
+   */
+  readonly waiting?: AdmissionWait;
+}
+
+/** A task's place in the admission queue, and what it waits for (for views; rewritten as that changes). */
+export interface AdmissionWait {
+  /** Orders the queue, first come first served; kept across restarts. */
+  readonly position: number;
+  readonly message: string;
+}
+
+/** Waiting for host resources and still wanted: a stop request takes a task out of the queue. */
+export function isWaitingForResources(task: Pick<TaskState, 'waiting' | 'desiredStatus'>): boolean {
+  return task.waiting !== undefined && task.desiredStatus === 'RUNNING';
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { ContainerStatus, DesiredStatus } from './status.js';
-import type { HealthStatus, PortBinding, TaskState } from './task.js';
+import { isWaitingForResources, type HealthStatus, type PortBinding, type TaskState } from './task.js';
+import type { ReasonCode } from './reasons.js';
 import { taskHealth } from './health.js';
 
 /** A task as the socket API and the CLI show it. Times are ISO-8601 strings. */
@@ -13,6 +14,9 @@ export interface TaskView {
   readonly health: HealthStatus;
   readonly createdAt: string;
   readonly stoppedAt?: string;
+  /** Only while the task waits for host resources: `WaitingForResources`, and what it waits for. */
+  readonly reason?: ReasonCode;
+  readonly reasonMessage?: string;
   readonly containers: readonly ContainerView[];
 }
 
@@ -47,6 +51,7 @@ export function taskView(t: TaskState): TaskView {
     health: taskHealth(t),
     createdAt: iso(t.createdAt)!,
     ...(t.stoppedAt === undefined ? {} : { stoppedAt: iso(t.stoppedAt) }),
+    ...(t.waiting && isWaitingForResources(t) ? { reason: 'WaitingForResources' as const, reasonMessage: t.waiting.message } : {}),
     containers: t.containers.map((c) => ({
       name: c.definition.name,
       image: c.definition.image,

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { DockerConfigSource } from '../docker/registry-auth/registry-credentials.js';
 import type { BackoffPolicy } from '../util/backoff.js';
+import { hostCpuUnits, readHost, type HostDescription } from '../engine/admission/host-resources.js';
 
 /**
  * Every setting of the agent, resolved once at start-up from flags, then environment, then the
@@ -53,6 +54,12 @@ export interface AgentConfig {
   /** Deadline for one `docker-credential-<name> get`. */
   readonly credentialHelperTimeoutMs: number;
   readonly http: HttpLimits;
+  /** The host's CPUs and memory, read once at start-up; tasks are admitted against them less the reserved amounts. */
+  readonly host: HostDescription;
+  /** MiB of the host's memory kept from tasks (ECS's ECS_RESERVED_MEMORY). */
+  readonly reservedMemoryMiB: number;
+  /** CPU units (1024 a CPU) kept from tasks. */
+  readonly reservedCpuUnits: number;
 }
 
 /** Limits on the control socket, so no client can exhaust the agent. */
@@ -103,6 +110,8 @@ export const DEFAULTS = {
     keepAliveTimeoutMs: 5_000,
     timeoutCheckIntervalMs: 1_000,
   },
+  reservedMemoryMiB: 0,
+  reservedCpuUnits: 0,
   /** `agent state dump` flags a task that has not moved toward its desired status for this long. */
   stuckAfterMs: 5 * 60_000,
 } as const;
@@ -124,12 +133,16 @@ export interface ConfigFlags {
   readonly orphanGrace?: string;
   readonly allowPrivileged?: boolean;
   readonly dockerConfig?: string;
+  readonly reservedMemory?: string;
+  readonly reservedCpu?: string;
 }
 
 export interface ConfigContext {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly uid: number;
   readonly home: string;
+  /** Absent: read from the operating system (tests give their own). */
+  readonly host?: HostDescription;
 }
 
 export function defaultContext(): ConfigContext {
@@ -159,6 +172,9 @@ export function resolveConfig(flags: ConfigFlags = {}, ctx: ConfigContext = defa
   }
   const relistIntervalMs = duration('relist interval (BERTH_RELIST_INTERVAL)', flags.relistInterval ?? env.BERTH_RELIST_INTERVAL, DEFAULTS.relistIntervalMs);
   if (relistIntervalMs < 1000) throw new ConfigError(`relist interval must be at least 1s, got ${JSON.stringify(flags.relistInterval ?? env.BERTH_RELIST_INTERVAL)}`);
+  const host = ctx.host ?? readHost();
+  const reservedMemoryMiB = reserved('reserved memory (--reserved-memory, BERTH_RESERVED_MEMORY)', 'MiB', flags.reservedMemory ?? env.BERTH_RESERVED_MEMORY, DEFAULTS.reservedMemoryMiB, host.memoryMiB);
+  const reservedCpuUnits = reserved('reserved cpu (--reserved-cpu, BERTH_RESERVED_CPU)', 'CPU units', flags.reservedCpu ?? env.BERTH_RESERVED_CPU, DEFAULTS.reservedCpuUnits, hostCpuUnits(host));
   return Object.freeze({
     dataDir,
     socketPath: resolve(flags.socket ?? env.BERTH_SOCKET ?? join(dataDir, DEFAULTS.socketFile)),
@@ -200,6 +216,9 @@ export function resolveConfig(flags: ConfigFlags = {}, ctx: ConfigContext = defa
     ...dockerConfig(flags.dockerConfig, env.DOCKER_CONFIG, ctx.home),
     credentialHelperTimeoutMs: DEFAULTS.credentialHelperTimeoutMs,
     http: DEFAULTS.http,
+    host,
+    reservedMemoryMiB,
+    reservedCpuUnits,
   });
 }
 
@@ -208,6 +227,15 @@ function dockerConfig(flag: string | undefined, envDir: string | undefined, home
   if (flag !== undefined && flag !== '') return { dockerConfigPath: resolve(flag), dockerConfigSource: '--docker-config' };
   if (envDir !== undefined && envDir !== '') return { dockerConfigPath: resolve(envDir, 'config.json'), dockerConfigSource: 'DOCKER_CONFIG' };
   return { dockerConfigPath: join(home, DEFAULTS.dockerConfigUnderHome), dockerConfigSource: 'default' };
+}
+
+/** An amount kept from tasks: a whole number, 0 or more, and less than the host has (else no task could ever start). */
+function reserved(what: string, unit: string, raw: string | undefined, fallback: number, hostHas: number): number {
+  if (raw === undefined) return fallback;
+  const n = raw.trim() === '' ? NaN : Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`${what} must be a whole number of ${unit}, 0 or more, got ${JSON.stringify(raw)}`);
+  if (n >= hostHas) throw new ConfigError(`${what} must be less than the host's ${hostHas} ${unit}, got ${n}: no task could ever be admitted`);
+  return n;
 }
 
 function socketGroup(raw: string | undefined): { socketGroup?: string } {

@@ -1,4 +1,4 @@
-import type { ContainerState, TaskState, VolumeDefinition } from '../api/task.js';
+import { isWaitingForResources, type ContainerState, type TaskState, type VolumeDefinition } from '../api/task.js';
 import { CLEANUP_KEY, volumeKey, type Action, type ActionKind } from './actions.js';
 import { dependencyVerdict, dependentsOf } from './dependencies.js';
 import { isTaskDone } from './task-state.js';
@@ -45,6 +45,10 @@ export function plan(input: PlanInput): Plan {
     return true;
   };
   const done = (): Plan => (wakeAt === undefined ? { actions } : { actions, wakeAt });
+
+  // Not admitted yet (src/engine/admission/): nothing is done in Docker until the host has room.
+  // Asked to stop, it leaves the queue and its containers are abandoned below, with no Docker call.
+  if (isWaitingForResources(task)) return done();
 
   if (isTaskDone(task)) {
     if (inFlight.size > 0) return done();

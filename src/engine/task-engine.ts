@@ -12,6 +12,8 @@ import type { Logger } from '../log/logger.js';
 import type { Saver } from '../state/saver.js';
 import type { BackoffPolicy } from '../util/backoff.js';
 import type { Clock, Random } from '../util/clock.js';
+import { Admission } from './admission/admission.js';
+import { UNBOUNDED, type HostCapacity } from './admission/host-resources.js';
 import { DockerEventWatcher } from './docker-event-watcher.js';
 import { Executor, type TransitionObserver } from './executor.js';
 import type { RetryPolicy } from './retry-policy.js';
@@ -40,6 +42,8 @@ export interface TaskEngineOptions {
   readonly relist?: RelistPolicy;
   /** Registry credentials for each pull (from the docker config); absent: anonymous pulls. */
   readonly registryCredentials?: CredentialsFor;
+  /** CPU and memory tasks may reserve (src/engine/admission/); absent: unbounded, static ports alone count. */
+  readonly capacity?: HostCapacity;
 }
 
 export interface EngineObserver extends TransitionObserver {
@@ -75,6 +79,7 @@ export class TaskEngine {
   private readonly reconcilers = new Map<string, TaskReconciler>();
   private readonly progress = new PullProgressHub();
   private readonly relister: Relister | undefined;
+  private readonly admission: Admission;
   private state: 'new' | 'started' | 'closing' | 'closed' = 'new';
   private lastPassAt: number | undefined;
   /** Tasks the saver holds but could not load; the relist leaves their containers alone. */
@@ -85,7 +90,17 @@ export class TaskEngine {
     this.queue = new PQueue({ concurrency: opts.concurrency });
     this.calls = new PQueue({ concurrency: opts.concurrency });
     this.queue.on('idle', () => this.notePass());
-    this.executor = new Executor(opts.docker, opts.agentId, opts.log, opts.maxConcurrentPulls, this.progress, opts.observer, opts.registryCredentials);
+    this.admission = new Admission({
+      store: this.store,
+      capacity: opts.capacity ?? UNBOUNDED,
+      clock: opts.clock,
+      log: opts.log,
+      retryMs: opts.retry.backoff.maxMs,
+      onAdmitted: (arn) => {
+        if (this.state === 'started') this.reconcilerFor(arn).trigger();
+      },
+    });
+        this.executor = new Executor(opts.docker, opts.agentId, opts.log, opts.maxConcurrentPulls, this.progress, opts.observer, opts.registryCredentials);
     this.watcher = new DockerEventWatcher(
       opts.docker,
       ownershipFilter(opts.agentId),
@@ -123,6 +138,7 @@ export class TaskEngine {
     const tasks = await this.store.load();
     this.unloaded = new Set(await this.opts.saver.unloadedArns());
     this.state = 'started';
+    this.admission.start(tasks);
     this.watcher.start();
     this.relister?.start();
     for (const task of tasks) {
@@ -145,11 +161,14 @@ export class TaskEngine {
     if (this.state !== 'started') throw new EngineClosedError(this.state === 'new' ? 'starting' : 'stopping');
     const arn = input.kind === 'definition' ? input.task.arn : input.arn;
     let created = false;
-    const result = await this.store.mutate(arn, (current) => {
+    let placed: TaskState | undefined;
+    const mutation = this.store.mutate(arn, (current) => {
       if (!current) {
         if (input.kind !== 'definition') throw new TaskNotFoundError(arn);
+        this.admission.checkAdmissible({ settings: input.task, definitions: input.task.containers });
+        placed = this.admission.place(newTaskState(input.task, this.opts.clock.now(), this.opts.agentId));
         created = true;
-        return newTaskState(input.task, this.opts.clock.now(), this.opts.agentId);
+        return placed;
       }
       if (input.kind === 'definition' && !sameDefinition(current, input.task)) {
         throw new TaskConflictError(
@@ -159,10 +178,17 @@ export class TaskEngine {
       const desired = input.kind === 'definition' ? input.task.desiredStatus : input.desiredStatus;
       return raiseDesired(current, desired, this.opts.clock.now());
     });
+    const result = await mutation.finally(() => {
+      if (placed) this.admission.settled(placed, this.store.get(arn) !== undefined);
+    });
     const task = result.after!;
     if (created) this.opts.log.info('Task added', { taskArn: arn, desiredStatus: task.desiredStatus });
     else if (result.before !== result.after) this.opts.log.info('Task desired status raised', { taskArn: arn, desiredStatus: task.desiredStatus });
-    if (result.before !== result.after) this.reconcilerFor(arn).trigger();
+    if (result.before !== result.after) {
+      // A stop request takes a waiting task out of the queue: the one behind it may fit now.
+      if (result.before?.waiting) this.admission.schedulePass();
+      this.reconcilerFor(arn).trigger();
+    }
     return { task, created };
   }
 
@@ -258,6 +284,7 @@ export class TaskEngine {
   async close(): Promise<void> {
     if (this.state === 'closed' || this.state === 'closing') return;
     this.state = 'closing';
+    this.admission.close();
     for (const r of this.reconcilers.values()) r.close();
     this.queue.clear();
     await this.relister?.stop();

@@ -2,8 +2,8 @@ import type { NewStateChange } from '../api/events.js';
 import type { ImageRecord } from '../api/image-record.js';
 import { PARSE_RULES_VERSION } from '../api/rules-version.js';
 import { CONTAINER_STATUSES, DESIRED_STATUSES } from '../api/status.js';
-import type { ContainerState, TaskState } from '../api/task.js';
-import { array, boolean, integer, nonEmptyText, oneOf, optional, positiveInteger, text } from './codec.js';
+import type { AdmissionWait, ContainerState, TaskState } from '../api/task.js';
+import { array, boolean, integer, nonEmptyText, object, oneOf, optional, positiveInteger, text } from './codec.js';
 import { storedRecord } from './record.js';
 import { containerDefinition, healthStatus, portBinding, reason, reasonCode, SETTINGS_DEFAULTS, taskSettings } from './stored-model.js';
 
@@ -42,6 +42,7 @@ export const TASK = storedRecord<TaskRecord>({
     updatedAt: integer,
     stoppedAt: optional(integer),
     cleanedUp: optional(boolean),
+    waiting: optional(object<AdmissionWait>({ position: integer, message: text })),
   },
   defaults: { settings: SETTINGS_DEFAULTS, provisionedVolumes: [] },
   columns: {

@@ -1,5 +1,6 @@
 import type { FieldIssue } from '../../errors.js';
 import type { TaskDefinition } from '../task.js';
+import { hostAddressesOverlap } from '../host-ports.js';
 import { isIpcSysctl, isNetSysctl } from './ecs-container-schema.js';
 import { formatPath } from './issues.js';
 import { REFUSED } from './refusals.js';
@@ -45,8 +46,6 @@ export function validateTask(task: TaskDefinition, rules: TaskRules): FieldIssue
   return issues;
 }
 
-const UNSPECIFIED = new Set(['0.0.0.0', '::']);
-
 /**
  * A static host port bound twice in one task cannot work: the second bind fails. 0.0.0.0 and ::
  * overlap every address; with host networking every container listens on the host's own ports.
@@ -58,7 +57,7 @@ function hostPortConflicts(task: TaskDefinition, at: (i: number, ...rest: Proper
     c.portMappings.forEach((m, j) => {
       if (m.hostPort === undefined) return;
       const clash = bound.find(
-        (b) => b.port === m.hostPort && b.protocol === m.protocol && (task.networkMode === 'host' || b.ip === m.hostIp || UNSPECIFIED.has(b.ip) || UNSPECIFIED.has(m.hostIp)),
+        (b) => b.port === m.hostPort && b.protocol === m.protocol && (task.networkMode === 'host' || hostAddressesOverlap(b.ip, m.hostIp)),
       );
       if (clash) {
         issues.push({

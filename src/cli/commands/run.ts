@@ -25,6 +25,8 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       .option('--relist-interval <duration>', 'how often the agent lists its containers to catch what events missed (env BERTH_RELIST_INTERVAL; default 30s)')
       .option('--orphan-grace <duration>', 'how long a container of this agent that no task accounts for is kept before removal (env BERTH_ORPHAN_GRACE; default 5m)')
       .option('--docker-config <file>', 'Docker CLI config.json whose registry credentials (auths, credsStore, credHelpers) pulls use (env DOCKER_CONFIG, the directory holding it; default ~/.docker/config.json, if there)')
+      .option('--reserved-memory <MiB>', "MiB of the host's memory kept from tasks; a task waits until its reservation fits (env BERTH_RESERVED_MEMORY; default 0)")
+      .option('--reserved-cpu <units>', 'CPU units (1024 a CPU) kept from tasks (env BERTH_RESERVED_CPU; default 0)')
       .option('--allow-privileged', 'accept containers with privileged: true, which get every capability and host device (env BERTH_ALLOW_PRIVILEGED; default: refused)')
       .option('--cleanup-wait <duration>', 'how long a stopped task is kept before cleanup, e.g. 30s, 10m, 1h (env BERTH_TASK_CLEANUP_WAIT; default 1h)')
       .option('--event-retention-count <n>', 'keep at most this many events on the feed (env BERTH_EVENT_RETENTION_COUNT; default 100000)')

@@ -70,7 +70,8 @@ export function registerApplyCommand(task: Command, ctx: CliContext): void {
 }
 
 function applied(t: TaskView, status: number): string {
-  return `task ${t.arn} ${status === 201 ? 'created' : 'updated'}: desired ${t.desiredStatus}, known ${t.knownStatus}`;
+  const waiting = t.reason ? `; ${t.reason}: ${t.reasonMessage ?? ''}` : '';
+  return `task ${t.arn} ${status === 201 ? 'created' : 'updated'}: desired ${t.desiredStatus}, known ${t.knownStatus}${waiting}`;
 }
 
 async function applyAndWait(
@@ -125,7 +126,7 @@ function report(ctx: CliContext, outcome: WaitOutcome, o: { arn: string; target:
     case 'timeout':
       details();
       throw new CliError(
-        `task ${o.arn} is ${t?.knownStatus ?? 'in an unknown state'}, not ${o.target}, after ${durationText(o.timeoutMs)} (--timeout); the agent carries on`,
+        `task ${o.arn} is ${t?.knownStatus ?? 'in an unknown state'}${t?.reason ? ` (${t.reason}: ${t.reasonMessage ?? ''})` : ''}, not ${o.target}, after ${durationText(o.timeoutMs)} (--timeout); the agent carries on`,
         EXIT.timeout,
       );
     case 'interrupted':

@@ -1,4 +1,4 @@
-import type { TaskState } from '../../api/task.js';
+import { isWaitingForResources, type TaskState } from '../../api/task.js';
 import { taskView, type TaskView } from '../../api/view.js';
 import { taskHealth } from '../../api/health.js';
 import { age, durationText, exitText, ports, reasonText, shortId, table } from './format.js';
@@ -36,7 +36,8 @@ export interface Stuck {
  */
 export function stuck(task: TaskState, now: number, stuckAfterMs: number): Stuck | undefined {
   const target = task.desiredStatus;
-  if (task.knownStatus === target) return undefined;
+  // Waiting for host resources is not a transition failing to progress; the task line says why.
+  if (task.knownStatus === target || isWaitingForResources(task)) return undefined;
   const forMs = now - task.updatedAt;
   if (forMs < stuckAfterMs) return undefined;
   return { forMs, since: new Date(task.updatedAt).toISOString(), from: task.knownStatus, to: target };
@@ -85,11 +86,13 @@ export function stuckText(s: Stuck, now: number): string {
 export function formatDump(dump: DumpInput, now: number, stuckAfterMs: number): string {
   const flagged = dump.tasks.map((t) => stuck(t, now, stuckAfterMs));
   const stuckCount = flagged.filter(Boolean).length;
+  const waitingCount = dump.tasks.filter(isWaitingForResources).length;
   const out: string[] = [
     `database     ${dump.databasePath} (schema v${dump.schemaVersion})`,
     `agent id     ${dump.meta['agent-id'] ?? '(not yet assigned)'}`,
     `events       ${dump.eventCount} kept, last seq ${dump.lastSeq}`,
-    `tasks        ${dump.tasks.length}${stuckCount ? `, ${stuckCount} STUCK (no progress for ${durationText(stuckAfterMs)} or more)` : ''}`,
+    `tasks        ${dump.tasks.length}${stuckCount ? `, ${stuckCount} STUCK (no progress for ${durationText(stuckAfterMs)} or more)` : ''}` +
+      (waitingCount ? `, ${waitingCount} waiting for resources` : ''),
     ...problemLines(dump),
     '',
     dump.config ? 'configuration (as the agent last started)' : 'configuration: the agent has not started on this database yet',
@@ -102,7 +105,8 @@ export function formatDump(dump: DumpInput, now: number, stuckAfterMs: number): 
     out.push('');
     out.push(
       `task ${t.arn}  ${t.family}:${t.version}  known ${t.knownStatus}  desired ${t.desiredStatus}  health ${taskHealth(t)}  age ${age(t.createdAt, now)}` +
-        (s ? `  ${stuckText(s, now)}` : ''),
+        (s ? `  ${stuckText(s, now)}` : '') +
+        (t.waiting && isWaitingForResources(t) ? `  WaitingForResources: ${t.waiting.message}` : ''),
     );
     out.push(
       table(

@@ -10,7 +10,7 @@ export function taskTable(tasks: readonly TaskView[], now: number): string {
       t.arn,
       `${t.family}:${t.version}`,
       t.desiredStatus,
-      t.knownStatus,
+      t.reason ? `${t.knownStatus} (${t.reason})` : t.knownStatus,
       t.containers.map((c) => `${c.name}(${shortId(c.dockerId)} ${c.knownStatus}${c.exitCode === undefined ? '' : ` exit ${c.exitCode}`})`).join(' '),
       age(Date.parse(t.createdAt), now),
     ]),
@@ -35,6 +35,7 @@ export function inspectView(t: TaskView, now: number): string {
     field('created', timeAgo(t.createdAt, now)),
   ];
   if (t.stoppedAt) out.push(field('stopped', timeAgo(t.stoppedAt, now)));
+  if (t.reason) out.push(field('reason', reasonText(t.reason, t.reasonMessage)));
   for (const c of t.containers) out.push('', ...containerLines(c, now));
   return out.join('\n');
 }

@@ -25,6 +25,11 @@ function tempDir(ctx: TestContext, name: string): string {
 
 const page = async (port: number): Promise<string> => (await fetch(`http://127.0.0.1:${port}/`)).text();
 
+const web = (label: string, port: number) => ({
+  containerDefinitions: [{ name: 'web', image: TEST_IMAGE, stopTimeout: 1, command: ['httpd', '-f', '-p', '8080', '-h', '/www'], portMappings: [{ containerPort: 8080, hostPort: port }] }],
+  family: `ecs-it-${label}`,
+});
+
 describe.concurrent('ports and volumes, on real Docker', () => {
   it('static and dynamic host ports (hostPort given, 0, left out) on 127.0.0.1: the bindings Docker made are read back and serve', async (ctx) => {
     const fixed = await freePort();
@@ -57,25 +62,34 @@ describe.concurrent('ports and volumes, on real Docker', () => {
     await agent().stopTask(arn);
   });
 
-  it('a static host port another task holds: PortConflict naming the port, started once, never retried', async (ctx) => {
+  it('a static host port a container outside berth holds: PortConflict naming the port, started once, never retried', async (ctx) => {
     const port = await freePort();
-    const web = (label: string) => ({
-      containerDefinitions: [{ name: 'web', image: TEST_IMAGE, stopTimeout: 1, command: ['httpd', '-f', '-p', '8080', '-h', '/www'], portMappings: [{ containerPort: 8080, hostPort: port }] }],
-      family: `ecs-it-${label}`,
-    });
-    const holder = await post(ctx, 'port-holder', web('port-holder'));
-    await agent().waitFor(holder, (t) => t.knownStatus === 'RUNNING');
+    const theirs = docker('run', '-d', '-p', `127.0.0.1:${port}:8080`, TEST_IMAGE, 'httpd', '-f', '-p', '8080', '-h', '/www').trim();
+    ctx.onTestFinished(() => void docker('rm', '-f', theirs));
     const since = Date.now() / 1000;
-    const second = await post(ctx, 'port-second', web('port-second'));
-    const t = await agent().waitStopped(second);
+    const arn = await post(ctx, 'port-taken', web('port-taken', port));
+    const t = await agent().waitStopped(arn);
     const c = container(t, 'web');
     ctx.expect(c).toMatchObject({ knownStatus: 'STOPPED', reason: 'PortConflict' });
     ctx.expect(c.reasonMessage).toContain(`127.0.0.1:${port}`);
     ctx.expect(startAttempts(c.dockerId!, since - 1)).toBe(1);
     // The holder is untouched and still serves.
-    ctx.expect((await agent().waitFor(holder, () => true)).knownStatus).toBe('RUNNING');
     ctx.expect((await page(port)).trim()).toBe('berth test page');
+  });
+
+  it('a static host port another task holds: the second task waits for it (WaitingForResources), then runs once the first stops', async (ctx) => {
+    const port = await freePort();
+    const holder = await post(ctx, 'port-holder', web('port-holder', port));
+    await agent().waitFor(holder, (t) => t.knownStatus === 'RUNNING');
+    const second = await post(ctx, 'port-second', web('port-second', port));
+    const queued = await agent().waitFor(second, () => true);
+    ctx.expect(queued).toMatchObject({ knownStatus: 'NONE', reason: 'WaitingForResources', reasonMessage: `host port 127.0.0.1:${port}/tcp is held by task ${holder}` });
+    ctx.expect(container(queued, 'web').dockerId).toBeUndefined();
     await agent().stopTask(holder);
+    const t = await agent().waitFor(second, (x) => x.knownStatus === 'RUNNING');
+    ctx.expect(container(t, 'web').portBindings[0]!.hostPort).toBe(port);
+    ctx.expect((await page(port)).trim()).toBe('berth test page');
+    await agent().stopTask(second);
   });
 
   it('a bind mount of a host directory, read-write and readOnly', async (ctx) => {

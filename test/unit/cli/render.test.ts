@@ -3,6 +3,8 @@ import { formatDump, stuck } from '../../../src/cli/render/dump.js';
 import { barLine, PLAIN_PROGRESS_INTERVAL_MS, progressDisplay } from '../../../src/cli/render/progress.js';
 import type { PullProgressSnapshot } from '../../../src/engine/pull-progress.js';
 import { taskAt } from '../../support/fixtures.js';
+import { taskView } from '../../../src/api/view.js';
+import { inspectView, taskTable } from '../../../src/cli/render/task.js';
 import { ANSI, Sink } from './support.js';
 
 const snap = (over: Partial<PullProgressSnapshot> = {}): PullProgressSnapshot => ({
@@ -97,5 +99,21 @@ describe('stuck tasks', () => {
     );
     expect(text).toContain('task arn:test:task/t1  web:1  known PULLED  desired RUNNING  health UNKNOWN  age 7m  STUCK 7m (PULLED -> RUNNING)');
     expect(text).toContain('configuration: the agent has not started on this database yet');
+  });
+});
+
+describe('a task waiting for host resources', () => {
+  const waiting = { ...taskAt({ app: 'NONE' }), waiting: { position: 1, message: 'needs 300 MiB memory, 0 CPU units; free: 200 MiB, 1024 CPU units' } };
+
+  it('task ls marks its known status, and task inspect says what it waits for', () => {
+    const view = taskView(waiting);
+    expect(taskTable([view], 2_000)).toMatch(/RUNNING\s+NONE \(WaitingForResources\)\s+app\(- NONE\)/);
+    expect(inspectView(view, 2_000)).toContain('reason        WaitingForResources: needs 300 MiB memory, 0 CPU units; free: 200 MiB, 1024 CPU units');
+  });
+
+  it('asked to stop, it no longer shows as waiting', () => {
+    const view = taskView({ ...waiting, desiredStatus: 'STOPPED' });
+    expect(view.reason).toBeUndefined();
+    expect(inspectView(view, 2_000)).not.toContain('WaitingForResources');
   });
 });

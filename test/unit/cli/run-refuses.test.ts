@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -22,4 +22,16 @@ it('agent run on a damaged database exits 5 with a message naming the file, and 
   expect(run.stderr).toContain(db);
   expect(run.stderr).toMatch(/not a readable berth database/);
   expect(readFileSync(db).equals(before)).toBe(true);
+});
+
+it.each([
+  [['--reserved-memory', '-1'], /reserved memory \(--reserved-memory, BERTH_RESERVED_MEMORY\) must be a whole number of MiB, 0 or more, got "-1"/],
+  [['--reserved-cpu', '999999999'], /reserved cpu \(--reserved-cpu, BERTH_RESERVED_CPU\) must be less than the host's \d+ CPU units/],
+])('agent run %j exits 2 naming the setting, before opening anything', async (flags, message) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-run-'));
+  dirs.push(dir);
+  const run = await cli(['run', '--data-dir', join(dir, 'data'), ...flags]);
+  expect(run.code).toBe(EXIT.usage);
+  expect(run.stderr).toMatch(message);
+  expect(existsSync(join(dir, 'data', 'state.db'))).toBe(false);
 });

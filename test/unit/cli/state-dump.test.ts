@@ -12,6 +12,7 @@ import { taskBody } from '../../support/in-process-agent.js';
 import { bareTask } from '../../contract/saver.contract.js';
 import { insertRows, rootPage, tamper } from '../../support/sqlite-tamper.js';
 import { cli, NO_RETRIES, sqliteAgent } from './support.js';
+import { IMAGE } from '../../support/fixtures.js';
 
 let dataDir: string;
 let a: InProcessAgent | undefined;
@@ -212,6 +213,29 @@ describe('agent state dump', () => {
     const text = (await dump()).stdout;
     expect(text).toContain('\nquarantined  2 task(s) set aside by the agent; sqlite3 shows their rows: SELECT * FROM quarantine\n');
     expect(text).not.toContain('\nproblems ');
+  });
+
+  it('shows a task waiting for host resources with what it waits for, not as STUCK, and the host in the configuration', async () => {
+    a = await sqliteAgent(dataDir, { host: { cpus: 2, memoryMiB: 1024 }, reservedMemoryMiB: 24 });
+    const sized = (arn: string, memory: number) => ({
+      arn,
+      family: 'sized',
+      revision: 1,
+      containerDefinitions: [{ name: 'app', image: IMAGE, command: ['sleep', '300'], memory }],
+    });
+    await a.client.post('/v1/tasks', sized('arn:dump:big', 900));
+    await a.untilStatus('arn:dump:big', 'RUNNING');
+    await a.client.post('/v1/tasks', sized('arn:dump:queued', 200));
+    const run = await dump('--stuck-after', '1ms');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^tasks {8}2, 1 waiting for resources$/m);
+    expect(run.stdout).toMatch(
+      /^task arn:dump:queued {2}sized:1 {2}known NONE {2}desired RUNNING {2}health UNKNOWN {2}age \d+s {2}WaitingForResources: needs 200 MiB memory, 0 CPU units; free: 100 MiB, 2048 CPU units$/m,
+    );
+    expect(run.stdout).toMatch(/^ {2}host +\{"cpus":2,"memoryMiB":1024\}$/m);
+    expect(run.stdout).toMatch(/^ {2}reservedMemoryMiB +24$/m);
+    const doc = JSON.parse((await dump('--json')).stdout) as DumpDocument;
+    expect(doc.tasks.find((t) => t.arn === 'arn:dump:queued')).toMatchObject({ reason: 'WaitingForResources', stuck: null });
   });
 });
 

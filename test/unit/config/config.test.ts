@@ -68,6 +68,45 @@ describe('resolveConfig', () => {
   });
 });
 
+describe('host resources', () => {
+  const host = { cpus: 4, memoryMiB: 8000 };
+  const on = (env: Record<string, string> = {}) => ({ ...ctx(env), host });
+
+  it('keeps nothing from tasks by default, as ECS (ECS_RESERVED_MEMORY 0), and carries the host for state dump', () => {
+    expect(resolveConfig({}, on())).toMatchObject({ host, reservedMemoryMiB: 0, reservedCpuUnits: 0 });
+  });
+
+  it('takes --reserved-memory / --reserved-cpu over BERTH_RESERVED_MEMORY / BERTH_RESERVED_CPU', () => {
+    expect(resolveConfig({}, on({ BERTH_RESERVED_MEMORY: '512', BERTH_RESERVED_CPU: '256' }))).toMatchObject({ reservedMemoryMiB: 512, reservedCpuUnits: 256 });
+    expect(resolveConfig({ reservedMemory: '1024', reservedCpu: '0' }, on({ BERTH_RESERVED_MEMORY: '512', BERTH_RESERVED_CPU: '256' }))).toMatchObject({
+      reservedMemoryMiB: 1024,
+      reservedCpuUnits: 0,
+    });
+  });
+
+  it('reads the host from the operating system when not given one', () => {
+    const c = resolveConfig({}, ctx());
+    expect(c.host.cpus).toBeGreaterThanOrEqual(1);
+    expect(c.host.memoryMiB).toBeGreaterThan(0);
+  });
+
+  it.each([
+    [{ reservedMemory: '-1' }, 'reserved memory (--reserved-memory, BERTH_RESERVED_MEMORY) must be a whole number of MiB, 0 or more, got "-1"'],
+    [{ reservedMemory: 'lots' }, 'reserved memory (--reserved-memory, BERTH_RESERVED_MEMORY) must be a whole number of MiB, 0 or more, got "lots"'],
+    [{ reservedMemory: '1.5' }, 'reserved memory (--reserved-memory, BERTH_RESERVED_MEMORY) must be a whole number of MiB, 0 or more, got "1.5"'],
+    [{ reservedMemory: '' }, 'reserved memory (--reserved-memory, BERTH_RESERVED_MEMORY) must be a whole number of MiB, 0 or more, got ""'],
+    [{ reservedMemory: '8000' }, "reserved memory (--reserved-memory, BERTH_RESERVED_MEMORY) must be less than the host's 8000 MiB, got 8000: no task could ever be admitted"],
+    [{ reservedCpu: '-256' }, 'reserved cpu (--reserved-cpu, BERTH_RESERVED_CPU) must be a whole number of CPU units, 0 or more, got "-256"'],
+    [{ reservedCpu: '4096' }, "reserved cpu (--reserved-cpu, BERTH_RESERVED_CPU) must be less than the host's 4096 CPU units, got 4096: no task could ever be admitted"],
+  ])('refuses %j with a message naming the setting', (flags, message) => {
+    expect(() => resolveConfig(flags, on())).toThrow(new ConfigError(message));
+  });
+
+  it('names the environment variable too when the bad value comes from it', () => {
+    expect(() => resolveConfig({}, on({ BERTH_RESERVED_CPU: 'x' }))).toThrow(/BERTH_RESERVED_CPU.*"x"/);
+  });
+});
+
 describe('duration', () => {
   it.each([
     ['500ms', 500],

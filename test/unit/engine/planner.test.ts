@@ -21,6 +21,16 @@ describe('plan', () => {
       `stop app ${id('app')} timeout=2s\nstop side ${id('side')} timeout=2s`,
     ],
     [
+      'a task waiting for host resources plans nothing',
+      input({ ...taskAt({ app: 'NONE', side: 'NONE' }), waiting: { position: 1, message: 'needs memory' } }),
+      '(nothing to do)',
+    ],
+    [
+      'a waiting task asked to stop leaves the queue: its containers are abandoned, with no Docker call',
+      input({ ...taskAt({ app: 'NONE' }, { desired: 'STOPPED' }), waiting: { position: 1, message: 'needs memory' } }),
+      'abandon app',
+    ],
+    [
       'containers that never reached Docker are abandoned when the task stops',
       input(taskAt({ app: 'NONE', side: 'PULLED' }, { desired: 'STOPPED' })),
       'abandon app\nabandon side',

@@ -161,15 +161,31 @@ describe('shared volumes', () => {
 });
 
 describe('ports on the engine', () => {
-  it('a static host port held by another container stops the container with PortConflict naming the port', async () => {
+  const ports = { portMappings: [{ containerPort: 80, hostPort: 18080, protocol: 'tcp' as const, hostIp: '127.0.0.1' }] };
+
+  it('a static host port held by a container outside berth stops the container with PortConflict naming the port', async () => {
     const docker = new FakeDocker({ images: [IMAGE] });
-    const ports = { portMappings: [{ containerPort: 80, hostPort: 18080, protocol: 'tcp' as const, hostIp: '127.0.0.1' }] };
+    await docker.pullImage(IMAGE);
+    const theirs = await docker.createContainer({ name: 'theirs', image: IMAGE, env: {}, labels: {}, portMappings: [{ containerPort: 80, hostPort: 18080, protocol: 'tcp', hostIp: '127.0.0.1' }], stopTimeout: 1 });
+    await docker.startContainer(theirs);
     const { engine } = await run([containerDef('web', ports)], {}, { docker });
-    await waitForTask(engine, ARN, running);
-    await engine.addTask({ kind: 'definition', task: taskDef('arn:test:task/second', [containerDef('web', ports)]) });
-    const t = await waitForTask(engine, 'arn:test:task/second', stopped);
+    const t = await waitForTask(engine, ARN, stopped);
     expect(t.containers[0]!.reason?.code).toBe('PortConflict');
     expect(t.containers[0]!.reason?.message).toContain('18080');
     expect(ops(docker, 'start').length).toBe(2);
+  });
+
+  it('a static host port another task holds: the second task waits for it (admission), and starts once the first stops', async () => {
+    const docker = new FakeDocker({ images: [IMAGE] });
+    const { engine } = await run([containerDef('web', ports)], {}, { docker });
+    await waitForTask(engine, ARN, running);
+    const second = await engine.addTask({ kind: 'definition', task: taskDef('arn:test:task/second', [containerDef('web', ports)]) });
+    expect(second.task.waiting?.message).toBe(`host port 127.0.0.1:18080/tcp is held by task ${ARN}`);
+    await engine.idle();
+    expect(ops(docker, 'create')).toHaveLength(1);
+    await engine.addTask({ kind: 'desired-status', arn: ARN, desiredStatus: 'STOPPED' });
+    const t = await waitForTask(engine, 'arn:test:task/second', running);
+    expect(t.waiting).toBeUndefined();
+    expect(ops(docker, 'start')).toHaveLength(2);
   });
 });
