@@ -33,6 +33,11 @@ export const REASON_CODES = [
   'VolumeMissing',
   /** Docker refused to create a task volume. */
   'VolumeFailed',
+  /**
+   * The container exited and its restartPolicy restarts it in place: only on the STOPPED event
+   * that ends one incarnation; the next (restartCount + 1) follows, from CREATED.
+   */
+  'ContainerRestarting',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];
