@@ -1,9 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { StateChange } from '../../../src/api/events.js';
 import type { ContainerState, RestartPolicy, TaskState } from '../../../src/api/task.js';
 import { FakeDocker } from '../../../src/docker/fake-docker.js';
 import { DockerApiError, DockerUnavailableError } from '../../../src/errors.js';
 import { MemorySaver } from '../../../src/state/memory-saver.js';
+import { openSqliteSaver } from '../../../src/state/sqlite-saver.js';
 import { systemClock, type Clock } from '../../../src/util/clock.js';
 import { containerDef, IMAGE, taskDef } from '../../support/fixtures.js';
 import { running, stopped, trackedEngines, waitForTask } from '../../support/engine-harness.js';
@@ -159,9 +163,11 @@ describe('a container with a restartPolicy', () => {
 });
 
 describe('restarts and the engine restarting', () => {
-  it('a restart decided and saved just before the engine went away happens once, when the next engine starts', async () => {
+  it('a restart decided and saved just before the engine went away happens once, when the next engine starts; the count is on disk', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-restarts-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const docker = new FakeDocker({ images: [IMAGE] });
-    const saver = new MemorySaver();
+    const saver = openSqliteSaver(join(dir, 'state.db'));
     const clock = aheadClock();
     const first = engineFor({ clock, docker, saver, retry: { backoff: { initialMs: 60_000, maxMs: 60_000, multiplier: 1, jitter: 0 }, maxRetries: 2 } });
     await first.engine.start();
@@ -174,17 +180,20 @@ describe('restarts and the engine restarting', () => {
     await waitForTask(first.engine, ARN, (t) => app(t).restartCount === 1);
     await until(() => startsOf(docker, id) === 2);
     await first.engine.close();
-    expect(app((await saver.loadTasks())[0]!)).toMatchObject({ knownStatus: 'CREATED', restartCount: 1 });
+    await saver.close();
+    const reopened = openSqliteSaver(join(dir, 'state.db'));
+    onTestFinished(() => reopened.close());
+    expect(app((await reopened.loadTasks())[0]!)).toMatchObject({ knownStatus: 'CREATED', restartCount: 1, lastExitCode: 3 });
 
     // The next engine re-reads the exited container: the exit already answered, it only starts it.
     clock.ahead += 10 * PERIOD_MS;
-    const second = engineFor({ clock, docker, saver });
+    const second = engineFor({ clock, docker, saver: reopened });
     await second.engine.start();
     const t = await waitForTask(second.engine, ARN, restartedTo(1));
     expect(app(t)).toMatchObject({ dockerId: id, lastExitCode: 3 });
     expect(docker.events.filter((e) => e.dockerId === id && e.action === 'start')).toHaveLength(2);
-    const all = keys(second.events);
-    expect(all).toEqual(['app #1 RUNNING']);
+    expect(keys(second.events)).toEqual(['app #1 RUNNING']);
+    await second.engine.close();
   });
 
   it('a restarted container still running when the engine restarts is adopted as it is: the count holds', async () => {
