@@ -18,6 +18,12 @@ export interface NewStateChange {
   readonly portBindings?: readonly PortBinding[];
   /** The health of the container the event is about, when Docker has reported on its healthCheck. */
   readonly health?: HealthStatus;
+  /**
+   * The incarnation of the container the event is about: how many times its restartPolicy had
+   * restarted it. Absent: 0. Statuses move forward within one incarnation, so (container,
+   * restartCount, status) is never reported twice.
+   */
+  readonly restartCount?: number;
   /** ISO-8601 timestamp of the change. */
   readonly at: string;
 }

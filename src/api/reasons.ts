@@ -35,6 +35,11 @@ export const REASON_CODES = [
   'VolumeFailed',
   /** The task waits in the admission queue until the host has the CPU, memory and ports it reserves. */
   'WaitingForResources',
+  /**
+   * The container exited and its restartPolicy restarts it in place: only on the STOPPED event
+   * that ends one incarnation; the next (restartCount + 1) follows, from CREATED.
+   */
+  'ContainerRestarting',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

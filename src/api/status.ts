@@ -8,7 +8,9 @@
  * - `STOPPED` — the Docker container exited, was never started, or is gone. Terminal.
  *
  * A known status only moves forward along this order; a desired status only rises.
- * That rule is what makes duplicate and out-of-order Docker events harmless.
+ * That rule is what makes duplicate and out-of-order Docker events harmless. The order holds per
+ * incarnation: a container its restartPolicy restarts in place begins a new one at CREATED
+ * (nextIncarnation in src/engine/transitions.ts, the one step back).
  */
 export const CONTAINER_STATUSES = ['NONE', 'PULLED', 'CREATED', 'RUNNING', 'STOPPED'] as const;
 export type ContainerStatus = (typeof CONTAINER_STATUSES)[number];

@@ -105,6 +105,20 @@ export interface LinuxParameters {
   readonly swappiness?: number;
 }
 
+/**
+ * ECS's restartPolicy, when it is enabled (a disabled one asks for nothing and is not kept): an
+ * exit restarts the same Docker container in place, not a new task. See src/engine/restart-policy.ts.
+ */
+export interface RestartPolicy {
+  /** Exit codes that do not restart the container. */
+  readonly ignoredExitCodes: readonly number[];
+  /**
+   * Seconds the container must have run, since it started or was last restarted, for an exit to
+   * restart it; so it is also restarted at most once per period.
+   */
+  readonly restartAttemptPeriod: number;
+}
+
 export interface LogConfiguration {
   readonly logDriver: string;
   readonly options: Readonly<Record<string, string>>;
@@ -158,6 +172,8 @@ export interface ContainerDefinition {
   readonly volumesFrom: readonly VolumeFrom[];
   readonly linuxParameters?: LinuxParameters;
   readonly logConfiguration?: LogConfiguration;
+  /** Absent: an exit is final, as it always was. */
+  readonly restartPolicy?: RestartPolicy;
 }
 
 /**
@@ -220,6 +236,17 @@ export interface ContainerState {
   readonly createdAt?: number;
   readonly startedAt?: number;
   readonly finishedAt?: number;
+  /**
+   * The container's incarnation: how many times its restartPolicy restarted it. Absent: 0. Each
+   * incarnation lives through the statuses afresh, from CREATED (see nextIncarnation in transitions.ts).
+   */
+  readonly restartCount?: number;
+  /** The exit code the last restart followed. */
+  readonly lastExitCode?: number;
+  /** Epoch milliseconds (the agent's clock) of the last restart decision. */
+  readonly lastRestartAt?: number;
+  /** Docker's finishedAt of the exit the last restart followed: a later inspect showing that exit again is not a new one. */
+  readonly lastFinishedAt?: number;
 }
 
 /** The engine's record of one task. Replaced, never mutated: every change builds a new value. */
@@ -296,6 +323,12 @@ export const CONTAINER_DEFAULTS = {
   mountPoints: [],
   volumesFrom: [],
 } as const satisfies Omit<ContainerDefinition, 'name' | 'image'>;
+
+/** ECS's restartPolicy defaults: no exit code ignored, a period of 300 seconds. */
+export const RESTART_POLICY_DEFAULTS = {
+  ignoredExitCodes: [],
+  restartAttemptPeriod: 300,
+} as const satisfies RestartPolicy;
 
 export const PORT_MAPPING_DEFAULTS = {
   protocol: 'tcp',

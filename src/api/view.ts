@@ -37,6 +37,10 @@ export interface ContainerView {
   readonly createdAt?: string;
   readonly startedAt?: string;
   readonly finishedAt?: string;
+  /** How many times its restartPolicy restarted the container (absent: never), the exit code the last restart followed, and when. */
+  readonly restartCount?: number;
+  readonly lastExitCode?: number;
+  readonly lastRestartAt?: string;
 }
 
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -67,6 +71,9 @@ export function taskView(t: TaskState): TaskView {
       ...(c.createdAt === undefined ? {} : { createdAt: iso(c.createdAt) }),
       ...(c.startedAt === undefined ? {} : { startedAt: iso(c.startedAt) }),
       ...(c.finishedAt === undefined ? {} : { finishedAt: iso(c.finishedAt) }),
+      ...(c.restartCount === undefined ? {} : { restartCount: c.restartCount }),
+      ...(c.lastExitCode === undefined ? {} : { lastExitCode: c.lastExitCode }),
+      ...(c.lastRestartAt === undefined ? {} : { lastRestartAt: iso(c.lastRestartAt) }),
     })),
   };
 }

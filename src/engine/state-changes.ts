@@ -1,17 +1,24 @@
 import type { NewStateChange } from '../api/events.js';
 import type { ContainerState, TaskState } from '../api/task.js';
 import { statusRank } from '../api/status.js';
+import { restartReason } from './restart-policy.js';
 import { taskStopReason } from './task-state.js';
 
 /**
  * The ContainerStateChange and TaskStateChange events a task's transition implies: one per
  * container whose known status or health moved, then one for the task if its known status moved.
  * A repeat of the same status and health implies nothing, so duplicates cannot reach the feed.
+ * Statuses move forward within one incarnation of a container (its restartCount), so the feed
+ * never reports the same (container, restartCount, status) twice.
  */
 export function stateChanges(before: TaskState | undefined, after: TaskState, at: string): NewStateChange[] {
   const events: NewStateChange[] = [];
   for (const c of after.containers) {
     const was = before?.containers.find((p) => p.definition.name === c.definition.name);
+    if (was && (c.restartCount ?? 0) > (was.restartCount ?? 0)) {
+      events.push(...restartChanges(after.arn, was, c, at));
+      continue;
+    }
     const previous = was?.knownStatus ?? 'NONE';
     if (previous === c.knownStatus) {
       // A health verdict is a change of its own, reported with the status it happened in.
@@ -37,6 +44,20 @@ export function stateChanges(before: TaskState | undefined, after: TaskState, at
   return events;
 }
 
+/**
+ * A restart in place: the incarnation that exited ends with its STOPPED (its exit code, reason
+ * ContainerRestarting; RUNNING first if it was never seen running, since it did run), and the new
+ * one begins at its own status.
+ */
+function restartChanges(taskArn: string, was: ContainerState, c: ContainerState, at: string): NewStateChange[] {
+  const events: NewStateChange[] = [];
+  const ended: ContainerState = { ...was, exitCode: undefined, reason: undefined };
+  if (statusRank(was.knownStatus) < statusRank('RUNNING')) events.push(containerChange(taskArn, { ...ended, knownStatus: 'RUNNING' }, at));
+  events.push(containerChange(taskArn, { ...ended, knownStatus: 'STOPPED', exitCode: c.lastExitCode, reason: restartReason(c) }, at));
+  events.push(containerChange(taskArn, c, at));
+  return events;
+}
+
 /** Every event carries the container's full last record, so a stop event has its ID, exit code and ports. */
 function containerChange(taskArn: string, c: ContainerState, at: string): NewStateChange {
   return {
@@ -49,6 +70,7 @@ function containerChange(taskArn: string, c: ContainerState, at: string): NewSta
     ...(c.reason ? { reason: c.reason.code, reasonMessage: c.reason.message } : {}),
     ...(c.portBindings.length > 0 ? { portBindings: c.portBindings } : {}),
     ...(c.health === undefined ? {} : { health: c.health }),
+    ...(c.restartCount ? { restartCount: c.restartCount } : {}),
     at,
   };
 }

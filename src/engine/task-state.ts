@@ -1,6 +1,6 @@
 import { dockerNameFor } from '../api/labels.js';
 import { reason, type Reason, type ReasonCode } from '../api/reasons.js';
-import { higherDesired, statusRank, type ContainerStatus, type DesiredStatus } from '../api/status.js';
+import { higherDesired, laterStatus, statusRank, type ContainerStatus, type DesiredStatus } from '../api/status.js';
 import { taskSettings, type ContainerState, type TaskDefinition, type TaskState } from '../api/task.js';
 
 /**
@@ -85,6 +85,8 @@ export function taskStopReason(task: TaskState): Reason {
  *   desired status to STOPPED (a task never runs again once it stopped);
  * - every container's desired status is at least the task's;
  * - the task's known status is derived from its containers, and `stoppedAt` set when it first stops.
+ *   It only moves forward: a container restarted in place is CREATED again, but its task stays
+ *   RUNNING (as in ECS, where a restart never reaches the task's status).
  */
 export function settle(task: TaskState, now: number): TaskState {
   const allStopped = task.containers.every((c) => c.knownStatus === 'STOPPED');
@@ -95,7 +97,7 @@ export function settle(task: TaskState, now: number): TaskState {
       ? c
       : { ...c, desiredStatus: higherDesired(c.desiredStatus, desiredStatus) },
   );
-  const knownStatus = deriveKnownStatus(containers);
+  const knownStatus = laterStatus(task.knownStatus, deriveKnownStatus(containers));
   const changed =
     desiredStatus !== task.desiredStatus ||
     knownStatus !== task.knownStatus ||

@@ -5,11 +5,13 @@ import type { ContainerState, HealthStatus, TaskState } from '../api/task.js';
 import type { ContainerInfo } from '../docker/docker-client.js';
 import { BerthError, VolumeNotFoundError, errorMessage } from '../errors.js';
 import type { ActionKind, Outcome } from './actions.js';
+import { isAnsweredExit, restartDecision } from './restart-policy.js';
 import { findContainer, taskStopReason, updateContainer } from './task-state.js';
 
 /**
  * Pure: how an outcome changes a task. Statuses only move forward, so a late, duplicate or
- * out-of-order observation can never undo what is already known.
+ * out-of-order observation can never undo what is already known. The one exception is a restart
+ * in place (nextIncarnation): a new incarnation of the container starts again from CREATED.
  */
 export function applyOutcome(task: TaskState, outcome: Outcome, now: number): TaskState | 'forget' {
   switch (outcome.kind) {
@@ -38,7 +40,7 @@ export function applyOutcome(task: TaskState, outcome: Outcome, now: number): Ta
     case 'gone':
       return updateContainer(task, outcome.container, (c) => gone(c, now), now);
     case 'observed':
-      return updateContainer(task, outcome.container, (c) => observe(task, c, outcome.info), now);
+      return updateContainer(task, outcome.container, (c) => observe(task, c, outcome.info, now), now);
   }
 }
 
@@ -103,24 +105,54 @@ function statusOf(info: ContainerInfo): ContainerStatus {
  * port bindings, times) are kept even when the status itself cannot move; an observation that
  * adds nothing returns the record unchanged, so it causes no write and no event.
  */
-function observe(task: TaskState, c: ContainerState, info: ContainerInfo): ContainerState {
+function observe(task: TaskState, c: ContainerState, info: ContainerInfo, now: number): ContainerState {
   if (c.knownStatus === 'STOPPED') return c;
+  // The exit a restart already answered belongs to the previous incarnation: this one has not run.
+  const answered = isAnsweredExit(c, info);
+  const docker = answered ? 'CREATED' : statusOf(info);
   // Docker keeps a stopped, never-started container "created"; unwanted, it will never run.
-  const status = statusOf(info) === 'CREATED' && c.desiredStatus === 'STOPPED' ? 'STOPPED' : statusOf(info);
+  const status = docker === 'CREATED' && c.desiredStatus === 'STOPPED' ? 'STOPPED' : docker;
   const adopted: ContainerState = {
     ...c,
     dockerId: info.id,
     ...optional('createdAt', c.createdAt ?? info.createdAt),
-    ...optional('startedAt', c.startedAt ?? info.startedAt),
+    ...optional('startedAt', c.startedAt ?? (answered ? undefined : info.startedAt)),
     portBindings: info.portBindings.length > 0 ? info.portBindings : c.portBindings,
     // Docker reads a stopped container as unhealthy: the last verdict while it ran is the one kept.
     ...optional('health', statusOf(info) === 'STOPPED' ? c.health : healthOf(c, info)),
   };
-  const next =
-    status === 'STOPPED'
-      ? advance(adopted, 'STOPPED', { exitCode: info.exitCode, finishedAt: info.finishedAt, reason: stopReason(task, c, info) })
-      : advance(adopted, status, {});
+  let next: ContainerState;
+  if (docker === 'STOPPED') {
+    const decision = restartDecision(c, info, now);
+    next =
+      decision.kind === 'restart'
+        ? nextIncarnation(adopted, info, now)
+        : advance(adopted, 'STOPPED', { exitCode: info.exitCode, finishedAt: info.finishedAt, reason: stopReason(task, c, info, decision.why) });
+  } else {
+    next = advance(adopted, status, status === 'STOPPED' ? { reason: stopReason(task, c, info) } : {});
+  }
   return isDeepStrictEqual(next, c) ? c : next;
+}
+
+/**
+ * A restart in place: the same Docker container, started again, as a new incarnation. The one
+ * sanctioned step back in the status order (which holds per incarnation): the record returns to
+ * CREATED, so the planner starts it as it starts any created container. The restart count, the
+ * exit it answers and when are saved in this same state change, before Docker is asked to start
+ * anything: an agent killed after this save restarts the container once, not twice.
+ */
+function nextIncarnation(c: ContainerState, exit: ContainerInfo, now: number): ContainerState {
+  // What belonged to the run that ended: its times, exit, reason, health and (dynamic) ports.
+  const { exitCode: _exitCode, reason: _reason, startedAt: _startedAt, finishedAt: _finishedAt, health: _health, ...kept } = c;
+  return {
+    ...kept,
+    knownStatus: 'CREATED',
+    portBindings: [],
+    restartCount: (c.restartCount ?? 0) + 1,
+    ...optional('lastExitCode', exit.exitCode),
+    lastRestartAt: now,
+    ...optional('lastFinishedAt', exit.finishedAt),
+  };
 }
 
 /** Docker's health verdict in ECS's terms; only for a container whose definition has a healthCheck. */
@@ -140,11 +172,13 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
-function stopReason(task: TaskState, c: ContainerState, info: ContainerInfo): Reason {
-  if (info.oomKilled) return reason('OutOfMemory', `container ${c.definition.name} was killed for running out of memory`);
+/** `notRestarted`: why a container whose restartPolicy is enabled was not restarted. */
+function stopReason(task: TaskState, c: ContainerState, info: ContainerInfo, notRestarted?: string): Reason {
+  const why = notRestarted === undefined ? '' : `; not restarted: ${notRestarted}`;
+  if (info.oomKilled) return reason('OutOfMemory', `container ${c.definition.name} was killed for running out of memory${why}`);
   if (c.desiredStatus === 'STOPPED') return taskStopReason(task);
   const code = info.exitCode === undefined ? '' : ` with exit code ${info.exitCode}`;
-  return reason('ContainerExited', `container ${c.definition.name} exited${code}`);
+  return reason('ContainerExited', `container ${c.definition.name} exited${code}${why}`);
 }
 
 /** Moves a container forward to `status`, recording the facts of a stop; never moves it back. */

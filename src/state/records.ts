@@ -79,6 +79,10 @@ export const CONTAINER = storedRecord<ContainerState>({
     createdAt: optional(integer),
     startedAt: optional(integer),
     finishedAt: optional(integer),
+    restartCount: optional(integer),
+    lastExitCode: optional(integer),
+    lastRestartAt: optional(integer),
+    lastFinishedAt: optional(integer),
   },
   columns: {
     definition: 'definition',
@@ -107,6 +111,7 @@ export const EVENT = storedRecord<NewStateChange>({
     reasonMessage: optional(text),
     portBindings: optional(array(portBinding)),
     health: optional(healthStatus),
+    restartCount: optional(integer),
     at: nonEmptyText,
   },
   columns: {

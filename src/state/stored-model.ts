@@ -15,6 +15,7 @@ import {
   type MountPoint,
   type PortBinding,
   type PortMapping,
+  type RestartPolicy,
   type TaskSettings,
   type Tmpfs,
   type Ulimit,
@@ -81,6 +82,8 @@ const linuxParameters = object<LinuxParameters>({
 
 const logConfiguration = object<LogConfiguration>({ logDriver: text, options: record(text) });
 
+const restartPolicy = object<RestartPolicy>({ ignoredExitCodes: array(number), restartAttemptPeriod: number });
+
 export const containerDefinition: Codec<ContainerDefinition> = object<ContainerDefinition>(
   {
     name: nonEmptyText,
@@ -117,6 +120,7 @@ export const containerDefinition: Codec<ContainerDefinition> = object<ContainerD
     volumesFrom: array(object<VolumeFrom>({ sourceContainer: text, readOnly: boolean })),
     linuxParameters: optional(linuxParameters),
     logConfiguration: optional(logConfiguration),
+    restartPolicy: optional(restartPolicy),
   },
   CONTAINER_DEFAULTS,
 );

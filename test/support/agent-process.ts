@@ -1,5 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ControlClient } from '../../src/control/client.js';
 import type { TaskView } from '../../src/api/view.js';
 
@@ -9,6 +10,8 @@ export const AGENT_BIN = join(ROOT, 'dist/cli/main.js');
 /** The built agent (`npm run build`), run as a real child process, as an operator would run it. */
 export class AgentProcess {
   readonly client: ControlClient;
+  /** Node's own options for the next launch (e.g. clockAhead). */
+  nodeArgs: readonly string[] = [];
   private proc: ChildProcess | undefined;
   private output = '';
 
@@ -23,7 +26,7 @@ export class AgentProcess {
 
   /** Spawns the agent without waiting for it: a kill may then land anywhere in its start-up. */
   launch(): ChildProcess {
-    const proc = spawn(process.execPath, [AGENT_BIN, 'run', '--data-dir', this.dataDir, '--log-format', 'text', '--log-level', 'debug', ...this.args], {
+    const proc = spawn(process.execPath, [...this.nodeArgs, AGENT_BIN, 'run', '--data-dir', this.dataDir, '--log-format', 'text', '--log-level', 'debug', ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(this.env ? { env: this.env } : {}),
     });
@@ -88,6 +91,11 @@ export class AgentProcess {
     }
     throw new Error(`task ${arn} did not reach the expected state in ${ms} ms; last: ${JSON.stringify(last, null, 1)}\n--- agent log ---\n${this.output.slice(-4000)}`);
   }
+}
+
+/** Node options that run the agent with its wall clock `ms` ahead of the host's (test/support/clock-ahead.mjs). */
+export function clockAhead(ms: number): string[] {
+  return ['--import', `${pathToFileURL(join(ROOT, 'test/support/clock-ahead.mjs')).href}?ms=${ms}`];
 }
 
 /** The Debian package's Docker CLI, for acting on containers behind the agent's back. */

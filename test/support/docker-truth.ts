@@ -15,11 +15,11 @@ export async function readFeed(client: ControlClient, after = 0): Promise<StateC
   }
 }
 
-/** Consecutive seqs from the first, and no (task, container, status, health) reported twice. */
+/** Consecutive seqs from the first, and no (task, container, incarnation, status, health) reported twice. */
 export function expectCleanFeed(events: readonly StateChange[]): void {
   const first = events[0]?.seq ?? 1;
   expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => first + i));
-  const keys = events.map((e) => `${e.type} ${e.taskArn} ${e.containerName ?? ''} ${e.status} ${e.health ?? ''}`);
+  const keys = events.map((e) => `${e.type} ${e.taskArn} ${e.containerName ?? ''} #${e.restartCount ?? 0} ${e.status} ${e.health ?? ''}`);
   expect(keys.length).toBe(new Set(keys).size);
 }
 

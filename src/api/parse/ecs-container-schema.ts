@@ -25,6 +25,7 @@ import { IGNORED, REFUSED } from './refusals.js';
 /** The kernel's largest CPU-shares value. */
 const MAX_CPU_SHARES = 262_144;
 const MAX_TIMEOUT_S = 3600;
+const MAX_IGNORED_EXIT_CODES = 50;
 
 const keyValue = ecsObject({
   name: 'KeyValuePair',
@@ -201,15 +202,14 @@ const logConfiguration = ecsObject({
   refused: { secretOptions: REFUSED.secretOptions },
 });
 
+/** ECS's bounds; the defaults (no ignored exit code, 300 s) are filled in by the model. */
 const restartPolicy = ecsObject({
   name: 'ContainerRestartPolicy',
   supported: {
     enabled: z.boolean(),
-    ignoredExitCodes: z.array(wholeNumber(-INT32_MAX, INT32_MAX)).max(50).optional(),
+    ignoredExitCodes: z.array(wholeNumber(-INT32_MAX, INT32_MAX)).max(MAX_IGNORED_EXIT_CODES, `must list at most ${MAX_IGNORED_EXIT_CODES} exit codes`).optional(),
     restartAttemptPeriod: wholeNumber(60, 1800, 'seconds').optional(),
   },
-}).superRefine((policy, ctx) => {
-  if (policy.enabled) ctx.addIssue({ code: 'custom', path: ['enabled'], message: REFUSED.restartPolicy });
 });
 
 const securityOption = z.string().superRefine((option, ctx) => {

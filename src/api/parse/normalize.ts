@@ -5,11 +5,13 @@ import {
   DOCKER_VOLUME_DEFAULTS,
   HEALTH_CHECK_DEFAULTS,
   PORT_MAPPING_DEFAULTS,
+  RESTART_POLICY_DEFAULTS,
   TASK_DEFAULTS,
   type ContainerDefinition,
   type LinuxParameters,
   type NetworkMode,
   type PortMapping,
+  type RestartPolicy,
   type TaskDefinition,
   type VolumeDefinition,
 } from '../task.js';
@@ -99,7 +101,17 @@ function container(c: EcsContainer, path: Path, networkMode: NetworkMode, warnin
     ...given('volumesFrom', c.volumesFrom?.map((v) => ({ sourceContainer: v.sourceContainer, readOnly: v.readOnly ?? false }))),
     ...given('linuxParameters', linux),
     ...given('logConfiguration', c.logConfiguration && { logDriver: c.logConfiguration.logDriver, options: c.logConfiguration.options ?? {} }),
+    ...given('restartPolicy', restartPolicy(c.restartPolicy)),
   });
+}
+
+/** Only an enabled policy is kept: a disabled one and none are the same. */
+function restartPolicy(p: EcsContainer['restartPolicy']): RestartPolicy | undefined {
+  if (!p?.enabled) return undefined;
+  return {
+    ignoredExitCodes: p.ignoredExitCodes ?? RESTART_POLICY_DEFAULTS.ignoredExitCodes,
+    restartAttemptPeriod: p.restartAttemptPeriod ?? RESTART_POLICY_DEFAULTS.restartAttemptPeriod,
+  };
 }
 
 /** `hostPort` 0 or absent is a dynamic port; with host networking the port is the container's own. */

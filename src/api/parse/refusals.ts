@@ -37,7 +37,6 @@ export const REFUSED = {
   credentialSpecs: 'credentialSpecs (gMSA) need Active Directory and a credential spec from AWS; a plain Docker host cannot use them',
   credentialspec: 'a credentialspec security option (gMSA) needs Active Directory and Windows containers',
   containerPortRange: 'berth publishes single ports; list each port as its own portMappings entry with containerPort',
-  restartPolicy: 'berth does not restart containers in place: an essential container that exits stops the task, a non-essential one stays stopped',
   privileged: 'privileged gives the container every capability and all host devices; this agent refuses it unless it was started with --allow-privileged',
 } as const;
 

@@ -1,7 +1,7 @@
 import { isWaitingForResources, type TaskState } from '../../api/task.js';
 import { taskView, type TaskView } from '../../api/view.js';
 import { taskHealth } from '../../api/health.js';
-import { age, durationText, exitText, ports, reasonText, shortId, table } from './format.js';
+import { age, durationText, exitText, ports, reasonText, restartsText, shortId, table } from './format.js';
 
 export interface DumpInput {
   readonly databasePath: string;
@@ -110,7 +110,7 @@ export function formatDump(dump: DumpInput, now: number, stuckAfterMs: number): 
     );
     out.push(
       table(
-        ['container', 'docker id', 'known', 'desired', 'health', 'exit', 'ports', 'reason'],
+        ['container', 'docker id', 'known', 'desired', 'health', 'exit', 'restarts', 'ports', 'reason'],
         t.containers.map((c) => [
           c.definition.name,
           shortId(c.dockerId),
@@ -118,6 +118,7 @@ export function formatDump(dump: DumpInput, now: number, stuckAfterMs: number): 
           c.desiredStatus,
           c.definition.healthCheck ? (c.health ?? 'UNKNOWN') : '-',
           exitText(c.exitCode),
+          restartsText(c.restartCount, c.lastExitCode),
           ports(c.portBindings),
           reasonText(c.reason?.code, c.reason?.message),
         ]),

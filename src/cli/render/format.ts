@@ -47,6 +47,12 @@ export function exitText(exitCode: number | undefined): string {
   return exitCode === undefined ? '-' : String(exitCode);
 }
 
+/** A container's restarts in place, as kubectl counts them: `0`, or `2 (last exit 3)`. */
+export function restartsText(restartCount: number | undefined, lastExitCode: number | undefined): string {
+  if (!restartCount) return '0';
+  return lastExitCode === undefined ? String(restartCount) : `${restartCount} (last exit ${lastExitCode})`;
+}
+
 /** An ISO time with how long ago it was, e.g. `2026-11-21T23:53:14.800Z (6s ago)`. */
 export function timeAgo(iso: string | undefined, nowMs: number): string {
   if (!iso) return '-';

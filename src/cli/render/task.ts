@@ -1,5 +1,5 @@
 import type { ContainerView, TaskView } from '../../api/view.js';
-import { age, exitText, ports, reasonText, shortId, table, timeAgo } from './format.js';
+import { age, exitText, ports, reasonText, restartsText, shortId, table, timeAgo } from './format.js';
 
 /** `agent task ls`: one row per task, its containers summarized in one cell. */
 export function taskTable(tasks: readonly TaskView[], now: number): string {
@@ -11,7 +11,7 @@ export function taskTable(tasks: readonly TaskView[], now: number): string {
       `${t.family}:${t.version}`,
       t.desiredStatus,
       t.reason ? `${t.knownStatus} (${t.reason})` : t.knownStatus,
-      t.containers.map((c) => `${c.name}(${shortId(c.dockerId)} ${c.knownStatus}${c.exitCode === undefined ? '' : ` exit ${c.exitCode}`})`).join(' '),
+      t.containers.map((c) => `${c.name}(${shortId(c.dockerId)} ${c.knownStatus}${c.exitCode === undefined ? '' : ` exit ${c.exitCode}`}${c.restartCount ? ` restarts ${c.restartCount}` : ''})`).join(' '),
       age(Date.parse(t.createdAt), now),
     ]),
   );
@@ -20,8 +20,16 @@ export function taskTable(tasks: readonly TaskView[], now: number): string {
 /** The containers of a task with what an operator needs to see why it stopped. */
 export function containerTable(task: TaskView, indent = '  '): string {
   return table(
-    ['container', 'docker id', 'known', 'desired', 'exit', 'reason'],
-    task.containers.map((c) => [c.name, shortId(c.dockerId), c.knownStatus, c.desiredStatus, exitText(c.exitCode), reasonText(c.reason, c.reasonMessage)]),
+    ['container', 'docker id', 'known', 'desired', 'exit', 'restarts', 'reason'],
+    task.containers.map((c) => [
+      c.name,
+      shortId(c.dockerId),
+      c.knownStatus,
+      c.desiredStatus,
+      exitText(c.exitCode),
+      restartsText(c.restartCount, c.lastExitCode),
+      reasonText(c.reason, c.reasonMessage),
+    ]),
     indent,
   );
 }
@@ -48,12 +56,14 @@ function containerLines(c: ContainerView, now: number): string[] {
     field('docker name', c.dockerName, '  '),
     field('status', `known ${c.knownStatus}, desired ${c.desiredStatus}`, '  '),
     field('exit code', exitText(c.exitCode), '  '),
+    field('restarts', restartsText(c.restartCount, c.lastExitCode), '  '),
     field('reason', reasonText(c.reason, c.reasonMessage), '  '),
     field('ports', ports(c.portBindings), '  '),
     field('created', timeAgo(c.createdAt, now), '  '),
     field('started', timeAgo(c.startedAt, now), '  '),
   ];
   if (c.finishedAt) lines.push(field('finished', timeAgo(c.finishedAt, now), '  '));
+  if (c.lastRestartAt) lines.push(field('restarted', timeAgo(c.lastRestartAt, now), '  '));
   return lines;
 }
 

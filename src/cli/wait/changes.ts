@@ -12,7 +12,7 @@ export function changesBetween(before: TaskView | undefined, after: TaskView): S
   const out: StateChange[] = [];
   for (const c of after.containers) {
     const was = before?.containers.find((b) => b.name === c.name);
-    if (was?.knownStatus === c.knownStatus) continue;
+    if (was?.knownStatus === c.knownStatus && was.restartCount === c.restartCount) continue;
     out.push({
       seq: 0,
       type: 'container',
@@ -23,6 +23,7 @@ export function changesBetween(before: TaskView | undefined, after: TaskView): S
       ...(c.exitCode === undefined ? {} : { exitCode: c.exitCode }),
       ...(c.reason ? { reason: c.reason as ReasonCode, reasonMessage: c.reasonMessage } : {}),
       portBindings: c.portBindings,
+      ...(c.restartCount ? { restartCount: c.restartCount } : {}),
       at,
     });
   }

@@ -22,7 +22,6 @@ const REFUSALS: Array<[string, Body, string, RegExp]> = [
   ['credentialSpecs', ecs({ credentialSpecs: ['credentialspecdomainless:arn:aws:s3:::b/spec.json'] }), 'containerDefinitions[0].credentialSpecs', /gMSA/],
   ['a credentialspec security option', ecs({ dockerSecurityOptions: ['credentialspec:file://spec.json'] }), 'containerDefinitions[0].dockerSecurityOptions[0]', /gMSA/],
   ['a port range', ecs({ portMappings: [{ containerPort: 80, containerPortRange: '8000-8010' }] }), 'containerDefinitions[0].portMappings[0].containerPortRange', /single ports/],
-  ['an enabled restart policy', ecs({ restartPolicy: { enabled: true } }), 'containerDefinitions[0].restartPolicy.enabled', /does not restart containers in place/],
   ['privileged, without --allow-privileged', ecs({ privileged: true }), 'containerDefinitions[0].privileged', /unless it was started with --allow-privileged/],
   ['a runtimePlatform for another OS', ecs({}, { runtimePlatform: { operatingSystemFamily: 'WINDOWS_SERVER_2022_CORE' } }), 'runtimePlatform.operatingSystemFamily', /this host runs LINUX containers on X86_64; a task for WINDOWS_SERVER_2022_CORE cannot run here/],
   ['a runtimePlatform for another CPU', ecs({}, { runtimePlatform: { cpuArchitecture: 'ARM64' } }), 'runtimePlatform.cpuArchitecture', /a task for ARM64 cannot run here/],

@@ -126,6 +126,22 @@ describe('the ECS task definitions in ../shared/ecs-taskdefs', () => {
     expect(outcome('032-ecsagent-privileged.json', { ...LINUX_X64, allowPrivileged: true }).kind).toBe('accepted');
   });
 
+  it('061, the restart-policy template, once its placeholders are filled in, is refused only for its awsvpc network: the enabled restartPolicy is accepted', () => {
+    const text = readFileSync(new URL('061-awsdocs-restart-policy.json', FOLDER), 'utf8').replace('{{[0]}}', '[0]').replace('{{180}}', '180');
+    const body = JSON.parse(text) as Record<string, unknown>;
+    let refused: readonly FieldIssue[] = [];
+    try {
+      parsed({ ...body, arn: 'arn:test:taskdefs/061' });
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      refused = error.issues;
+    }
+    expect(refused.map((i) => i.path)).toEqual(['networkMode']);
+    const { networkMode: _awsvpc, ...bridged } = body;
+    const input = parsed({ ...bridged, arn: 'arn:test:taskdefs/061' });
+    expect(input.kind === 'definition' && input.task.containers[0]!.restartPolicy).toEqual({ ignoredExitCodes: [0], restartAttemptPeriod: 180 });
+  });
+
   it('come to 46 accepted, 27 refused with a reason and 4 invalid JSON', () => {
     console.log(`ecs-taskdefs: ${counts.accepted} accepted, ${counts.refused} refused with a reason, ${counts.invalidJson} invalid JSON (of ${FILES.length})`);
     expect(counts).toEqual({ accepted: 46, refused: 27, invalidJson: 4 });

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatDump, stuck } from '../../../src/cli/render/dump.js';
+import { taskView } from '../../../src/api/view.js';
+import { dumpDocument, formatDump, stuck } from '../../../src/cli/render/dump.js';
+import { changeLine, eventLine } from '../../../src/cli/render/events.js';
+import { containerTable, inspectView, taskTable } from '../../../src/cli/render/task.js';
+import { changesBetween } from '../../../src/cli/wait/changes.js';
 import { barLine, PLAIN_PROGRESS_INTERVAL_MS, progressDisplay } from '../../../src/cli/render/progress.js';
 import type { PullProgressSnapshot } from '../../../src/engine/pull-progress.js';
 import { taskAt } from '../../support/fixtures.js';
-import { taskView } from '../../../src/api/view.js';
-import { inspectView, taskTable } from '../../../src/cli/render/task.js';
 import { ANSI, Sink } from './support.js';
 
 const snap = (over: Partial<PullProgressSnapshot> = {}): PullProgressSnapshot => ({
@@ -115,5 +117,48 @@ describe('a task waiting for host resources', () => {
     const view = taskView({ ...waiting, desiredStatus: 'STOPPED' });
     expect(view.reason).toBeUndefined();
     expect(inspectView(view, 2_000)).not.toContain('WaitingForResources');
+  });
+});
+
+describe('restarts in place', () => {
+  const NOW = Date.parse('2026-12-01T12:00:00.000Z');
+  const restarted = taskAt({ web: ['RUNNING', { restartCount: 2, lastExitCode: 3, lastRestartAt: NOW - 300_000, startedAt: NOW - 299_000 }], side: 'RUNNING' }, { now: NOW - 600_000 });
+  const view = taskView(restarted);
+
+  it('the task view carries the restart count, the last exit code and when it was restarted; a container never restarted has none', () => {
+    expect(view.containers[0]).toMatchObject({ name: 'web', knownStatus: 'RUNNING', restartCount: 2, lastExitCode: 3, lastRestartAt: '2026-12-01T11:55:00.000Z' });
+    expect(view.containers[0]).not.toHaveProperty('exitCode');
+    for (const key of ['restartCount', 'lastExitCode', 'lastRestartAt']) expect(view.containers[1]).not.toHaveProperty(key);
+  });
+
+  it('agent task inspect, ls and the container table show them', () => {
+    const inspect = inspectView(view, NOW);
+    expect(inspect).toMatch(/^ {2}restarts {4}2 \(last exit 3\)$/m);
+    expect(inspect).toMatch(/^ {2}restarted {3}2026-12-01T11:55:00\.000Z \(5m ago\)$/m);
+    expect(inspect.split('\n').filter((l) => l.startsWith('  restarts'))).toEqual(['  restarts    2 (last exit 3)', '  restarts    0']);
+    expect(taskTable([view], NOW)).toContain('web(776562000000 RUNNING restarts 2) side(736964650000 RUNNING)');
+    expect(containerTable(view).split('\n')).toEqual([
+      '  CONTAINER  DOCKER ID     KNOWN    DESIRED  EXIT  RESTARTS         REASON',
+      '  web        776562000000  RUNNING  RUNNING  -     2 (last exit 3)  -',
+      '  side       736964650000  RUNNING  RUNNING  -     0                -',
+    ]);
+  });
+
+  it('agent state dump shows them in its container table and its JSON', () => {
+    const input = { databasePath: '/db', schemaVersion: 3, meta: {}, config: undefined, tasks: [restarted], lastSeq: 0, eventCount: 0 };
+    expect(formatDump(input, NOW, 300_000)).toMatch(/^ {2}web\s+776562000000\s+RUNNING\s+RUNNING\s+-\s+-\s+2 \(last exit 3\)\s+-\s+-$/m);
+    expect(dumpDocument(input, NOW, 300_000).tasks[0]!.containers[0]).toMatchObject({ restartCount: 2, lastExitCode: 3 });
+  });
+
+  it('agent events shows the incarnation of a container event', () => {
+    const e = { seq: 9, type: 'container' as const, taskArn: 'arn:t', containerName: 'web', status: 'STOPPED' as const, exitCode: 3, restartCount: 1, reason: 'ContainerRestarting' as const, reasonMessage: 'restarting', at: 'now' };
+    expect(eventLine(e)).toBe('now  #9  CONTAINER  arn:t  web  STOPPED  exit 3  restart 1  ContainerRestarting: restarting');
+    expect(changeLine(e)).toBe('container web STOPPED  exit 3  restart 1  ContainerRestarting: restarting');
+  });
+
+  it('polling (task apply --wait without the feed) reports a restart seen between two polls, though the status is the same', () => {
+    const before = taskView(taskAt({ web: ['RUNNING', { restartCount: 1 }], side: 'RUNNING' }));
+    expect(changesBetween(before, view).map((e) => [e.containerName, e.status, e.restartCount])).toEqual([['web', 'RUNNING', 2]]);
+    expect(changesBetween(view, view)).toEqual([]);
   });
 });

@@ -63,7 +63,7 @@ describe('agent state dump', () => {
     expect(out).toContain('configuration (as the agent last started)');
     expect(out).toMatch(new RegExp(`^  dataDir\\s+${dataDir}$`, 'm'));
     expect(out).toMatch(/^task arn:dump:running {2}api:3 {2}known RUNNING {2}desired RUNNING {2}health UNKNOWN {2}age \d+s$/m);
-    expect(out).toMatch(new RegExp(`^  web\\s+${running.containers[0]!.dockerId.slice(0, 12)}\\s+RUNNING\\s+RUNNING\\s+-\\s+-\\s+127\\.0\\.0\\.1:\\d+->80/tcp\\s+-$`, 'm'));
+    expect(out).toMatch(new RegExp(`^  web\\s+${running.containers[0]!.dockerId.slice(0, 12)}\\s+RUNNING\\s+RUNNING\\s+-\\s+-\\s+0\\s+127\\.0\\.0\\.1:\\d+->80/tcp\\s+-$`, 'm'));
     expect(out).toMatch(/^task arn:dump:crashed {2}batch:3 {2}known STOPPED {2}desired STOPPED/m);
     expect(out).toMatch(/^ {2}web\s+[0-9a-f]{12}\s+STOPPED\s+STOPPED\s+-\s+3\s+.*ContainerExited: container web exited with exit code 3$/m);
     expect(out).not.toContain('STUCK');

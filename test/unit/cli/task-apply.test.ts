@@ -78,7 +78,7 @@ describe('agent task apply', () => {
     expect(run.code).toBe(EXIT.taskStopped);
     expect(run.stdout).toContain('container web STOPPED  PullFailed: ');
     expect(run.stdout).toMatch(/task arn:apply:fail STOPPED instead of reaching RUNNING/);
-    expect(run.stdout).toMatch(/web\s+-\s+STOPPED\s+STOPPED\s+-\s+PullFailed: pulling registry\.test:5000\/berth\/missing:1 failed/);
+    expect(run.stdout).toMatch(/web\s+-\s+STOPPED\s+STOPPED\s+-\s+0\s+PullFailed: pulling registry\.test:5000\/berth\/missing:1 failed/);
     expect(run.stderr).toMatch(/^agent: task arn:apply:fail stopped instead of running: container web: PullFailed pulling/);
   });
 
