@@ -4,7 +4,7 @@ import type { StateChange } from '../api/events.js';
 import { ownerOf, ownershipFilter } from '../api/labels.js';
 import type { TaskInput } from '../api/schema.js';
 import { statusRank, type ContainerStatus } from '../api/status.js';
-import type { TaskDefinition, TaskState } from '../api/task.js';
+import type { ImagePullBehavior, TaskDefinition, TaskState } from '../api/task.js';
 import type { DockerClient, DockerEvent } from '../docker/docker-client.js';
 import type { CredentialsFor } from '../docker/registry-auth/registry-credentials.js';
 import { EngineClosedError, TaskConflictError, TaskNotFoundError } from '../errors.js';
@@ -21,6 +21,7 @@ import { newTaskState, raiseDesired } from './task-state.js';
 import { PullProgressHub, type ProgressListener } from './pull-progress.js';
 import { Relister, type RelistPolicy } from './relister.js';
 import { ImageRecords } from './images/image-records.js';
+import type { PullRetryPolicy } from './image-puller.js';
 
 export interface TaskEngineOptions {
   readonly docker: DockerClient;
@@ -32,6 +33,8 @@ export interface TaskEngineOptions {
   readonly concurrency: number;
   /** Docker pulls at once, across tasks; pulls of one image are shared and count once. */
   readonly maxConcurrentPulls: number;
+  /** Pull behaviour, retries and timeouts (README "Image pulls"). */
+  readonly pulls: PullSettings;
   readonly cleanupWaitMs: number;
   readonly retry: RetryPolicy;
   readonly eventStreamBackoff: BackoffPolicy;
@@ -41,6 +44,11 @@ export interface TaskEngineOptions {
   readonly relist?: RelistPolicy;
   /** Registry credentials for each pull (from the docker config); absent: anonymous pulls. */
   readonly registryCredentials?: CredentialsFor;
+}
+
+export interface PullSettings extends PullRetryPolicy {
+  /** The agent's pull behaviour; a container's `imagePullBehavior` overrides it. */
+  readonly behavior: ImagePullBehavior;
 }
 
 export interface EngineObserver extends TransitionObserver {
@@ -89,7 +97,9 @@ export class TaskEngine {
     this.queue = new PQueue({ concurrency: opts.concurrency });
     this.calls = new PQueue({ concurrency: opts.concurrency });
     this.queue.on('idle', () => this.notePass());
-    this.executor = new Executor(opts.docker, opts.agentId, opts.log, opts.maxConcurrentPulls, this.progress, opts.observer, opts.registryCredentials);
+    const { behavior, ...policy } = opts.pulls;
+    const pulls = { maxConcurrent: opts.maxConcurrentPulls, behavior, policy, records: this.imageRecords, clock: opts.clock, random: opts.random };
+    this.executor = new Executor(opts.docker, opts.agentId, opts.log, pulls, this.progress, opts.observer, opts.registryCredentials);
     this.watcher = new DockerEventWatcher(
       opts.docker,
       ownershipFilter(opts.agentId),
@@ -269,6 +279,7 @@ export class TaskEngine {
     await this.watcher.stop();
     await this.queue.onIdle();
     await Promise.all([...this.reconcilers.values()].map((r) => r.settled()));
+    await this.imageRecords.flush();
     this.state = 'closed';
     this.opts.log.info('Task engine closed');
   }
