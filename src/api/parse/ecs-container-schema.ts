@@ -263,7 +263,7 @@ export const ecsContainerSchema = ecsObject({
     systemControls: z.array(systemControl).max(64).optional(),
     restartPolicy: restartPolicy.optional(),
     /** berth's own, not ECS's: this container's pull behaviour. */
-    imagePullBehavior: z.enum(IMAGE_PULL_BEHAVIORS, { error: `must be one of ${IMAGE_PULL_BEHAVIORS.join(', ')}` }).optional(),
+    imagePullBehavior: z.enum(IMAGE_PULL_BEHAVIORS).optional(),
   },
   extensions: ['imagePullBehavior'],
   ignored: { versionConsistency: IGNORED.versionConsistency },

@@ -27,7 +27,7 @@ const containerSchema = z.strictObject(
     labels: labels.default({}),
     stopTimeout: wholeNumber(0, 3600, 'seconds').default(CONTAINER_DEFAULTS.stopTimeout),
     portMappings: z.array(portMappingSchema).max(64).default([]),
-    imagePullBehavior: z.enum(IMAGE_PULL_BEHAVIORS, { error: `must be one of ${IMAGE_PULL_BEHAVIORS.join(', ')}` }).optional(),
+    imagePullBehavior: z.enum(IMAGE_PULL_BEHAVIORS).optional(),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? notInShortForm(issue.keys, 'ContainerDefinition') : undefined) },
 );
