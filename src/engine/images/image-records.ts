@@ -12,11 +12,20 @@ import type { Saver } from '../../state/saver.js';
  * Writing is best effort: a record is bookkeeping, not task state, so a failed write is logged and
  * the change is written again with the next note (or `flush`), never failing the pull or create
  * that caused it. Writes are serialised, each carrying every change not yet written.
+ *
+ * A note that only moves a record's times by less than WRITE_GRAIN_MS from what is saved changes
+ * memory alone (the next real change writes it): twenty containers made from one fresh pull cost
+ * one write, not forty fsyncs, and neither `once` nor least-recently-used order needs a finer grain.
  */
+export const WRITE_GRAIN_MS = 1_000;
+
+
 export class ImageRecords {
   private readonly records = new Map<string, ImageRecord>();
   /** Refs whose record changed (put) or went (remove) since the last successful write. */
   private readonly dirty = new Set<string>();
+  /** What the saver holds, as far as this process knows. */
+  private readonly saved = new Map<string, ImageRecord>();
   private tail: Promise<void> = Promise.resolve();
 
   constructor(
@@ -26,7 +35,10 @@ export class ImageRecords {
 
   /** Reads the saved records; call once, before any note. */
   async load(): Promise<void> {
-    for (const record of await this.saver.loadImages()) this.records.set(record.ref, record);
+    for (const record of await this.saver.loadImages()) {
+      this.records.set(record.ref, record);
+      this.saved.set(record.ref, record);
+    }
   }
 
   /** The record of an image however it is spelled (`busybox` and `docker.io/library/busybox:latest` are one). */
@@ -69,13 +81,15 @@ export class ImageRecords {
     return this.write();
   }
 
-  /** Writes whatever is not written yet (after a failure); resolves when done or failed again. */
+  /** Writes whatever is not written yet (after a failure, or kept in memory by the grain); resolves when done or failed again. */
   flush(): Promise<void> {
+    for (const [ref, record] of this.records) if (this.saved.get(ref) !== record) this.dirty.add(ref);
     return this.write();
   }
 
   private put(record: ImageRecord): Promise<void> {
     this.records.set(record.ref, record);
+    if (onlyTimesMovedALittle(this.saved.get(record.ref), record)) return this.tail;
     this.dirty.add(record.ref);
     return this.write();
   }
@@ -99,10 +113,19 @@ export class ImageRecords {
     }
     try {
       await this.saver.saveImages({ ...(put.length ? { put } : {}), ...(remove.length ? { remove } : {}) });
+      for (const record of put) this.saved.set(record.ref, record);
+      for (const ref of remove) this.saved.delete(ref);
     } catch (error) {
       // Kept to be written with the next change; a newer change to the same ref already replaced it in memory.
       for (const ref of refs) this.dirty.add(ref);
       this.log.warn('Failed to save image records; will retry with the next change', { images: refs.length, error: errorMessage(error) });
     }
   }
+}
+
+function onlyTimesMovedALittle(saved: ImageRecord | undefined, next: ImageRecord): boolean {
+  if (!saved || saved.imageId !== next.imageId || saved.digest !== next.digest) return false;
+  if ((saved.pulledAt === undefined) !== (next.pulledAt === undefined)) return false;
+  const close = (a: number | undefined, b: number | undefined): boolean => a === b || (a !== undefined && b !== undefined && Math.abs(b - a) < WRITE_GRAIN_MS);
+  return close(saved.pulledAt, next.pulledAt) && close(saved.lastUsedAt, next.lastUsedAt);
 }

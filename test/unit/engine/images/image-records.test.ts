@@ -71,4 +71,20 @@ describe('ImageRecords', () => {
     expect(await saver.loadImages()).toHaveLength(3);
     await Promise.all(notes);
   });
+
+  it('keeps a note that only moves the times by less than a second in memory, and writes it on flush', async () => {
+    const { records, saver } = await loaded();
+    await records.notePulled('registry.test:5000/a:1', { imageId: ID1, digest: DIGEST }, 1_000);
+    await records.noteUsed('registry.test:5000/a:1', ID1, 1_500);
+    expect(records.get('registry.test:5000/a:1')?.lastUsedAt).toBe(1_500);
+    expect((await saver.loadImages())[0]?.lastUsedAt).toBe(1_000);
+    await records.noteUsed('registry.test:5000/a:1', ID1, 2_000);
+    expect((await saver.loadImages())[0]?.lastUsedAt).toBe(2_000);
+    await records.noteUsed('registry.test:5000/a:1', ID1, 2_100);
+    await records.flush();
+    expect((await saver.loadImages())[0]?.lastUsedAt).toBe(2_100);
+    // A new image under the reference is a real change, written at once.
+    await records.notePulled('registry.test:5000/a:1', { imageId: ID2 }, 2_200);
+    expect((await saver.loadImages())[0]).toMatchObject({ imageId: ID2, pulledAt: 2_200 });
+  });
 });
