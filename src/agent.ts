@@ -77,6 +77,13 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     log,
     concurrency: config.reconcileConcurrency,
     maxConcurrentPulls: config.maxConcurrentPulls,
+    pulls: {
+      behavior: config.imagePullBehavior,
+      retries: config.pullRetries,
+      backoff: config.pullRetryBackoff,
+      timeoutMs: config.pullTimeoutMs,
+      inactivityTimeoutMs: config.pullInactivityTimeoutMs,
+    },
     cleanupWaitMs: config.taskCleanupWaitMs,
     retry: { backoff: config.actionRetryBackoff, maxRetries: config.actionMaxRetries },
     eventStreamBackoff: config.eventStreamBackoff,

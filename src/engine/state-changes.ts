@@ -71,6 +71,8 @@ function containerChange(taskArn: string, c: ContainerState, at: string): NewSta
     ...(c.portBindings.length > 0 ? { portBindings: c.portBindings } : {}),
     ...(c.health === undefined ? {} : { health: c.health }),
     ...(c.restartCount ? { restartCount: c.restartCount } : {}),
+    ...(c.imageDigest === undefined ? {} : { imageDigest: c.imageDigest }),
+    ...(c.imageSource === undefined ? {} : { imageSource: c.imageSource }),
     at,
   };
 }

@@ -4,7 +4,7 @@ import type { StateChange } from '../api/events.js';
 import { ownerOf, ownershipFilter } from '../api/labels.js';
 import type { TaskInput } from '../api/schema.js';
 import { statusRank, type ContainerStatus } from '../api/status.js';
-import type { TaskDefinition, TaskState } from '../api/task.js';
+import type { ImagePullBehavior, TaskDefinition, TaskState } from '../api/task.js';
 import type { DockerClient, DockerEvent } from '../docker/docker-client.js';
 import type { CredentialsFor } from '../docker/registry-auth/registry-credentials.js';
 import { EngineClosedError, TaskConflictError, TaskNotFoundError } from '../errors.js';
@@ -22,6 +22,8 @@ import { TaskReconciler } from './task-reconciler.js';
 import { newTaskState, raiseDesired } from './task-state.js';
 import { PullProgressHub, type ProgressListener } from './pull-progress.js';
 import { Relister, type RelistPolicy } from './relister.js';
+import { ImageRecords } from './images/image-records.js';
+import type { PullRetryPolicy } from './image-puller.js';
 
 export interface TaskEngineOptions {
   readonly docker: DockerClient;
@@ -33,6 +35,8 @@ export interface TaskEngineOptions {
   readonly concurrency: number;
   /** Docker pulls at once, across tasks; pulls of one image are shared and count once. */
   readonly maxConcurrentPulls: number;
+  /** Pull behaviour, retries and timeouts (README "Image pulls"). */
+  readonly pulls: PullSettings;
   readonly cleanupWaitMs: number;
   readonly retry: RetryPolicy;
   readonly eventStreamBackoff: BackoffPolicy;
@@ -44,6 +48,11 @@ export interface TaskEngineOptions {
   readonly registryCredentials?: CredentialsFor;
   /** CPU and memory tasks may reserve (src/engine/admission/); absent: unbounded, static ports alone count. */
   readonly capacity?: HostCapacity;
+}
+
+export interface PullSettings extends PullRetryPolicy {
+  /** The agent's pull behaviour; a container's `imagePullBehavior` overrides it. */
+  readonly behavior: ImagePullBehavior;
 }
 
 export interface EngineObserver extends TransitionObserver {
@@ -80,6 +89,8 @@ export class TaskEngine {
   private readonly progress = new PullProgressHub();
   private readonly relister: Relister | undefined;
   private readonly admission: Admission;
+  /** What the agent remembers of the images its tasks use (pulls and creates write it, cleanup reads it). */
+  readonly imageRecords: ImageRecords;
   private state: 'new' | 'started' | 'closing' | 'closed' = 'new';
   private lastPassAt: number | undefined;
   /** Tasks the saver holds but could not load; the relist leaves their containers alone. */
@@ -87,6 +98,7 @@ export class TaskEngine {
 
   constructor(private readonly opts: TaskEngineOptions) {
     this.store = new StateStore(opts.saver, opts.clock, opts.log);
+    this.imageRecords = new ImageRecords(opts.saver, opts.log);
     this.queue = new PQueue({ concurrency: opts.concurrency });
     this.calls = new PQueue({ concurrency: opts.concurrency });
     this.queue.on('idle', () => this.notePass());
@@ -100,7 +112,9 @@ export class TaskEngine {
         if (this.state === 'started') this.reconcilerFor(arn).trigger();
       },
     });
-        this.executor = new Executor(opts.docker, opts.agentId, opts.log, opts.maxConcurrentPulls, this.progress, opts.observer, opts.registryCredentials);
+    const { behavior, ...policy } = opts.pulls;
+    const pulls = { maxConcurrent: opts.maxConcurrentPulls, behavior, policy, records: this.imageRecords, clock: opts.clock, random: opts.random };
+    this.executor = new Executor(opts.docker, opts.agentId, opts.log, pulls, this.progress, opts.observer, opts.registryCredentials);
     this.watcher = new DockerEventWatcher(
       opts.docker,
       ownershipFilter(opts.agentId),
@@ -136,6 +150,7 @@ export class TaskEngine {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error(`engine cannot start from state ${this.state}`);
     const tasks = await this.store.load();
+    await this.imageRecords.load();
     this.unloaded = new Set(await this.opts.saver.unloadedArns());
     this.state = 'started';
     this.admission.start(tasks);
@@ -291,6 +306,7 @@ export class TaskEngine {
     await this.watcher.stop();
     await this.queue.onIdle();
     await Promise.all([...this.reconcilers.values()].map((r) => r.settled()));
+    await this.imageRecords.flush();
     this.state = 'closed';
     this.opts.log.info('Task engine closed');
   }

@@ -50,7 +50,38 @@ describe('resolveConfig', () => {
     expect(c.socketGroup).toBeUndefined();
   });
 
+  it('resolves the pull settings from flags, then BERTH_IMAGE_PULL_*, then the defaults; 0 or none is no timeout', () => {
+    expect(resolveConfig({}, ctx())).toMatchObject({
+      imagePullBehavior: 'default',
+      pullTimeoutMs: 600_000,
+      pullInactivityTimeoutMs: 60_000,
+      pullRetries: 2,
+      pullRetryBackoff: DEFAULTS.pullRetryBackoff,
+    });
+    const env = ctx({
+      BERTH_IMAGE_PULL_BEHAVIOR: 'once',
+      BERTH_IMAGE_PULL_TIMEOUT: 'none',
+      BERTH_IMAGE_PULL_INACTIVITY_TIMEOUT: '0',
+      BERTH_IMAGE_PULL_RETRIES: '0',
+    });
+    expect(resolveConfig({}, env)).toMatchObject({ imagePullBehavior: 'once', pullTimeoutMs: 0, pullInactivityTimeoutMs: 0, pullRetries: 0 });
+    expect(
+      resolveConfig({ imagePullBehavior: 'prefer-cached', imagePullTimeout: '2h', imagePullInactivityTimeout: '30s', imagePullRetries: '5' }, env),
+    ).toMatchObject({ imagePullBehavior: 'prefer-cached', pullTimeoutMs: 7_200_000, pullInactivityTimeoutMs: 30_000, pullRetries: 5 });
+  });
+
+  it('refuses a bad pull behaviour from the environment, naming the variable', () => {
+    expect(() => resolveConfig({}, ctx({ BERTH_IMAGE_PULL_BEHAVIOR: 'never' }))).toThrow(
+      new ConfigError('image pull behavior (BERTH_IMAGE_PULL_BEHAVIOR) must be one of default, always, once, prefer-cached, got "never"'),
+    );
+  });
+
   it.each([
+    [{ imagePullBehavior: 'Always' }, /image pull behavior \(BERTH_IMAGE_PULL_BEHAVIOR\) must be one of default, always, once, prefer-cached, got "Always"/],
+    [{ imagePullTimeout: 'forever' }, /image pull timeout \(BERTH_IMAGE_PULL_TIMEOUT\) must be a duration like 30s, 10m or 1h, or 0 or none for no timeout, got "forever"/],
+    [{ imagePullInactivityTimeout: '-1m' }, /image pull inactivity timeout \(BERTH_IMAGE_PULL_INACTIVITY_TIMEOUT\) must be a duration/],
+    [{ imagePullRetries: '-1' }, /image pull retries \(BERTH_IMAGE_PULL_RETRIES\) must be a whole number of at least 0, got "-1"/],
+    [{ imagePullRetries: '' }, /image pull retries.*got ""/],
     [{ concurrency: '0' }, /concurrency.*at least 1.*"0"/],
     [{ concurrency: 'lots' }, /concurrency/],
     [{ cleanupWait: 'soon' }, /cleanup wait.*duration.*"soon"/],
