@@ -20,6 +20,7 @@ import { TaskReconciler } from './task-reconciler.js';
 import { newTaskState, raiseDesired } from './task-state.js';
 import { PullProgressHub, type ProgressListener } from './pull-progress.js';
 import { Relister, type RelistPolicy } from './relister.js';
+import { ImageRecords } from './images/image-records.js';
 
 export interface TaskEngineOptions {
   readonly docker: DockerClient;
@@ -75,6 +76,8 @@ export class TaskEngine {
   private readonly reconcilers = new Map<string, TaskReconciler>();
   private readonly progress = new PullProgressHub();
   private readonly relister: Relister | undefined;
+  /** What the agent remembers of the images its tasks use (pulls and creates write it, cleanup reads it). */
+  readonly imageRecords: ImageRecords;
   private state: 'new' | 'started' | 'closing' | 'closed' = 'new';
   private lastPassAt: number | undefined;
   /** Tasks the saver holds but could not load; the relist leaves their containers alone. */
@@ -82,6 +85,7 @@ export class TaskEngine {
 
   constructor(private readonly opts: TaskEngineOptions) {
     this.store = new StateStore(opts.saver, opts.clock, opts.log);
+    this.imageRecords = new ImageRecords(opts.saver, opts.log);
     this.queue = new PQueue({ concurrency: opts.concurrency });
     this.calls = new PQueue({ concurrency: opts.concurrency });
     this.queue.on('idle', () => this.notePass());
@@ -121,6 +125,7 @@ export class TaskEngine {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error(`engine cannot start from state ${this.state}`);
     const tasks = await this.store.load();
+    await this.imageRecords.load();
     this.unloaded = new Set(await this.opts.saver.unloadedArns());
     this.state = 'started';
     this.watcher.start();
