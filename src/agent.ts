@@ -82,6 +82,7 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     observer: metrics,
     relist: { intervalMs: config.relistIntervalMs, orphanGraceMs: config.orphanGraceMs },
     registryCredentials,
+    ...(config.imageCleanup.enabled ? { imageCleanup: config.imageCleanup } : {}),
   });
   metrics.setStateSource(() => engine.countByStatus());
   const retention = new EventRetention(

@@ -21,6 +21,7 @@ import { newTaskState, raiseDesired } from './task-state.js';
 import { PullProgressHub, type ProgressListener } from './pull-progress.js';
 import { Relister, type RelistPolicy } from './relister.js';
 import { ImageRecords } from './images/image-records.js';
+import { ImageCleaner, type ImageCleanupPolicy } from './image-cleanup/image-cleaner.js';
 
 export interface TaskEngineOptions {
   readonly docker: DockerClient;
@@ -41,10 +42,13 @@ export interface TaskEngineOptions {
   readonly relist?: RelistPolicy;
   /** Registry credentials for each pull (from the docker config); absent: anonymous pulls. */
   readonly registryCredentials?: CredentialsFor;
+  /** Periodic removal of tracked images no task uses; absent: images are never removed. */
+  readonly imageCleanup?: ImageCleanupPolicy;
 }
 
 export interface EngineObserver extends TransitionObserver {
   eventStreamReconnect(): void;
+  imageRemoved?(): void;
 }
 
 export interface AddTaskResult {
@@ -76,6 +80,7 @@ export class TaskEngine {
   private readonly reconcilers = new Map<string, TaskReconciler>();
   private readonly progress = new PullProgressHub();
   private readonly relister: Relister | undefined;
+  private readonly imageCleaner: ImageCleaner | undefined;
   /** What the agent remembers of the images its tasks use (pulls and creates write it, cleanup reads it). */
   readonly imageRecords: ImageRecords;
   private state: 'new' | 'started' | 'closing' | 'closed' = 'new';
@@ -119,6 +124,14 @@ export class TaskEngine {
         },
         { clock: opts.clock, policy: opts.relist, log: opts.log },
       );
+    this.imageCleaner =
+      opts.imageCleanup &&
+      new ImageCleaner(
+        opts.docker,
+        this.imageRecords,
+        { tasks: () => this.store.list(), isPulling: (ref) => this.executor.isPulling(ref), onRemoved: () => opts.observer?.imageRemoved?.() },
+        { clock: opts.clock, policy: opts.imageCleanup, log: opts.log },
+      );
   }
 
   /** Loads saved tasks and resumes them; every container that may exist in Docker is re-read first. */
@@ -130,6 +143,7 @@ export class TaskEngine {
     this.state = 'started';
     this.watcher.start();
     this.relister?.start();
+    this.imageCleaner?.start();
     for (const task of tasks) {
       const r = this.reconcilerFor(task.arn);
       for (const c of task.containers) {
@@ -266,6 +280,7 @@ export class TaskEngine {
     for (const r of this.reconcilers.values()) r.close();
     this.queue.clear();
     await this.relister?.stop();
+    await this.imageCleaner?.stop();
     await this.watcher.stop();
     await this.queue.onIdle();
     await Promise.all([...this.reconcilers.values()].map((r) => r.settled()));
