@@ -91,6 +91,13 @@ async function main(): Promise<void> {
     log: silentLogger(),
     concurrency: DEFAULTS.reconcileConcurrency,
     maxConcurrentPulls: DEFAULTS.maxConcurrentPulls,
+    pulls: {
+      behavior: DEFAULTS.imagePullBehavior,
+      retries: DEFAULTS.pullRetries,
+      backoff: DEFAULTS.pullRetryBackoff,
+      timeoutMs: DEFAULTS.pullTimeoutMs,
+      inactivityTimeoutMs: DEFAULTS.pullInactivityTimeoutMs,
+    },
     cleanupWaitMs: DEFAULTS.taskCleanupWaitMs,
     retry: { backoff: DEFAULTS.actionRetryBackoff, maxRetries: DEFAULTS.actionMaxRetries },
     eventStreamBackoff: DEFAULTS.eventStreamBackoff,

@@ -76,13 +76,20 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     log,
     concurrency: config.reconcileConcurrency,
     maxConcurrentPulls: config.maxConcurrentPulls,
+    pulls: {
+      behavior: config.imagePullBehavior,
+      retries: config.pullRetries,
+      backoff: config.pullRetryBackoff,
+      timeoutMs: config.pullTimeoutMs,
+      inactivityTimeoutMs: config.pullInactivityTimeoutMs,
+    },
     cleanupWaitMs: config.taskCleanupWaitMs,
     retry: { backoff: config.actionRetryBackoff, maxRetries: config.actionMaxRetries },
     eventStreamBackoff: config.eventStreamBackoff,
     observer: metrics,
     relist: { intervalMs: config.relistIntervalMs, orphanGraceMs: config.orphanGraceMs },
     registryCredentials,
-    ...(config.imageCleanup.enabled ? { imageCleanup: config.imageCleanup } : {}),
+    ...(imageCleanupOn(config, log) ? { imageCleanup: config.imageCleanup } : {}),
   });
   metrics.setStateSource(() => engine.countByStatus());
   const retention = new EventRetention(
@@ -130,6 +137,17 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
       await saver.close();
     },
   };
+}
+
+/**
+ * As the ECS agent does: with `prefer-cached` as the agent's pull behaviour the cache is what tasks
+ * run from, so nothing is removed from it.
+ */
+function imageCleanupOn(config: AgentConfig, log: Logger): boolean {
+  if (!config.imageCleanup.enabled) return false;
+  if (config.imagePullBehavior !== 'prefer-cached') return true;
+  log.info('Image cleanup is off: the pull behaviour prefer-cached runs tasks from cached images');
+  return false;
 }
 
 /**

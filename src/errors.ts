@@ -71,6 +71,27 @@ export class ImagePullError extends BerthError {
   }
 }
 
+/**
+ * A pull attempt was aborted by one of the agent's pull timeouts: no progress line for the
+ * inactivity timeout, or not done within the overall timeout. Retryable: a stalled connection or a
+ * slow mirror may do better next time.
+ */
+export class PullTimeoutError extends BerthError {
+  readonly code = 'PullTimeout';
+  constructor(
+    readonly image: string,
+    readonly kind: 'inactivity' | 'overall',
+    readonly timeoutMs: number,
+  ) {
+    super(
+      kind === 'inactivity'
+        ? `pulling ${image} failed: no progress for ${timeoutMs} ms (the inactivity timeout, --image-pull-inactivity-timeout)`
+        : `pulling ${image} failed: not done within ${timeoutMs} ms (the overall timeout, --image-pull-timeout)`,
+      { retryable: true },
+    );
+  }
+}
+
 /** The image is not present locally (create was attempted without a pull). */
 export class ImageNotFoundError extends BerthError {
   readonly code = 'ImageNotFound';

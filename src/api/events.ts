@@ -1,6 +1,6 @@
 import type { ReasonCode } from './reasons.js';
 import type { ContainerStatus } from './status.js';
-import type { HealthStatus, PortBinding } from './task.js';
+import type { HealthStatus, ImageSource, PortBinding } from './task.js';
 
 /**
  * A ContainerStateChange (`type: "container"`) or TaskStateChange (`type: "task"`),
@@ -18,6 +18,10 @@ export interface NewStateChange {
   readonly portBindings?: readonly PortBinding[];
   /** The health of the container the event is about, when Docker has reported on its healthCheck. */
   readonly health?: HealthStatus;
+  /** The registry digest of the container's image, once it is available (README "Image pulls"). */
+  readonly imageDigest?: string;
+  /** Whether that image was pulled or a cached one used (`cached-after-failure`: the pull failed). */
+  readonly imageSource?: ImageSource;
   /** ISO-8601 timestamp of the change. */
   readonly at: string;
 }

@@ -110,6 +110,17 @@ export interface LogConfiguration {
   readonly options: Readonly<Record<string, string>>;
 }
 
+/**
+ * How a container's image is made available (README "Image pulls"): `default` pulls and falls back
+ * to a cached image when the pull fails; `always` pulls and fails with it; `once` pulls only if
+ * this agent never pulled the image successfully; `prefer-cached` uses a local image when there is one.
+ */
+export const IMAGE_PULL_BEHAVIORS = ['default', 'always', 'once', 'prefer-cached'] as const;
+export type ImagePullBehavior = (typeof IMAGE_PULL_BEHAVIORS)[number];
+
+/** Where the image a container was created from came from. */
+export type ImageSource = 'pulled' | 'cached' | 'cached-after-failure';
+
 /** A container as the control plane defines it. Immutable once the task is accepted. */
 export interface ContainerDefinition {
   readonly name: string;
@@ -158,6 +169,8 @@ export interface ContainerDefinition {
   readonly volumesFrom: readonly VolumeFrom[];
   readonly linuxParameters?: LinuxParameters;
   readonly logConfiguration?: LogConfiguration;
+  /** berth's own field: this container's pull behaviour. Absent: the agent's (`--image-pull-behavior`). */
+  readonly imagePullBehavior?: ImagePullBehavior;
 }
 
 /**
@@ -216,6 +229,14 @@ export interface ContainerState {
   readonly portBindings: readonly PortBinding[];
   /** Present once Docker has reported on a container with a healthCheck. */
   readonly health?: HealthStatus;
+  /** The local image ID the container is (to be) created from, once its image is available. */
+  readonly imageId?: string;
+  /** The registry digest (`sha256:…`) of that image for the container's repository; absent for a local-only image. */
+  readonly imageDigest?: string;
+  /** Whether the image was pulled for this container or a cached one used (`cached-after-failure`: the pull failed). */
+  readonly imageSource?: ImageSource;
+  /** Why the pull failed, when a cached image was used instead. */
+  readonly pullFailure?: string;
   /** Epoch milliseconds. */
   readonly createdAt?: number;
   readonly startedAt?: number;

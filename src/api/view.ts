@@ -1,5 +1,5 @@
 import type { ContainerStatus, DesiredStatus } from './status.js';
-import type { HealthStatus, PortBinding, TaskState } from './task.js';
+import type { HealthStatus, ImageSource, PortBinding, TaskState } from './task.js';
 import { taskHealth } from './health.js';
 
 /** A task as the socket API and the CLI show it. Times are ISO-8601 strings. */
@@ -30,6 +30,11 @@ export interface ContainerView {
   readonly reason?: string;
   readonly reasonMessage?: string;
   readonly portBindings: readonly PortBinding[];
+  readonly imageId?: string;
+  readonly imageDigest?: string;
+  readonly imageSource?: ImageSource;
+  /** Present when the pull failed and a cached image was used: why the pull failed. */
+  readonly pullFailure?: string;
   readonly createdAt?: string;
   readonly startedAt?: string;
   readonly finishedAt?: string;
@@ -59,6 +64,10 @@ export function taskView(t: TaskState): TaskView {
       ...(c.definition.healthCheck ? { health: c.health ?? 'UNKNOWN' } : {}),
       ...(c.reason ? { reason: c.reason.code, reasonMessage: c.reason.message } : {}),
       portBindings: c.portBindings,
+      ...(c.imageId === undefined ? {} : { imageId: c.imageId }),
+      ...(c.imageDigest === undefined ? {} : { imageDigest: c.imageDigest }),
+      ...(c.imageSource === undefined ? {} : { imageSource: c.imageSource }),
+      ...(c.pullFailure === undefined ? {} : { pullFailure: c.pullFailure }),
       ...(c.createdAt === undefined ? {} : { createdAt: iso(c.createdAt) }),
       ...(c.startedAt === undefined ? {} : { startedAt: iso(c.startedAt) }),
       ...(c.finishedAt === undefined ? {} : { finishedAt: iso(c.finishedAt) }),

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { DockerConfigSource } from '../docker/registry-auth/registry-credentials.js';
 import type { BackoffPolicy } from '../util/backoff.js';
+import { IMAGE_PULL_BEHAVIORS, type ImagePullBehavior } from '../api/task.js';
 
 /**
  * Every setting of the agent, resolved once at start-up from flags, then environment, then the
@@ -17,7 +18,16 @@ export interface AgentConfig {
   readonly dockerHost: string;
   /** Deadline for each non-streaming Docker call. */
   readonly dockerTimeoutMs: number;
+  /** Deadline for one pull attempt, from when it gets its slot; 0: none (README "Image pulls"). */
   readonly pullTimeoutMs: number;
+  /** A pull attempt with no progress for this long is aborted (and retried); 0: none. */
+  readonly pullInactivityTimeoutMs: number;
+  /** How images are made available; a container definition's `imagePullBehavior` overrides it. */
+  readonly imagePullBehavior: ImagePullBehavior;
+  /** Attempts after a pull's first one fails with a retryable error. */
+  readonly pullRetries: number;
+  /** Waiting between pull attempts. */
+  readonly pullRetryBackoff: BackoffPolicy;
   /** Docker pulls at once; concurrent pulls of one image share one and count once. */
   readonly maxConcurrentPulls: number;
   /** Tasks reconciled at once; each task still has exactly one reconciler at a time. */
@@ -93,6 +103,10 @@ export const DEFAULTS = {
   dockerHost: 'unix:///var/run/docker.sock',
   dockerTimeoutMs: 30_000,
   pullTimeoutMs: 10 * 60_000,
+  pullInactivityTimeoutMs: 60_000,
+  imagePullBehavior: 'default' as ImagePullBehavior,
+  pullRetries: 2,
+  pullRetryBackoff: { initialMs: 1_000, maxMs: 30_000, multiplier: 2, jitter: 0.5 },
   maxConcurrentPulls: 2,
   reconcileConcurrency: 8,
   taskCleanupWaitMs: 60 * 60_000,
@@ -147,6 +161,10 @@ export interface ConfigFlags {
   readonly imageCleanupPerPass?: string;
   /** Every `--image-cleanup-exclude` given, each a comma-separated list. */
   readonly imageCleanupExclude?: readonly string[];
+  readonly imagePullBehavior?: string;
+  readonly imagePullTimeout?: string;
+  readonly imagePullInactivityTimeout?: string;
+  readonly imagePullRetries?: string;
 }
 
 export interface ConfigContext {
@@ -188,7 +206,15 @@ export function resolveConfig(flags: ConfigFlags = {}, ctx: ConfigContext = defa
     databasePath: join(dataDir, DEFAULTS.databaseFile),
     dockerHost,
     dockerTimeoutMs: DEFAULTS.dockerTimeoutMs,
-    pullTimeoutMs: DEFAULTS.pullTimeoutMs,
+    pullTimeoutMs: optionalDuration('image pull timeout (BERTH_IMAGE_PULL_TIMEOUT)', flags.imagePullTimeout ?? env.BERTH_IMAGE_PULL_TIMEOUT, DEFAULTS.pullTimeoutMs),
+    pullInactivityTimeoutMs: optionalDuration(
+      'image pull inactivity timeout (BERTH_IMAGE_PULL_INACTIVITY_TIMEOUT)',
+      flags.imagePullInactivityTimeout ?? env.BERTH_IMAGE_PULL_INACTIVITY_TIMEOUT,
+      DEFAULTS.pullInactivityTimeoutMs,
+    ),
+    imagePullBehavior: pullBehavior(flags.imagePullBehavior ?? env.BERTH_IMAGE_PULL_BEHAVIOR),
+    pullRetries: wholeNumber('image pull retries (BERTH_IMAGE_PULL_RETRIES)', flags.imagePullRetries ?? env.BERTH_IMAGE_PULL_RETRIES, DEFAULTS.pullRetries),
+    pullRetryBackoff: DEFAULTS.pullRetryBackoff,
     maxConcurrentPulls: positiveInt(
       'max concurrent pulls (BERTH_MAX_CONCURRENT_PULLS)',
       flags.maxConcurrentPulls ?? env.BERTH_MAX_CONCURRENT_PULLS,
@@ -265,6 +291,31 @@ function yesNo(what: string, raw: string | undefined, fallback: boolean): boolea
   if (raw === 'true' || raw === '1') return true;
   if (raw === 'false' || raw === '0') return false;
   throw new ConfigError(`${what} must be true, false, 1 or 0, got ${JSON.stringify(raw)}`);
+}
+
+function pullBehavior(raw: string | undefined): ImagePullBehavior {
+  if (raw === undefined) return DEFAULTS.imagePullBehavior;
+  if (!(IMAGE_PULL_BEHAVIORS as readonly string[]).includes(raw)) {
+    throw new ConfigError(`image pull behavior (BERTH_IMAGE_PULL_BEHAVIOR) must be one of ${IMAGE_PULL_BEHAVIORS.join(', ')}, got ${JSON.stringify(raw)}`);
+  }
+  return raw as ImagePullBehavior;
+}
+
+function wholeNumber(what: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < 0) throw new ConfigError(`${what} must be a whole number of at least 0, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** A duration where `0` or `none` means no limit at all (0 in the config). */
+function optionalDuration(what: string, raw: string | undefined, fallback: number): number {
+  if (raw !== undefined && raw.trim() === 'none') return 0;
+  try {
+    return duration(what, raw, fallback);
+  } catch {
+    throw new ConfigError(`${what} must be a duration like 30s, 10m or 1h, or 0 or none for no timeout, got ${JSON.stringify(raw)}`);
+  }
 }
 
 function positiveInt(what: string, raw: string | undefined, fallback: number): number {

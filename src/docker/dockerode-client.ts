@@ -49,8 +49,11 @@ export interface DockerodeClientOptions {
    * for a stop, the deadline on top of the grace period the stop asks for.
    */
   readonly timeoutMs: number;
-  /** Deadline for a whole pull, progress stream included. */
-  readonly pullTimeoutMs: number;
+  /**
+   * Deadline for a whole pull, progress stream included. Absent: none here; the agent's
+   * ImagePuller enforces its configured pull timeouts through the pull's signal.
+   */
+  readonly pullTimeoutMs?: number;
 }
 
 /**
@@ -82,12 +85,14 @@ export class DockerodeClient implements DockerClient {
   private readonly loose: LooselyTypedCalls;
   private readonly endpoint: string;
   private readonly timeoutMs: number;
-  private readonly pullTimeoutMs: number;
+  private readonly pullTimeoutMs: number | undefined;
 
   constructor(options: DockerodeClientOptions) {
     for (const key of ['timeoutMs', 'pullTimeoutMs'] as const) {
-      if (!Number.isFinite(options[key]) || options[key] <= 0) {
-        throw new ConfigError(`${key} must be a positive number of milliseconds, got ${options[key]}`);
+      const value = options[key];
+      if (value === undefined && key === 'pullTimeoutMs') continue;
+      if (value === undefined || !Number.isFinite(value) || value <= 0) {
+        throw new ConfigError(`${key} must be a positive number of milliseconds, got ${value}`);
       }
     }
     this.timeoutMs = options.timeoutMs;
@@ -143,7 +148,7 @@ export class DockerodeClient implements DockerClient {
         }
       },
       {
-        timeoutMs: this.pullTimeoutMs,
+        timeoutMs: this.pullTimeoutMs ?? Number.POSITIVE_INFINITY,
         // Refusals (unknown repository, denied, registry down) come back as HTTP errors before the stream.
         map: (err) => (statusOf(err) !== undefined ? refused(detailOf(err), err) : undefined),
         cancel: { signal: options.signal, error: () => new PullCancelledError(image) },
@@ -345,10 +350,13 @@ export class DockerodeClient implements DockerClient {
     let timer: NodeJS.Timeout | undefined;
     let onCancel: (() => void) | undefined;
     const stopped = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new DockerTimeoutError(operation, timeoutMs));
-        controller.abort();
-      }, timeoutMs);
+      // Infinite: no deadline (a pull whose timeouts the caller enforces).
+      if (Number.isFinite(timeoutMs)) {
+        timer = setTimeout(() => {
+          reject(new DockerTimeoutError(operation, timeoutMs));
+          controller.abort();
+        }, timeoutMs);
+      }
       if (cancelSignal) {
         onCancel = () => {
           reject(options.cancel!.error());

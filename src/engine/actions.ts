@@ -1,5 +1,16 @@
 import type { Reason } from '../api/reasons.js';
+import type { ImageSource } from '../api/task.js';
 import type { ContainerInfo } from '../docker/docker-client.js';
+
+/** What a pull action made available. The ID and digest are absent only when Docker could not be asked after the pull. */
+export interface AvailableImage {
+  readonly source: ImageSource;
+  readonly imageId?: string;
+  /** The registry digest for the container's repository (`sha256:…`); absent for a local-only image. */
+  readonly digest?: string;
+  /** For `cached-after-failure`: why the pull failed. */
+  readonly pullError?: string;
+}
 
 /**
  * What the planner decides and the executor performs. Each action concerns one container of one
@@ -36,7 +47,8 @@ export type ActionKind = Action['kind'];
 
 /** What performing an action showed. The engine turns outcomes into state; the executor does not. */
 export type Outcome =
-  | { readonly kind: 'pulled'; readonly container: string }
+  /** The container's image is available: pulled, or a cached one chosen (README "Image pulls"). */
+  | { readonly kind: 'pulled'; readonly container: string; readonly image: AvailableImage }
   /** Docker's view of the container after the action (create, start, stop, inspect, adoption). */
   | { readonly kind: 'observed'; readonly container: string; readonly info: ContainerInfo }
   /** Docker has no such container. */

@@ -1,12 +1,28 @@
 import { dockerVolumeName, isOwnedBy, ownershipFilter, volumeLabels } from '../api/labels.js';
 import { containerSpec } from './container-spec.js';
-import type { ContainerState, TaskState } from '../api/task.js';
-import type { ContainerInfo, ContainerSpec, DockerClient } from '../docker/docker-client.js';
-import { ContainerNotFoundError, DockerApiError, NameConflictError, PullCancelledError, errorMessage } from '../errors.js';
+import type { ContainerState, ImagePullBehavior, TaskState } from '../api/task.js';
+import type { ContainerInfo, ContainerSpec, DockerClient, ImageInfo } from '../docker/docker-client.js';
+import { ContainerNotFoundError, DockerApiError, ImageNotFoundError, NameConflictError, PullCancelledError, errorMessage } from '../errors.js';
 import type { CredentialsFor } from '../docker/registry-auth/registry-credentials.js';
 import type { Logger } from '../log/logger.js';
-import type { Action, ActionKind, Outcome } from './actions.js';
-import { ImagePuller } from './image-puller.js';
+import type { Clock, Random } from '../util/clock.js';
+import type { Action, ActionKind, AvailableImage, Outcome } from './actions.js';
+import { ImagePuller, type PullRetryPolicy } from './image-puller.js';
+import { digestFor } from './images/image-digest.js';
+import type { ImageRecords } from './images/image-records.js';
+import { afterPullFailure, beforePull } from './images/pull-decision.js';
+
+/** How the executor makes images available: the agent's pull settings and the image records it notes pulls and uses in. */
+export interface ExecutorPulls {
+  /** Docker pulls at once, across tasks. */
+  readonly maxConcurrent: number;
+  /** The agent's behaviour; a container definition's `imagePullBehavior` overrides it. */
+  readonly behavior: ImagePullBehavior;
+  readonly policy: PullRetryPolicy;
+  readonly records: ImageRecords;
+  readonly clock: Clock;
+  readonly random: Random;
+}
 
 /** Told of every action performed: its kind, whether it worked, and how long it took. */
 export interface TransitionObserver {
@@ -27,12 +43,18 @@ export class Executor {
     private readonly docker: DockerClient,
     private readonly agentId: string,
     private readonly log: Logger,
-    maxConcurrentPulls: number,
+    private readonly pulls: ExecutorPulls,
     private readonly progress?: PullProgressHub,
     private readonly observer?: TransitionObserver,
     pullAuth?: CredentialsFor,
   ) {
-    this.puller = new ImagePuller(docker, maxConcurrentPulls, pullAuth ? { auth: pullAuth } : {});
+    this.puller = new ImagePuller(docker, pulls.maxConcurrent, {
+      policy: pulls.policy,
+      clock: pulls.clock,
+      random: pulls.random,
+      log,
+      ...(pullAuth ? { auth: pullAuth } : {}),
+    });
   }
 
   /** Whether a pull of this image is in flight (image cleanup must not remove it meanwhile). */
@@ -116,9 +138,20 @@ export class Executor {
     return { kind: 'observed', container: c.definition.name, info };
   }
 
+  /**
+   * Makes the container's image available as its pull behaviour says (pull-decision.ts): reads the
+   * local image, pulls or not, and on a failed pull runs the cached image or fails. Reports which,
+   * with the image's ID and digest.
+   */
   private async pull(task: TaskState, c: ContainerState, log: Logger, signal: AbortSignal | undefined): Promise<Outcome> {
     const image = c.definition.image;
-    log.info('Pulling image…', { image });
+    const behavior = c.definition.imagePullBehavior ?? this.pulls.behavior;
+    const cached = await this.localImage(image);
+    if (cached && beforePull(behavior, cached, this.pulls.records.get(image)) === 'use-cached') {
+      log.info('Using the cached image', { image, behavior, imageId: cached.id });
+      return this.available(c, { source: 'cached', imageId: cached.id, ...digestOf(image, cached) });
+    }
+    log.info('Pulling image…', { image, behavior });
     const started = Date.now();
     const tracker = this.progress?.track(task.arn, c.definition.name, image);
     try {
@@ -136,12 +169,37 @@ export class Executor {
         log.info('Pull cancelled', { image });
         return { kind: 'cancelled', container: c.definition.name };
       }
-      log.error('Failed to pull image', { image, error: errorMessage(error) });
+      if (cached && afterPullFailure(behavior, cached) === 'fallback-to-cached') {
+        log.warn(`Failed to pull image; running the cached image ${cached.id}`, { image, behavior, imageId: cached.id, error: errorMessage(error) });
+        return this.available(c, { source: 'cached-after-failure', imageId: cached.id, ...digestOf(image, cached), pullError: errorMessage(error) });
+      }
+      log.error('Failed to pull image', { image, behavior, error: errorMessage(error) });
       throw error;
     }
     tracker?.finish('pulled');
-    log.info('Pulled image', { image, ms: Date.now() - started });
-    return { kind: 'pulled', container: c.definition.name };
+    const pulled = await this.localImage(image).catch((error: unknown) => {
+      // The pull worked; not knowing its ID and digest only leaves them out of the report.
+      log.warn('Pulled image, but failed to inspect it', { image, error: errorMessage(error) });
+      return undefined;
+    });
+    const digest = pulled && digestFor(image, pulled);
+    log.info('Pulled image', { image, ms: Date.now() - started, ...(pulled ? { imageId: pulled.id } : {}), ...(digest ? { digest } : {}) });
+    if (pulled) void this.pulls.records.notePulled(image, { imageId: pulled.id, digest }, this.pulls.clock.now());
+    return { kind: 'pulled', container: c.definition.name, image: { source: 'pulled', ...(pulled ? { imageId: pulled.id } : {}), ...(digest ? { digest } : {}) } };
+  }
+
+  /** The local image a reference names, or undefined when Docker has none. */
+  private async localImage(image: string): Promise<ImageInfo | undefined> {
+    try {
+      return await this.docker.inspectImage(image);
+    } catch (error) {
+      if (error instanceof ImageNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  private available(c: ContainerState, image: AvailableImage): Outcome {
+    return { kind: 'pulled', container: c.definition.name, image };
   }
 
   private async create(task: TaskState, c: ContainerState, log: Logger): Promise<Outcome> {
@@ -156,6 +214,7 @@ export class Executor {
       throw error;
     }
     log.info('Created container', { dockerId: id });
+    void this.pulls.records.noteUsed(spec.image, c.imageId, this.pulls.clock.now());
     try {
       return { kind: 'observed', container: c.definition.name, info: await this.docker.inspectContainer(id) };
     } catch (error) {
@@ -282,6 +341,12 @@ export class Executor {
   private isOurs(task: TaskState, c: ContainerState, labels: Readonly<Record<string, string>>): boolean {
     return isOwnedBy(labels, this.agentId, task.arn, c.definition.name);
   }
+}
+
+/** The digest field of a report, when the local image has one for the reference's repository. */
+function digestOf(image: string, info: ImageInfo): { digest?: string } {
+  const digest = digestFor(image, info);
+  return digest === undefined ? {} : { digest };
 }
 
 /** What is known of a container Docker just created, when it cannot be inspected. */

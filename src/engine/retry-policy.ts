@@ -33,7 +33,8 @@ const BRING_UP: ReadonlySet<ActionKind> = new Set(['pull', 'create', 'start', 'p
  *   budget: nothing is known to have failed (a start that timed out may well have started it).
  * - Stop, inspect and cleanup are retried until they succeed: giving up would leave a container
  *   running that the agent believes stopped, or forget one that still exists.
- * - A bring-up action is retried while its error is retryable and the budget lasts.
+ * - A bring-up action is retried while its error is retryable and the budget lasts, except a pull:
+ *   the ImagePuller has already retried it with its own backoff, so its failure is final.
  */
 export function decideRetry(
   policy: RetryPolicy,
@@ -48,6 +49,7 @@ export function decideRetry(
     count: { budgetUsed, streak: before.streak + 1 },
   });
   if (error instanceof DockerUnavailableError || error instanceof DockerTimeoutError || !BRING_UP.has(action)) return retry(before.budgetUsed);
+  if (action === 'pull') return { kind: 'give-up' };
   const retryable = (error as Partial<BerthError> | undefined)?.retryable === true;
   return retryable && before.budgetUsed < policy.maxRetries ? retry(before.budgetUsed + 1) : { kind: 'give-up' };
 }

@@ -49,6 +49,8 @@ function containerChange(taskArn: string, c: ContainerState, at: string): NewSta
     ...(c.reason ? { reason: c.reason.code, reasonMessage: c.reason.message } : {}),
     ...(c.portBindings.length > 0 ? { portBindings: c.portBindings } : {}),
     ...(c.health === undefined ? {} : { health: c.health }),
+    ...(c.imageDigest === undefined ? {} : { imageDigest: c.imageDigest }),
+    ...(c.imageSource === undefined ? {} : { imageSource: c.imageSource }),
     at,
   };
 }

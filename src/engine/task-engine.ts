@@ -4,7 +4,7 @@ import type { StateChange } from '../api/events.js';
 import { ownerOf, ownershipFilter } from '../api/labels.js';
 import type { TaskInput } from '../api/schema.js';
 import { statusRank, type ContainerStatus } from '../api/status.js';
-import type { TaskDefinition, TaskState } from '../api/task.js';
+import type { ImagePullBehavior, TaskDefinition, TaskState } from '../api/task.js';
 import type { DockerClient, DockerEvent } from '../docker/docker-client.js';
 import type { CredentialsFor } from '../docker/registry-auth/registry-credentials.js';
 import { EngineClosedError, TaskConflictError, TaskNotFoundError } from '../errors.js';
@@ -22,6 +22,7 @@ import { PullProgressHub, type ProgressListener } from './pull-progress.js';
 import { Relister, type RelistPolicy } from './relister.js';
 import { ImageRecords } from './images/image-records.js';
 import { ImageCleaner, type ImageCleanupPolicy } from './image-cleanup/image-cleaner.js';
+import type { PullRetryPolicy } from './image-puller.js';
 
 export interface TaskEngineOptions {
   readonly docker: DockerClient;
@@ -33,6 +34,8 @@ export interface TaskEngineOptions {
   readonly concurrency: number;
   /** Docker pulls at once, across tasks; pulls of one image are shared and count once. */
   readonly maxConcurrentPulls: number;
+  /** Pull behaviour, retries and timeouts (README "Image pulls"). */
+  readonly pulls: PullSettings;
   readonly cleanupWaitMs: number;
   readonly retry: RetryPolicy;
   readonly eventStreamBackoff: BackoffPolicy;
@@ -44,6 +47,11 @@ export interface TaskEngineOptions {
   readonly registryCredentials?: CredentialsFor;
   /** Periodic removal of tracked images no task uses; absent: images are never removed. */
   readonly imageCleanup?: ImageCleanupPolicy;
+}
+
+export interface PullSettings extends PullRetryPolicy {
+  /** The agent's pull behaviour; a container's `imagePullBehavior` overrides it. */
+  readonly behavior: ImagePullBehavior;
 }
 
 export interface EngineObserver extends TransitionObserver {
@@ -94,7 +102,9 @@ export class TaskEngine {
     this.queue = new PQueue({ concurrency: opts.concurrency });
     this.calls = new PQueue({ concurrency: opts.concurrency });
     this.queue.on('idle', () => this.notePass());
-    this.executor = new Executor(opts.docker, opts.agentId, opts.log, opts.maxConcurrentPulls, this.progress, opts.observer, opts.registryCredentials);
+    const { behavior, ...policy } = opts.pulls;
+    const pulls = { maxConcurrent: opts.maxConcurrentPulls, behavior, policy, records: this.imageRecords, clock: opts.clock, random: opts.random };
+    this.executor = new Executor(opts.docker, opts.agentId, opts.log, pulls, this.progress, opts.observer, opts.registryCredentials);
     this.watcher = new DockerEventWatcher(
       opts.docker,
       ownershipFilter(opts.agentId),
@@ -284,6 +294,7 @@ export class TaskEngine {
     await this.watcher.stop();
     await this.queue.onIdle();
     await Promise.all([...this.reconcilers.values()].map((r) => r.settled()));
+    await this.imageRecords.flush();
     this.state = 'closed';
     this.opts.log.info('Task engine closed');
   }

@@ -6,6 +6,7 @@ import type { ContainerInfo } from '../docker/docker-client.js';
 import { BerthError, VolumeNotFoundError, errorMessage } from '../errors.js';
 import type { ActionKind, Outcome } from './actions.js';
 import { findContainer, taskStopReason, updateContainer } from './task-state.js';
+import { withImage } from './images/image-facts.js';
 
 /**
  * Pure: how an outcome changes a task. Statuses only move forward, so a late, duplicate or
@@ -18,7 +19,7 @@ export function applyOutcome(task: TaskState, outcome: Outcome, now: number): Ta
     case 'failed':
       return task;
     case 'pulled':
-      return updateContainer(task, outcome.container, (c) => advance(c, 'PULLED', {}), now);
+      return updateContainer(task, outcome.container, (c) => withImage(advance(c, 'PULLED', {}), outcome.image), now);
     case 'abandoned':
       return updateContainer(
         task,

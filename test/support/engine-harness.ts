@@ -2,7 +2,7 @@ import { vi } from 'vitest';
 import type { StateChange } from '../../src/api/events.js';
 import type { TaskState } from '../../src/api/task.js';
 import { FakeDocker } from '../../src/docker/fake-docker.js';
-import { TaskEngine, type TaskEngineOptions } from '../../src/engine/task-engine.js';
+import { TaskEngine, type PullSettings, type TaskEngineOptions } from '../../src/engine/task-engine.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { MemorySaver } from '../../src/state/memory-saver.js';
 import type { Saver } from '../../src/state/saver.js';
@@ -10,6 +10,15 @@ import { systemClock } from '../../src/util/clock.js';
 import { AGENT_ID, IMAGE } from './fixtures.js';
 
 export { AGENT_ID } from './fixtures.js';
+
+/** The agent's pull settings with fast backoffs. */
+export const TEST_PULLS: PullSettings = {
+  behavior: 'default',
+  retries: 2,
+  backoff: { initialMs: 5, maxMs: 20, multiplier: 2, jitter: 0 },
+  inactivityTimeoutMs: 60_000,
+  timeoutMs: 0,
+};
 
 /** An engine on the fake Docker with fast backoffs; every part can be swapped. */
 export function makeEngine(overrides: Partial<TaskEngineOptions> = {}): {
@@ -29,6 +38,7 @@ export function makeEngine(overrides: Partial<TaskEngineOptions> = {}): {
     log: silentLogger(),
     concurrency: 8,
     maxConcurrentPulls: 2,
+    pulls: TEST_PULLS,
     cleanupWaitMs: 60 * 60_000,
     retry: { backoff: { initialMs: 5, maxMs: 20, multiplier: 2, jitter: 0 }, maxRetries: 2 },
     eventStreamBackoff: { initialMs: 5, maxMs: 20, multiplier: 2, jitter: 0 },

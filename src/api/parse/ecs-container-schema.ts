@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEPENDENCY_CONDITIONS } from '../task.js';
+import { DEPENDENCY_CONDITIONS, IMAGE_PULL_BEHAVIORS } from '../task.js';
 import { ecsObject } from './ecs-object.js';
 import {
   argList,
@@ -262,7 +262,10 @@ export const ecsContainerSchema = ecsObject({
     healthCheck: healthCheck.optional(),
     systemControls: z.array(systemControl).max(64).optional(),
     restartPolicy: restartPolicy.optional(),
+    /** berth's own, not ECS's: this container's pull behaviour. */
+    imagePullBehavior: z.enum(IMAGE_PULL_BEHAVIORS, { error: `must be one of ${IMAGE_PULL_BEHAVIORS.join(', ')}` }).optional(),
   },
+  extensions: ['imagePullBehavior'],
   ignored: { versionConsistency: IGNORED.versionConsistency },
   refused: {
     repositoryCredentials: REFUSED.repositoryCredentials,

@@ -98,6 +98,7 @@ function container(c: EcsContainer, path: Path, networkMode: NetworkMode, warnin
     ...given('mountPoints', c.mountPoints?.map((m) => ({ sourceVolume: m.sourceVolume, containerPath: m.containerPath, readOnly: m.readOnly ?? false }))),
     ...given('volumesFrom', c.volumesFrom?.map((v) => ({ sourceContainer: v.sourceContainer, readOnly: v.readOnly ?? false }))),
     ...given('linuxParameters', linux),
+    ...given('imagePullBehavior', c.imagePullBehavior),
     ...given('logConfiguration', c.logConfiguration && { logDriver: c.logConfiguration.logDriver, options: c.logConfiguration.options ?? {} }),
   });
 }

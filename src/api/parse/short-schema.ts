@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DESIRED_STATUSES } from '../status.js';
-import { CONTAINER_DEFAULTS, PORT_MAPPING_DEFAULTS, TASK_DEFAULTS } from '../task.js';
+import { CONTAINER_DEFAULTS, IMAGE_PULL_BEHAVIORS, PORT_MAPPING_DEFAULTS, TASK_DEFAULTS } from '../task.js';
 import { ecsFieldsOf } from './ecs-object.js';
 import { argList, arn, containerName, envName, envValue, family, image, ipAddress, labels, MAX_CONTAINERS, port, VERSION_PATTERN, wholeNumber } from './fields.js';
 
@@ -27,6 +27,7 @@ const containerSchema = z.strictObject(
     labels: labels.default({}),
     stopTimeout: wholeNumber(0, 3600, 'seconds').default(CONTAINER_DEFAULTS.stopTimeout),
     portMappings: z.array(portMappingSchema).max(64).default([]),
+    imagePullBehavior: z.enum(IMAGE_PULL_BEHAVIORS, { error: `must be one of ${IMAGE_PULL_BEHAVIORS.join(', ')}` }).optional(),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? notInShortForm(issue.keys, 'ContainerDefinition') : undefined) },
 );

@@ -26,6 +26,10 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       .option('--docker-host <url>', 'Docker endpoint (env DOCKER_HOST; default unix:///var/run/docker.sock)')
       .option('--concurrency <n>', 'tasks reconciled at once (env BERTH_RECONCILE_CONCURRENCY; default 8)')
       .option('--max-concurrent-pulls <n>', 'Docker image pulls at once; pulls of the same image are shared (env BERTH_MAX_CONCURRENT_PULLS; default 2)')
+      .option('--image-pull-behavior <behavior>', 'default (pull, run a cached image if the pull fails), always, once or prefer-cached (env BERTH_IMAGE_PULL_BEHAVIOR; default default)')
+      .option('--image-pull-timeout <duration>', 'deadline for one pull attempt, 0 or none for no deadline (env BERTH_IMAGE_PULL_TIMEOUT; default 10m)')
+      .option('--image-pull-inactivity-timeout <duration>', 'abort a pull attempt that shows no progress for this long, 0 or none to never (env BERTH_IMAGE_PULL_INACTIVITY_TIMEOUT; default 1m)')
+      .option('--image-pull-retries <n>', 'attempts after a pull fails with a retryable error, with backoff (env BERTH_IMAGE_PULL_RETRIES; default 2)')
       .option('--relist-interval <duration>', 'how often the agent lists its containers to catch what events missed (env BERTH_RELIST_INTERVAL; default 30s)')
       .option('--orphan-grace <duration>', 'how long a container of this agent that no task accounts for is kept before removal (env BERTH_ORPHAN_GRACE; default 5m)')
       .option('--docker-config <file>', 'Docker CLI config.json whose registry credentials (auths, credsStore, credHelpers) pulls use (env DOCKER_CONFIG, the directory holding it; default ~/.docker/config.json, if there)')
@@ -65,8 +69,8 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
     }
     const docker = new DockerodeClient({
       host: config.dockerHost,
+      // No pull deadline of its own: the engine's ImagePuller enforces the configured pull timeouts.
       timeoutMs: config.dockerTimeoutMs,
-      pullTimeoutMs: config.pullTimeoutMs,
     });
     let agent;
     try {

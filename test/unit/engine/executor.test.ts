@@ -1,12 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { FakeDocker } from '../../../src/docker/fake-docker.js';
 import { containerSpec } from '../../../src/engine/container-spec.js';
-import { Executor } from '../../../src/engine/executor.js';
+import { Executor, type ExecutorPulls } from '../../../src/engine/executor.js';
+import { ImageRecords } from '../../../src/engine/images/image-records.js';
+import { MemorySaver } from '../../../src/state/memory-saver.js';
+import { systemClock } from '../../../src/util/clock.js';
+import { TEST_PULLS } from '../../support/engine-harness.js';
 import { newTaskState } from '../../../src/engine/task-state.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { AGENT_ID, IMAGE, taskDef } from '../../support/fixtures.js';
 
 const AGENT = 'agent-x';
+
+const pulls = (): ExecutorPulls => ({
+  maxConcurrent: 2,
+  ...TEST_PULLS,
+  policy: TEST_PULLS,
+  records: new ImageRecords(new MemorySaver(), silentLogger()),
+  clock: systemClock,
+  random: () => 0.5,
+});
 
 describe('Executor cleanup', () => {
   it('removes by name a container whose ID was never saved, but only when its labels prove it ours', async () => {
@@ -16,7 +29,7 @@ describe('Executor cleanup', () => {
     const theirs = newTaskState(taskDef('arn:theirs'), 1, AGENT_ID);
     await docker.createContainer(containerSpec(ours, ours.containers[0]!, AGENT));
     await docker.createContainer({ ...containerSpec(theirs, theirs.containers[0]!, AGENT), labels: {} });
-    const executor = new Executor(docker, AGENT, silentLogger(), 2);
+    const executor = new Executor(docker, AGENT, silentLogger(), pulls());
 
     const target = (t: typeof ours) => [{ container: 'app', ref: t.containers[0]!.dockerName }];
     expect(await executor.run(ours, { kind: 'cleanup', targets: target(ours), volumes: [] })).toEqual({ kind: 'cleaned' });
@@ -28,7 +41,7 @@ describe('Executor cleanup', () => {
   it('treats a container already gone as cleaned, and reports other failures', async () => {
     const docker = new FakeDocker({ images: [IMAGE] });
     const task = newTaskState(taskDef('arn:x'), 1, AGENT_ID);
-    const executor = new Executor(docker, AGENT, silentLogger(), 2);
+    const executor = new Executor(docker, AGENT, silentLogger(), pulls());
     const gone = [{ container: 'app', ref: 'f'.repeat(64) }];
     expect(await executor.run({ ...task, containers: [{ ...task.containers[0]!, dockerId: 'f'.repeat(64) }] }, { kind: 'cleanup', targets: gone, volumes: [] })).toEqual({ kind: 'cleaned' });
     docker.failNext('remove', new Error('disk on fire'));

@@ -14,7 +14,9 @@ const brief = (action: ActionKind, error: Error, before?: RetryCount): string =>
 
 describe('decideRetry', () => {
   it.each<[string, ActionKind, Error, RetryCount, string]>([
-    ['a retryable pull error uses the budget', 'pull', new ImagePullError('img', 'reset'), NO_FAILURES, 'retry in 100 ms, budget 1, streak 1'],
+    ['a failed pull gives up at once: the ImagePuller has retried it already', 'pull', new ImagePullError('img', 'reset'), NO_FAILURES, 'give-up'],
+    ['a pull that found Docker unreachable is retried without using the budget', 'pull', new DockerUnavailableError('down'), SPENT, 'retry in 400 ms, budget 2, streak 3'],
+    ['a retryable create error uses the budget', 'create', new DockerApiError('create', 500, 'boom'), NO_FAILURES, 'retry in 100 ms, budget 1, streak 1'],
     ['a retryable start error with the budget spent gives up', 'start', new DockerApiError('start', 500, 'boom'), SPENT, 'give-up'],
     ['a non-retryable error gives up at once', 'pull', new ImageNotFoundError('img'), NO_FAILURES, 'give-up'],
     ['an unreachable Docker never gives up nor uses the budget', 'start', new DockerUnavailableError('down'), SPENT, 'retry in 400 ms, budget 2, streak 3'],

@@ -107,11 +107,22 @@ describe('TaskEngine', () => {
 
   it('a pull that keeps failing stops the container with PullFailed after its retries', async () => {
     const { engine, docker } = engineFor();
+    for (let i = 0; i < 3; i++) docker.failNext('pull', new ImagePullError(IMAGE, 'registry hiccup'));
+    await engine.start();
+    await engine.addTask({ kind: 'definition', task: taskDef(ARN) });
+    const t = await waitForTask(engine, ARN, stopped);
+    expect(t.containers[0]!.reason?.code).toBe('PullFailed');
+    // The first attempt and the two retries of TEST_PULLS; the action is not retried on top.
+    expect(docker.calls.filter((c) => c.op === 'pull')).toHaveLength(3);
+  });
+
+  it('an image the registry does not have stops the container with PullFailed after one attempt', async () => {
+    const { engine, docker } = engineFor();
     await engine.start();
     await engine.addTask({ kind: 'definition', task: taskDef(ARN, [containerDef('app', { image: 'nowhere.test/missing:1' })]) });
     const t = await waitForTask(engine, ARN, stopped);
-    expect(t.containers[0]!.reason?.code).toBe('PullFailed');
-    expect(docker.calls.filter((c) => c.op === 'pull')).toHaveLength(3);
+    expect(t.containers[0]!.reason).toMatchObject({ code: 'PullFailed', message: expect.stringMatching(/manifest unknown/) });
+    expect(docker.calls.filter((c) => c.op === 'pull')).toHaveLength(1);
   });
 
   it('a pull that fails once is retried and the task still runs', async () => {
