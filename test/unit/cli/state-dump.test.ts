@@ -178,7 +178,7 @@ describe('agent state dump', () => {
     closeSync(fd);
     const run = await dump();
     expect(run.code).toBe(EXIT.state);
-    expect(run.stderr).toMatch(/\n {2}schema version {2}read: \d+\n {2}meta {12}read: 2 key\(s\)\n {2}tasks {11}failed: .*SQLITE_CORRUPT\n {2}images {10}read: 0 image\(s\)\n {2}events {10}read: \d+ kept, last seq \d+\n {2}integrity {7}failed: /);
+    expect(run.stderr).toMatch(/\n {2}schema version {2}read: \d+\n {2}meta {12}read: 2 key\(s\)\n {2}tasks {11}failed: .*SQLITE_CORRUPT\n {2}images {10}read: \d+ image\(s\)\n {2}events {10}read: \d+ kept, last seq \d+\n {2}integrity {7}failed: /);
   });
 
   it('lists rows the agent cannot load as problems, and once the agent started, as quarantined', async () => {
