@@ -2,7 +2,7 @@ import type { ImageRecord } from '../../api/image-record.js';
 import type { TaskState } from '../../api/task.js';
 import { normalizeImageReference } from '../../docker/image-reference.js';
 
-/** The images the agent's tasks still need, by the names they use and by the IDs those names last resolved to. */
+/** The images the agent's tasks still need: by the names they use, the IDs those last resolved to, and their containers' own. */
 export interface ImagesInUse {
   /** Normalised references (normalizeImageReference). */
   readonly refs: ReadonlySet<string>;
@@ -27,6 +27,8 @@ export function imagesInUse(tasks: readonly TaskState[], records: readonly Image
       refs.add(ref);
       const id = byRef.get(ref)?.imageId;
       if (id !== undefined) imageIds.add(id);
+      // The image its container was actually made from, which a later pull of the tag may have left behind.
+      if (c.imageId !== undefined) imageIds.add(c.imageId);
     }
   }
   return { refs, imageIds };

@@ -94,4 +94,9 @@ describe('imagesInUse', () => {
     expect([...used.refs].sort()).toEqual([B, 'docker.io/library/busybox:latest', stoppedTask.containers[0]!.definition.image].sort());
     expect([...used.imageIds]).toEqual([id('b')]);
   });
+
+  it('also by the image a container was made from, though its tag has moved on since', () => {
+    const made = taskAt({ app: ['RUNNING', { imageId: id('old') }] });
+    expect([...imagesInUse([made], [record(made.containers[0]!.definition.image, 'new', 1)]).imageIds].sort()).toEqual([id('new'), id('old')]);
+  });
 });
