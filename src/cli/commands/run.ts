@@ -47,6 +47,7 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       .option('--json', 'log JSON lines (the same as --log-format json)'),
     'agent run --data-dir /tmp/berth --log-format text',
     'agent run --socket-group berth-operators --event-retention-count 50000 --event-retention-age 2d',
+    'agent run --image-cleanup-interval 10m --image-cleanup-min-age 3h --image-cleanup-exclude myorg/base:1,busybox',
   ).action(async (flags: RunFlags, command: Command) => {
     const { json, ...given } = flags;
     // Commander defaults a `--no-` flag to true; only an explicit one may hide BERTH_IMAGE_CLEANUP_ENABLED.

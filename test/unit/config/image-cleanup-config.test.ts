@@ -4,7 +4,8 @@ import { registerRunCommand } from '../../../src/cli/commands/run.js';
 import { cliContext } from '../../../src/cli/io.js';
 import { resolveConfig, type ConfigFlags } from '../../../src/config/config.js';
 import { ConfigError } from '../../../src/errors.js';
-import { Sink } from '../cli/support.js';
+import { EXIT } from '../../../src/cli/exit-codes.js';
+import { cli, Sink } from '../cli/support.js';
 
 const ctx = (env: Record<string, string> = {}) => ({ env, uid: 1000, home: '/home/op' });
 
@@ -61,5 +62,11 @@ describe('agent run image cleanup flags', () => {
     expect(flags.imageCleanup).toBeUndefined();
     expect(resolveConfig(flags, ctx({ BERTH_IMAGE_CLEANUP_ENABLED: 'false' })).imageCleanup.enabled).toBe(false);
     expect((await flagsOf(['--no-image-cleanup'])).imageCleanup).toBe(false);
+  });
+
+  it('a bad value stops `agent run` before it starts, with a usage exit naming the setting', async () => {
+    const run = await cli(['run', '--data-dir', '/nonexistent/berth-never-made', '--image-cleanup-per-pass', '0']);
+    expect(run.code).toBe(EXIT.usage);
+    expect(run.stderr).toBe('agent: image cleanup per pass (BERTH_IMAGE_CLEANUP_PER_PASS) must be a whole number of at least 1, got "0"\n');
   });
 });
