@@ -58,10 +58,11 @@ export class ImageCleaner {
   /** One pass; returns the IDs of the images removed. */
   async runOnce(): Promise<string[]> {
     const local = await this.images.listImages();
+    const records = this.usage.all();
     const plan = planImageCleanup({
-      records: this.usage.all(),
+      records,
       local,
-      inUse: imagesInUse(this.hooks.tasks(), this.usage.all()),
+      inUse: imagesInUse(this.hooks.tasks(), records),
       pulling: (ref) => this.hooks.isPulling(ref),
       rules: this.opts.policy,
       now: this.opts.clock.now(),
