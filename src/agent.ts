@@ -91,6 +91,7 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     relist: { intervalMs: config.relistIntervalMs, orphanGraceMs: config.orphanGraceMs },
     registryCredentials,
     capacity: capacityOf(config.host, { memoryMiB: config.reservedMemoryMiB, cpuUnits: config.reservedCpuUnits }),
+    ...(imageCleanupOn(config, log) ? { imageCleanup: config.imageCleanup } : {}),
   });
   metrics.setStateSource(() => engine.countByStatus());
   const retention = new EventRetention(
@@ -138,6 +139,17 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
       await saver.close();
     },
   };
+}
+
+/**
+ * As the ECS agent does: with `prefer-cached` as the agent's pull behaviour the cache is what tasks
+ * run from, so nothing is removed from it.
+ */
+function imageCleanupOn(config: AgentConfig, log: Logger): boolean {
+  if (!config.imageCleanup.enabled) return false;
+  if (config.imagePullBehavior !== 'prefer-cached') return true;
+  log.info('Image cleanup is off: the pull behaviour prefer-cached runs tasks from cached images');
+  return false;
 }
 
 /**

@@ -70,6 +70,21 @@ export interface AgentConfig {
   readonly reservedMemoryMiB: number;
   /** CPU units (1024 a CPU) kept from tasks. */
   readonly reservedCpuUnits: number;
+  /** Periodic removal of the images this agent tracks that no task of it uses any more. */
+  readonly imageCleanup: ImageCleanupConfig;
+}
+
+/** Image cleanup, after the ECS agent's (ECS_IMAGE_CLEANUP_INTERVAL and friends), with its defaults. */
+export interface ImageCleanupConfig {
+  readonly enabled: boolean;
+  /** How often a pass runs. */
+  readonly intervalMs: number;
+  /** An image last used (or pulled) more recently than this is kept. */
+  readonly minimumAgeMs: number;
+  /** At most this many images are removed per pass. */
+  readonly perPass: number;
+  /** References never removed (compared as Docker resolves them: `busybox` is `docker.io/library/busybox:latest`). */
+  readonly exclude: readonly string[];
 }
 
 /** Limits on the control socket, so no client can exhaust the agent. */
@@ -126,6 +141,7 @@ export const DEFAULTS = {
   },
   reservedMemoryMiB: 0,
   reservedCpuUnits: 0,
+  imageCleanup: { enabled: true, intervalMs: 30 * 60_000, minimumAgeMs: 60 * 60_000, perPass: 5, exclude: [] as readonly string[] },
   /** `agent state dump` flags a task that has not moved toward its desired status for this long. */
   stuckAfterMs: 5 * 60_000,
 } as const;
@@ -149,6 +165,13 @@ export interface ConfigFlags {
   readonly dockerConfig?: string;
   readonly reservedMemory?: string;
   readonly reservedCpu?: string;
+  /** False: `--no-image-cleanup`. */
+  readonly imageCleanup?: boolean;
+  readonly imageCleanupInterval?: string;
+  readonly imageCleanupMinAge?: string;
+  readonly imageCleanupPerPass?: string;
+  /** Every `--image-cleanup-exclude` given, each a comma-separated list. */
+  readonly imageCleanupExclude?: readonly string[];
   readonly imagePullBehavior?: string;
   readonly imagePullTimeout?: string;
   readonly imagePullInactivityTimeout?: string;
@@ -245,6 +268,25 @@ export function resolveConfig(flags: ConfigFlags = {}, ctx: ConfigContext = defa
     host,
     reservedMemoryMiB,
     reservedCpuUnits,
+    imageCleanup: imageCleanup(flags, env),
+  });
+}
+
+function imageCleanup(flags: ConfigFlags, env: ConfigContext['env']): ImageCleanupConfig {
+  const d = DEFAULTS.imageCleanup;
+  const rawInterval = flags.imageCleanupInterval ?? env.BERTH_IMAGE_CLEANUP_INTERVAL;
+  const intervalMs = duration('image cleanup interval (BERTH_IMAGE_CLEANUP_INTERVAL)', rawInterval, d.intervalMs);
+  if (intervalMs < 1000) throw new ConfigError(`image cleanup interval must be at least 1s, got ${JSON.stringify(rawInterval)}`);
+  const rawExclude = flags.imageCleanupExclude ?? (env.BERTH_IMAGE_CLEANUP_EXCLUDE === undefined ? undefined : [env.BERTH_IMAGE_CLEANUP_EXCLUDE]);
+  const exclude = (rawExclude ?? d.exclude).flatMap((list) => list.split(',')).map((ref) => ref.trim()).filter((ref) => ref !== '');
+  const bad = exclude.find((ref) => !/^[^\s,]+$/.test(ref) || ref.startsWith('-'));
+  if (bad !== undefined) throw new ConfigError(`image cleanup exclude must be image references separated by commas, got ${JSON.stringify(bad)}`);
+  return Object.freeze({
+    enabled: flags.imageCleanup ?? yesNo('image cleanup (BERTH_IMAGE_CLEANUP_ENABLED)', env.BERTH_IMAGE_CLEANUP_ENABLED, d.enabled),
+    intervalMs,
+    minimumAgeMs: duration('image cleanup minimum age (BERTH_IMAGE_CLEANUP_MIN_AGE)', flags.imageCleanupMinAge ?? env.BERTH_IMAGE_CLEANUP_MIN_AGE, d.minimumAgeMs),
+    perPass: positiveInt('image cleanup per pass (BERTH_IMAGE_CLEANUP_PER_PASS)', flags.imageCleanupPerPass ?? env.BERTH_IMAGE_CLEANUP_PER_PASS, d.perPass),
+    exclude: Object.freeze(exclude),
   });
 }
 

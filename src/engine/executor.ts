@@ -57,6 +57,11 @@ export class Executor {
     });
   }
 
+  /** Whether a pull of this image is in flight (image cleanup must not remove it meanwhile). */
+  isPulling(image: string): boolean {
+    return this.puller.isPulling(image);
+  }
+
   /** Performs `action` and reports how long it took and whether it worked. */
   async run(task: TaskState, action: Action, signal?: AbortSignal): Promise<Outcome> {
     const started = performance.now();

@@ -96,6 +96,11 @@ export class ImagePuller {
     });
   }
 
+  /** Whether a Docker pull of this image (however spelled) is in flight or waiting for a slot; image cleanup leaves it alone. */
+  isPulling(image: string): boolean {
+    return this.flights.has(normalizeImageReference(image));
+  }
+
   private launch(key: string, image: string): Flight {
     const flight: Flight = { waiters: new Set(), controller: new AbortController(), waiting: false, done: Promise.resolve() };
     flight.done = this.fly(image, flight).finally(() => {

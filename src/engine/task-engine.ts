@@ -23,6 +23,7 @@ import { newTaskState, raiseDesired } from './task-state.js';
 import { PullProgressHub, type ProgressListener } from './pull-progress.js';
 import { Relister, type RelistPolicy } from './relister.js';
 import { ImageRecords } from './images/image-records.js';
+import { ImageCleaner, type ImageCleanupPolicy } from './image-cleanup/image-cleaner.js';
 import type { PullRetryPolicy } from './image-puller.js';
 
 export interface TaskEngineOptions {
@@ -48,6 +49,8 @@ export interface TaskEngineOptions {
   readonly registryCredentials?: CredentialsFor;
   /** CPU and memory tasks may reserve (src/engine/admission/); absent: unbounded, static ports alone count. */
   readonly capacity?: HostCapacity;
+  /** Periodic removal of tracked images no task uses; absent: images are never removed. */
+  readonly imageCleanup?: ImageCleanupPolicy;
 }
 
 export interface PullSettings extends PullRetryPolicy {
@@ -57,6 +60,7 @@ export interface PullSettings extends PullRetryPolicy {
 
 export interface EngineObserver extends TransitionObserver {
   eventStreamReconnect(): void;
+  imageRemoved?(): void;
 }
 
 export interface AddTaskResult {
@@ -89,6 +93,7 @@ export class TaskEngine {
   private readonly progress = new PullProgressHub();
   private readonly relister: Relister | undefined;
   private readonly admission: Admission;
+  private readonly imageCleaner: ImageCleaner | undefined;
   /** What the agent remembers of the images its tasks use (pulls and creates write it, cleanup reads it). */
   readonly imageRecords: ImageRecords;
   private state: 'new' | 'started' | 'closing' | 'closed' = 'new';
@@ -144,6 +149,14 @@ export class TaskEngine {
         },
         { clock: opts.clock, policy: opts.relist, log: opts.log },
       );
+    this.imageCleaner =
+      opts.imageCleanup &&
+      new ImageCleaner(
+        opts.docker,
+        this.imageRecords,
+        { tasks: () => this.store.list(), isPulling: (ref) => this.executor.isPulling(ref), onRemoved: () => opts.observer?.imageRemoved?.() },
+        { clock: opts.clock, policy: opts.imageCleanup, log: opts.log },
+      );
   }
 
   /** Loads saved tasks and resumes them; every container that may exist in Docker is re-read first. */
@@ -156,6 +169,7 @@ export class TaskEngine {
     this.admission.start(tasks);
     this.watcher.start();
     this.relister?.start();
+    this.imageCleaner?.start();
     for (const task of tasks) {
       const r = this.reconcilerFor(task.arn);
       for (const c of task.containers) {
@@ -303,6 +317,7 @@ export class TaskEngine {
     for (const r of this.reconcilers.values()) r.close();
     this.queue.clear();
     await this.relister?.stop();
+    await this.imageCleaner?.stop();
     await this.watcher.stop();
     await this.queue.onIdle();
     await Promise.all([...this.reconcilers.values()].map((r) => r.settled()));

@@ -62,6 +62,7 @@ export const DB_WRITE_BUCKETS: readonly number[] = [
  * - `berth_docker_api_errors_total{call,code}`, `berth_docker_api_duration_seconds{call}`
  * - `berth_event_stream_reconnects_total`, `berth_events_written_total`
  * - `berth_db_write_duration_seconds`, `berth_db_write_errors_total`
+ * - `berth_images_removed_total`
  * - prom-client's process/Node.js metrics, under the same prefix
  */
 export class AgentMetrics {
@@ -76,6 +77,7 @@ export class AgentMetrics {
   readonly #eventsWritten: Counter;
   readonly #dbWriteSeconds: Histogram;
   readonly #dbWriteErrors: Counter;
+  readonly #imagesRemoved: Counter;
 
   constructor(options: AgentMetricsOptions = {}) {
     const prefix = options.prefix ?? 'berth_';
@@ -151,6 +153,12 @@ export class AgentMetrics {
       registers,
     });
 
+    this.#imagesRemoved = new Counter({
+      name: `${prefix}images_removed_total`,
+      help: 'Unused images the periodic image cleanup removed.',
+      registers,
+    });
+
     // Zero series from the start, so rate() over a kind that has not run yet is 0 rather than absent.
     for (const kind of Object.keys(ACTION_KINDS) as ActionKind[]) {
       this.#transitions.inc({ kind, result: 'success' }, 0);
@@ -196,6 +204,10 @@ export class AgentMetrics {
 
   dbWriteError(): void {
     this.#dbWriteErrors.inc();
+  }
+
+  imageRemoved(): void {
+    this.#imagesRemoved.inc();
   }
 
   /** The body and content type for `GET /metrics`. */

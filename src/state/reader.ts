@@ -1,10 +1,12 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import type { ImageRecord } from '../api/image-record.js';
 import type { TaskState } from '../api/task.js';
 import { BerthError, PersistenceError, SchemaVersionError } from '../errors.js';
 import { decodeTasks, type LoadProblem } from './decode.js';
 import { currentSchemaVersion, latestSchemaVersion } from './migrate.js';
 import { readQuarantine, type QuarantinedEntry } from './quarantine.js';
+import { rowToImage } from './rows.js';
 import { corruptionDetail, isCorruption, lastSeq, notReadableError, readStatements, structuralDamage, toPersistenceError } from './sql.js';
 
 /** What `agent state dump` shows: a consistent snapshot, read without ever writing the file. */
@@ -17,12 +19,14 @@ export interface StateReader {
   readonly problems: LoadProblem[];
   /** Rows the agent already quarantined. */
   readonly quarantined: QuarantinedEntry[];
+  /** The images the agent tracks (pulled or used), by ref. */
+  readonly images: ImageRecord[];
   readonly lastSeq: number;
   readonly eventCount: number;
   close(): void;
 }
 
-export const READ_STAGES = ['header', 'schema version', 'meta', 'tasks', 'events', 'integrity'] as const;
+export const READ_STAGES = ['header', 'schema version', 'meta', 'tasks', 'images', 'events', 'integrity'] as const;
 export type ReadStage = (typeof READ_STAGES)[number];
 
 export interface StageOutcome {
@@ -114,6 +118,10 @@ export function openStateReader(path: string, options: { migrationsDir?: string 
         detail: `${decoded.tasks.length} task(s)${extra.length ? ` (${extra.join(', ')})` : ''}`,
       };
     });
+    const images = read && stage('images', () => {
+      const value = read.images.all().flatMap((row) => rowToImage(row) ?? []);
+      return { value, detail: `${value.length} image(s)` };
+    });
     const events = read && stage('events', () => {
       const value = { lastSeq: lastSeq(read), eventCount: read.eventCount.get()?.count ?? 0 };
       return { value, detail: `${value.eventCount} kept, last seq ${value.lastSeq}` };
@@ -127,12 +135,12 @@ export function openStateReader(path: string, options: { migrationsDir?: string 
     }
     if (db.inTransaction) db.exec('ROLLBACK');
 
-    if (failures.length > 0 || !schema || !meta || !tasks || !events) {
+    if (failures.length > 0 || !schema || !meta || !tasks || !images || !events) {
       const stages = READ_STAGES.map((s) => outcomes.get(s) ?? { stage: s, status: 'not read' as const, detail: '' });
       // SQLite's own verdict names the problem best; the header check only adds context.
       throw new UnreadableStateError(path, stages, failures.find(isCorruption) ?? failures[0]);
     }
-    return { schemaVersion: schema.version, meta, ...tasks, ...events, close: () => db.close() };
+    return { schemaVersion: schema.version, meta, ...tasks, images, ...events, close: () => db.close() };
   } catch (err) {
     db.close();
     if (err instanceof BerthError) throw err;

@@ -11,6 +11,10 @@ import { examples } from './shared.js';
 
 type RunFlags = ConfigFlags & { readonly json?: boolean };
 
+function collect(value: string, previous: readonly string[] = []): readonly string[] {
+  return [...previous, value];
+}
+
 export function registerRunCommand(program: Command, ctx: CliContext): void {
   examples(
     program
@@ -33,6 +37,11 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       .option('--reserved-cpu <units>', 'CPU units (1024 a CPU) kept from tasks (env BERTH_RESERVED_CPU; default 0)')
       .option('--allow-privileged', 'accept containers with privileged: true, which get every capability and host device (env BERTH_ALLOW_PRIVILEGED; default: refused)')
       .option('--cleanup-wait <duration>', 'how long a stopped task is kept before cleanup, e.g. 30s, 10m, 1h (env BERTH_TASK_CLEANUP_WAIT; default 1h)')
+      .option('--image-cleanup-interval <duration>', 'how often unused images this agent pulled or used are removed (env BERTH_IMAGE_CLEANUP_INTERVAL; default 30m, at least 1s)')
+      .option('--image-cleanup-min-age <duration>', 'keep an image used or pulled more recently than this (env BERTH_IMAGE_CLEANUP_MIN_AGE; default 1h)')
+      .option('--image-cleanup-per-pass <n>', 'images removed at most per cleanup pass, least recently used first (env BERTH_IMAGE_CLEANUP_PER_PASS; default 5)')
+      .option('--image-cleanup-exclude <refs>', 'images never removed, comma-separated; may be repeated (env BERTH_IMAGE_CLEANUP_EXCLUDE; default none)', collect)
+      .option('--no-image-cleanup', 'never remove images (env BERTH_IMAGE_CLEANUP_ENABLED=false; default: cleanup on)')
       .option('--event-retention-count <n>', 'keep at most this many events on the feed (env BERTH_EVENT_RETENTION_COUNT; default 100000)')
       .option('--event-retention-age <duration>', 'keep no event older than this, e.g. 12h, 7d (env BERTH_EVENT_RETENTION_AGE; default 7d)')
       .option('--log-level <level>', 'error, warn, info or debug (env BERTH_LOG_LEVEL; default info)')
@@ -40,8 +49,11 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       .option('--json', 'log JSON lines (the same as --log-format json)'),
     'agent run --data-dir /tmp/berth --log-format text',
     'agent run --socket-group berth-operators --event-retention-count 50000 --event-retention-age 2d',
-  ).action(async (flags: RunFlags) => {
-    const { json, ...rest } = flags;
+    'agent run --image-cleanup-interval 10m --image-cleanup-min-age 3h --image-cleanup-exclude myorg/base:1,busybox',
+  ).action(async (flags: RunFlags, command: Command) => {
+    const { json, ...given } = flags;
+    // Commander defaults a `--no-` flag to true; only an explicit one may hide BERTH_IMAGE_CLEANUP_ENABLED.
+    const rest = command.getOptionValueSource('imageCleanup') === 'default' ? { ...given, imageCleanup: undefined } : given;
     const config = ctx.config(json ? { ...rest, logFormat: 'json' } : rest);
     const log = createLogger({ level: config.logLevel, format: config.logFormat });
     log.info('Starting agent', { dataDir: config.dataDir, socket: config.socketPath, dockerHost: config.dockerHost });

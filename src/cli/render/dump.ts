@@ -1,3 +1,4 @@
+import type { ImageRecord } from '../../api/image-record.js';
 import { isWaitingForResources, type TaskState } from '../../api/task.js';
 import { taskView, type TaskView } from '../../api/view.js';
 import { taskHealth } from '../../api/health.js';
@@ -15,6 +16,8 @@ export interface DumpInput {
   readonly problems?: readonly DumpProblem[];
   /** Rows the agent already quarantined. */
   readonly quarantined?: readonly { readonly arn: string; readonly reason: string; readonly quarantinedAt: string }[];
+  /** The images the agent tracks; image cleanup removes the unused ones, least recently used first. */
+  readonly images?: readonly ImageRecord[];
 }
 
 export interface DumpProblem {
@@ -57,6 +60,14 @@ export interface DumpDocument {
   readonly tasks: readonly DumpTask[];
   readonly problems: readonly DumpProblem[];
   readonly quarantined: readonly { readonly arn: string; readonly reason: string; readonly quarantinedAt: string }[];
+  readonly images: readonly DumpImage[];
+}
+
+export interface DumpImage {
+  readonly ref: string;
+  readonly imageId: string | null;
+  readonly lastUsedAt: string;
+  readonly pulledAt: string | null;
 }
 
 export function dumpDocument(dump: DumpInput, now: number, stuckAfterMs: number): DumpDocument {
@@ -76,6 +87,12 @@ export function dumpDocument(dump: DumpInput, now: number, stuckAfterMs: number)
     problems: (dump.problems ?? []).map(({ arn, reason }) => ({ arn, reason })),
     // The raw rows stay out: they are for repair with sqlite3, and may hold environment secrets.
     quarantined: (dump.quarantined ?? []).map(({ arn, reason, quarantinedAt }) => ({ arn, reason, quarantinedAt })),
+    images: (dump.images ?? []).map((i) => ({
+      ref: i.ref,
+      imageId: i.imageId ?? null,
+      lastUsedAt: new Date(i.lastUsedAt).toISOString(),
+      pulledAt: i.pulledAt === undefined ? null : new Date(i.pulledAt).toISOString(),
+    })),
   };
 }
 
@@ -126,7 +143,23 @@ export function formatDump(dump: DumpInput, now: number, stuckAfterMs: number): 
       ),
     );
   });
+  out.push(...imageLines(dump.images ?? [], now));
   return out.join('\n');
+}
+
+/** Last: the images the agent tracks, least recently used first, as image cleanup considers them. */
+function imageLines(images: readonly ImageRecord[], now: number): string[] {
+  if (images.length === 0) return [];
+  const byUse = [...images].sort((a, b) => a.lastUsedAt - b.lastUsedAt || a.ref.localeCompare(b.ref));
+  return [
+    '',
+    `images       ${images.length} tracked (pulled or used by this agent), least recently used first`,
+    table(
+      ['image', 'image id', 'last used', 'pulled'],
+      byUse.map((i) => [i.ref, shortId(i.imageId?.replace(/^sha256:/, '')), `${age(i.lastUsedAt, now)} ago`, i.pulledAt === undefined ? 'never (found cached)' : `${age(i.pulledAt, now)} ago`]),
+      '  ',
+    ),
+  ];
 }
 
 /** Right under the summary: rows that cost a task are the first thing an operator needs to see. */

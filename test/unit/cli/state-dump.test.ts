@@ -167,7 +167,7 @@ describe('agent state dump', () => {
       expect(run.stderr).toContain(`agent: cannot read the state database: state database ${db} is not a readable berth database (`);
       expect(run.stderr).toMatch(/SQLITE_CORRUPT\); restore a backup/);
       expect(run.stderr).toContain(`\n  header          read: SQLite 3, page size 4096, ${full.length / 4096} page(s) by its header, file 1000 bytes: shorter than the ${full.length} bytes the header describes (truncated?)\n`);
-      expect(run.stderr).toMatch(/\n {2}schema version {2}failed: database disk image is malformed, SQLITE_CORRUPT\n {2}meta {12}not read\n {2}tasks {11}not read\n {2}events {10}not read\n/);
+      expect(run.stderr).toMatch(/\n {2}schema version {2}failed: database disk image is malformed, SQLITE_CORRUPT\n {2}meta {12}not read\n {2}tasks {11}not read\n {2}images {10}not read\n {2}events {10}not read\n/);
     }
   });
 
@@ -179,7 +179,7 @@ describe('agent state dump', () => {
     closeSync(fd);
     const run = await dump();
     expect(run.code).toBe(EXIT.state);
-    expect(run.stderr).toMatch(/\n {2}schema version {2}read: \d+\n {2}meta {12}read: 2 key\(s\)\n {2}tasks {11}failed: .*SQLITE_CORRUPT\n {2}events {10}read: \d+ kept, last seq \d+\n {2}integrity {7}failed: /);
+    expect(run.stderr).toMatch(/\n {2}schema version {2}read: \d+\n {2}meta {12}read: 2 key\(s\)\n {2}tasks {11}failed: .*SQLITE_CORRUPT\n {2}images {10}read: \d+ image\(s\)\n {2}events {10}read: \d+ kept, last seq \d+\n {2}integrity {7}failed: /);
   });
 
   it('lists rows the agent cannot load as problems, and once the agent started, as quarantined', async () => {

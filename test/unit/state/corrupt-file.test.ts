@@ -105,6 +105,7 @@ describe('openStateReader on a damaged file says how far it could read', () => {
       { stage: 'schema version', status: 'failed', detail: expect.stringMatching(/SQLITE_CORRUPT/) },
       { stage: 'meta', status: 'not read', detail: '' },
       { stage: 'tasks', status: 'not read', detail: '' },
+      { stage: 'images', status: 'not read', detail: '' },
       { stage: 'events', status: 'not read', detail: '' },
       { stage: 'integrity', status: 'not read', detail: '' },
     ]);
@@ -136,6 +137,7 @@ describe('openStateReader on a damaged file says how far it could read', () => {
       { stage: 'schema version', status: 'read', detail: String(latestSchemaVersion()) },
       { stage: 'meta', status: 'read', detail: '1 key(s)' },
       { stage: 'tasks', status: 'failed', detail: expect.stringMatching(/SQLITE_CORRUPT/) },
+      { stage: 'images', status: 'read', detail: '0 image(s)' },
       { stage: 'events', status: 'read', detail: '40 kept, last seq 40' },
       { stage: 'integrity', status: 'failed', detail: expect.stringMatching(/^integrity check found: |SQLITE_CORRUPT/) },
     ]);
