@@ -128,7 +128,11 @@ async function berthRound(round: number): Promise<{ ms: number; pulls: number }>
         }),
       ),
     );
-    await allRunning;
+    const watchdog = setTimeout(() => {
+      const behind = [...waiting].map((arn) => `${arn}: ${JSON.stringify(engine.getTask(arn)?.containers.map((c) => c.knownStatus))}`);
+      console.error(`berth round ${round}: not all RUNNING after 60 s:\n${behind.join('\n')}`);
+    }, 60_000);
+    await allRunning.finally(() => clearTimeout(watchdog));
     return { ms: performance.now() - started, pulls };
   } finally {
     await engine.close();
@@ -137,11 +141,11 @@ async function berthRound(round: number): Promise<{ ms: number; pulls: number }>
   }
 }
 
-/** Removes every container of this run, then the images, so the next round pulls for real. */
+/** Removes every container of this benchmark (an interrupted earlier run's too), then the images, so the next round pulls for real. */
 async function reset(): Promise<void> {
   const ours = [
-    ...(await raw.listContainers({ all: true, filters: { label: [`berth.bench=${RUN}`] } })),
-    ...(await raw.listContainers({ all: true, filters: { label: ['berth.agent-id'] } })).filter((c) => c.Labels['berth.agent-id']?.startsWith(RUN)),
+    ...(await raw.listContainers({ all: true, filters: { label: ['berth.bench'] } })).filter((c) => c.Labels['berth.bench']?.startsWith('bench-pulls-')),
+    ...(await raw.listContainers({ all: true, filters: { label: ['berth.agent-id'] } })).filter((c) => c.Labels['berth.agent-id']?.startsWith('bench-pulls-')),
   ];
   await Promise.all(ours.map((c) => raw.getContainer(c.Id).remove({ force: true })));
   for (const image of IMAGES) await removeImage(image);
