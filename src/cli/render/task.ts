@@ -64,7 +64,15 @@ function containerLines(c: ContainerView, now: number): string[] {
   ];
   if (c.finishedAt) lines.push(field('finished', timeAgo(c.finishedAt, now), '  '));
   if (c.lastRestartAt) lines.push(field('restarted', timeAgo(c.lastRestartAt, now), '  '));
+  if (c.imageSource) lines.push(field('image from', imageFrom(c), '  '));
   return lines;
+}
+
+/** Where the container's image came from, and what it is: an operator's first question after a failed pull. */
+function imageFrom(c: ContainerView): string {
+  const what = [c.imageDigest, c.imageId && !c.imageDigest ? c.imageId : undefined].filter(Boolean).join(' ');
+  const failure = c.imageSource === 'cached-after-failure' && c.pullFailure ? `; the pull failed: ${c.pullFailure}` : '';
+  return `${c.imageSource}${what ? ` (${what})` : ''}${failure}`;
 }
 
 function field(name: string, value: string, indent = ''): string {

@@ -120,6 +120,14 @@ describe('a task waiting for host resources', () => {
   });
 });
 
+describe('where a container image came from', () => {
+  it('task inspect says a cached image ran after a failed pull, with the digest and the failure', () => {
+    const task = taskAt({ web: ['RUNNING', { imageSource: 'cached-after-failure', imageDigest: 'sha256:abc', imageId: 'sha256:def', pullFailure: 'pulling x failed: connection refused' }], side: ['RUNNING', { imageSource: 'pulled', imageId: 'sha256:123' }] });
+    const lines = inspectView(taskView(task), 2_000).split('\n').filter((l) => l.startsWith('  image from'));
+    expect(lines).toEqual(['  image from  cached-after-failure (sha256:abc); the pull failed: pulling x failed: connection refused', '  image from  pulled (sha256:123)']);
+  });
+});
+
 describe('restarts in place', () => {
   const NOW = Date.parse('2026-12-01T12:00:00.000Z');
   const restarted = taskAt({ web: ['RUNNING', { restartCount: 2, lastExitCode: 3, lastRestartAt: NOW - 300_000, startedAt: NOW - 299_000 }], side: 'RUNNING' }, { now: NOW - 600_000 });
