@@ -16,7 +16,7 @@ import { TaskEngine } from '../src/engine/task-engine.js';
 import { silentLogger } from '../src/log/logger.js';
 import { openSqliteSaver } from '../src/state/sqlite-saver.js';
 import { systemClock, systemRandom } from '../src/util/clock.js';
-import { DEFAULTS } from '../src/config/config.js';
+import { DEFAULTS, pullSettings } from '../src/config/config.js';
 import { fmt, median } from './stats.js';
 
 const IMAGE = process.env.BERTH_TEST_IMAGE ?? '127.0.0.1:5000/berth/busybox:latest';
@@ -91,13 +91,7 @@ async function main(): Promise<void> {
     log: silentLogger(),
     concurrency: DEFAULTS.reconcileConcurrency,
     maxConcurrentPulls: DEFAULTS.maxConcurrentPulls,
-    pulls: {
-      behavior: DEFAULTS.imagePullBehavior,
-      retries: DEFAULTS.pullRetries,
-      backoff: DEFAULTS.pullRetryBackoff,
-      timeoutMs: DEFAULTS.pullTimeoutMs,
-      inactivityTimeoutMs: DEFAULTS.pullInactivityTimeoutMs,
-    },
+    pulls: pullSettings(DEFAULTS),
     cleanupWaitMs: DEFAULTS.taskCleanupWaitMs,
     retry: { backoff: DEFAULTS.actionRetryBackoff, maxRetries: DEFAULTS.actionMaxRetries },
     eventStreamBackoff: DEFAULTS.eventStreamBackoff,

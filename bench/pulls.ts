@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { containerDefinition, TASK_DEFAULTS } from '../src/api/task.js';
-import { DEFAULTS } from '../src/config/config.js';
+import { DEFAULTS, pullSettings } from '../src/config/config.js';
 import type { PullOptions } from '../src/docker/docker-client.js';
 import { DockerodeClient } from '../src/docker/dockerode-client.js';
 import { TaskEngine } from '../src/engine/task-engine.js';
@@ -83,13 +83,7 @@ async function berthRound(round: number): Promise<{ ms: number; pulls: number }>
     log: silentLogger(),
     concurrency: DEFAULTS.reconcileConcurrency,
     maxConcurrentPulls: MAX_CONCURRENT_PULLS,
-    pulls: {
-      behavior: DEFAULTS.imagePullBehavior,
-      retries: DEFAULTS.pullRetries,
-      backoff: DEFAULTS.pullRetryBackoff,
-      timeoutMs: DEFAULTS.pullTimeoutMs,
-      inactivityTimeoutMs: DEFAULTS.pullInactivityTimeoutMs,
-    },
+    pulls: pullSettings(DEFAULTS),
     cleanupWaitMs: DEFAULTS.taskCleanupWaitMs,
     retry: { backoff: DEFAULTS.actionRetryBackoff, maxRetries: DEFAULTS.actionMaxRetries },
     eventStreamBackoff: DEFAULTS.eventStreamBackoff,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostPlatform } from './api/schema.js';
-import type { AgentConfig } from './config/config.js';
+import { pullSettings, type AgentConfig } from './config/config.js';
 import type { Health, Metadata } from './control/routes.js';
 import { startControlServer, type ControlServer } from './control/server.js';
 import type { DockerClient } from './docker/docker-client.js';
@@ -77,13 +77,7 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     log,
     concurrency: config.reconcileConcurrency,
     maxConcurrentPulls: config.maxConcurrentPulls,
-    pulls: {
-      behavior: config.imagePullBehavior,
-      retries: config.pullRetries,
-      backoff: config.pullRetryBackoff,
-      timeoutMs: config.pullTimeoutMs,
-      inactivityTimeoutMs: config.pullInactivityTimeoutMs,
-    },
+    pulls: pullSettings(config),
     cleanupWaitMs: config.taskCleanupWaitMs,
     retry: { backoff: config.actionRetryBackoff, maxRetries: config.actionMaxRetries },
     eventStreamBackoff: config.eventStreamBackoff,

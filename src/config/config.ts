@@ -146,6 +146,19 @@ export const DEFAULTS = {
   stuckAfterMs: 5 * 60_000,
 } as const;
 
+type PullFields = 'imagePullBehavior' | 'pullRetries' | 'pullRetryBackoff' | 'pullTimeoutMs' | 'pullInactivityTimeoutMs';
+
+/** The pull settings as the engine takes them (TaskEngineOptions.pulls), from a resolved config or DEFAULTS. */
+export function pullSettings(c: Pick<AgentConfig, PullFields>) {
+  return {
+    behavior: c.imagePullBehavior,
+    retries: c.pullRetries,
+    backoff: c.pullRetryBackoff,
+    timeoutMs: c.pullTimeoutMs,
+    inactivityTimeoutMs: c.pullInactivityTimeoutMs,
+  };
+}
+
 /** Values given on the command line; absent ones fall through to the environment, then DEFAULTS. */
 export interface ConfigFlags {
   readonly dataDir?: string;
