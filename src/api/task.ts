@@ -262,12 +262,25 @@ export interface ContainerState {
    * incarnation lives through the statuses afresh, from CREATED (see nextIncarnation in transitions.ts).
    */
   readonly restartCount?: number;
+  /**
+   * The networks the container is attached to (name → address), its main process's host PID and
+   * its hostname, as Docker's inspect showed them when the container last started or its networks
+   * changed. Kept once it stops (the last full record), except the PID, which ends with the process.
+   */
+  readonly networks?: Readonly<Record<string, NetworkAttachment>>;
+  readonly pid?: number;
+  readonly hostname?: string;
   /** The exit code the last restart followed. */
   readonly lastExitCode?: number;
   /** Epoch milliseconds (the agent's clock) of the last restart decision. */
   readonly lastRestartAt?: number;
   /** Docker's finishedAt of the exit the last restart followed: a later inspect showing that exit again is not a new one. */
   readonly lastFinishedAt?: number;
+}
+
+/** One network a container is on; `ipAddress` once Docker has given it one (a bridge network). */
+export interface NetworkAttachment {
+  readonly ipAddress?: string;
 }
 
 /** The engine's record of one task. Replaced, never mutated: every change builds a new value. */

@@ -283,6 +283,8 @@ export interface ContainerInfo {
   readonly pid?: number;
   /** Networks the container is attached to, by name (`bridge`, ...); `ipAddress` once it has one. */
   readonly networks?: Readonly<Record<string, { readonly ipAddress?: string }>>;
+  /** Docker's Config.Hostname: the spec's hostname, else the first 12 characters of the ID. */
+  readonly hostname?: string;
   /** Epoch milliseconds; absent when Docker reports the zero time. */
   readonly createdAt?: number;
   readonly startedAt?: number;

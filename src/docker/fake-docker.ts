@@ -338,6 +338,7 @@ export class FakeDocker implements DockerClient {
       ...(c.health !== undefined ? { health: c.health } : {}),
       ...(c.state === 'running' && c.pid !== undefined ? { pid: c.pid } : {}),
       ...networksOf(c.spec, c.state === 'running' ? c.ipAddress : undefined),
+      hostname: c.spec.hostname ?? c.id.slice(0, 12),
       createdAt: c.createdAt,
       ...(c.startedAt !== undefined ? { startedAt: c.startedAt } : {}),
       ...(c.finishedAt !== undefined ? { finishedAt: c.finishedAt } : {}),

@@ -26,6 +26,7 @@ export function toContainerInfo(info: Docker.ContainerInspectInfo): ContainerInf
     ...(health !== undefined && HEALTH.has(health) ? { health: health as DockerHealth } : {}),
     ...(state === 'running' && typeof pid === 'number' && pid > 0 ? { pid } : {}),
     ...toNetworks(info.NetworkSettings?.Networks),
+    ...(info.Config.Hostname ? { hostname: info.Config.Hostname } : {}),
     ...optionalTime('createdAt', info.Created),
     ...optionalTime('startedAt', info.State.StartedAt),
     ...optionalTime('finishedAt', info.State.FinishedAt),

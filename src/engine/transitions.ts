@@ -113,12 +113,14 @@ function observe(task: TaskState, c: ContainerState, info: ContainerInfo, now: n
   const docker = answered ? 'CREATED' : statusOf(info);
   // Docker keeps a stopped, never-started container "created"; unwanted, it will never run.
   const status = docker === 'CREATED' && c.desiredStatus === 'STOPPED' ? 'STOPPED' : docker;
+  const { pid: _pid, ...withoutPid } = c;
   const adopted: ContainerState = {
-    ...c,
+    ...withoutPid,
     dockerId: info.id,
     ...optional('createdAt', c.createdAt ?? info.createdAt),
     ...optional('startedAt', c.startedAt ?? (answered ? undefined : info.startedAt)),
     portBindings: info.portBindings.length > 0 ? info.portBindings : c.portBindings,
+    ...runtimeFacts(c, info),
     // Docker reads a stopped container as unhealthy: the last verdict while it ran is the one kept.
     ...optional('health', statusOf(info) === 'STOPPED' ? c.health : healthOf(c, info)),
   };
@@ -144,7 +146,7 @@ function observe(task: TaskState, c: ContainerState, info: ContainerInfo, now: n
  */
 function nextIncarnation(c: ContainerState, exit: ContainerInfo, now: number): ContainerState {
   // What belonged to the run that ended: its times, exit, reason, health and (dynamic) ports.
-  const { exitCode: _exitCode, reason: _reason, startedAt: _startedAt, finishedAt: _finishedAt, health: _health, ...kept } = c;
+  const { exitCode: _exitCode, reason: _reason, startedAt: _startedAt, finishedAt: _finishedAt, health: _health, pid: _pid, ...kept } = c;
   return {
     ...kept,
     knownStatus: 'CREATED',
@@ -154,6 +156,23 @@ function nextIncarnation(c: ContainerState, exit: ContainerInfo, now: number): C
     lastRestartAt: now,
     ...optional('lastFinishedAt', exit.finishedAt),
   };
+}
+
+/**
+ * Where the container lives, for the services view, template variables and the metadata file:
+ * read while it runs; once it stops the networks and hostname of its last run are kept, the PID is not.
+ */
+function runtimeFacts(c: ContainerState, info: ContainerInfo): Pick<ContainerState, 'networks' | 'pid' | 'hostname'> {
+  const running = info.state === 'running';
+  return dropUndefined({
+    networks: running ? (info.networks ?? c.networks) : c.networks,
+    pid: running ? info.pid : undefined,
+    hostname: running ? (info.hostname ?? c.hostname) : c.hostname,
+  });
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 /** Docker's health verdict in ECS's terms; only for a container whose definition has a healthCheck. */

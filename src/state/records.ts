@@ -2,8 +2,8 @@ import type { NewStateChange } from '../api/events.js';
 import type { ImageRecord } from '../api/image-record.js';
 import { PARSE_RULES_VERSION } from '../api/rules-version.js';
 import { CONTAINER_STATUSES, DESIRED_STATUSES } from '../api/status.js';
-import type { AdmissionWait, ContainerState, TaskState } from '../api/task.js';
-import { array, boolean, integer, nonEmptyText, object, oneOf, optional, positiveInteger, text } from './codec.js';
+import type { AdmissionWait, ContainerState, NetworkAttachment, TaskState } from '../api/task.js';
+import { array, boolean, integer, nonEmptyText, object, oneOf, optional, positiveInteger, record, text } from './codec.js';
 import { storedRecord } from './record.js';
 import { containerDefinition, healthStatus, portBinding, reason, reasonCode, SETTINGS_DEFAULTS, taskSettings } from './stored-model.js';
 
@@ -83,6 +83,9 @@ export const CONTAINER = storedRecord<ContainerState>({
     createdAt: optional(integer),
     startedAt: optional(integer),
     finishedAt: optional(integer),
+    networks: optional(record(object<NetworkAttachment>({ ipAddress: optional(text) }))),
+    pid: optional(integer),
+    hostname: optional(text),
     restartCount: optional(integer),
     lastExitCode: optional(integer),
     lastRestartAt: optional(integer),

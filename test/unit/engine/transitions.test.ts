@@ -32,6 +32,23 @@ describe('applyOutcome', () => {
     expect(kept(next).knownStatus).toBe('RUNNING');
   });
 
+  it('records where a running container lives (networks, PID, hostname); once it stops the PID goes, the rest is kept', () => {
+    const where = { networks: { bridge: { ipAddress: '172.17.0.5' } }, pid: 4242, hostname: 'web-1' };
+    const running = applyOutcome(taskAt({ app: 'CREATED' }), { kind: 'observed', container: 'app', info: info('app', 'running', where) }, NOW);
+    expect(c(running, 'app')).toMatchObject(where);
+    const stopped = applyOutcome(kept(running), { kind: 'observed', container: 'app', info: info('app', 'exited', { exitCode: 0, networks: { bridge: {} } }) }, NOW);
+    expect(c(stopped, 'app')).toMatchObject({ knownStatus: 'STOPPED', networks: where.networks, hostname: 'web-1' });
+    expect(c(stopped, 'app').pid).toBeUndefined();
+  });
+
+  it('a network change of a running container is recorded; the same networks again change nothing', () => {
+    const first = applyOutcome(taskAt({ app: 'CREATED' }), { kind: 'observed', container: 'app', info: info('app', 'running', { networks: { bridge: { ipAddress: '172.17.0.5' } } }) }, NOW);
+    const moved = applyOutcome(kept(first), { kind: 'observed', container: 'app', info: info('app', 'running', { networks: { bridge: { ipAddress: '172.17.0.5' }, backend: { ipAddress: '10.1.0.2' } } }) }, NOW);
+    expect(c(moved, 'app').networks).toEqual({ bridge: { ipAddress: '172.17.0.5' }, backend: { ipAddress: '10.1.0.2' } });
+    const again = applyOutcome(kept(moved), { kind: 'observed', container: 'app', info: info('app', 'running', { networks: { bridge: { ipAddress: '172.17.0.5' }, backend: { ipAddress: '10.1.0.2' } } }) }, NOW);
+    expect(again).toBe(moved);
+  });
+
   it('never moves a status backwards: a late "running" after a stop changes nothing', () => {
     const stopped = taskAt({ app: ['STOPPED', { exitCode: 0 }] });
     const next = applyOutcome(stopped, { kind: 'observed', container: 'app', info: info('app', 'running') }, NOW);
