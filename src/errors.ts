@@ -254,3 +254,15 @@ export class EngineClosedError extends BerthError {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** A route's backend did not take a record; the route retries it when `retryable`, with backoff. */
+export class RouteDeliveryError extends BerthError {
+  readonly code = 'RouteDeliveryFailed';
+  constructor(
+    readonly route: string,
+    message: string,
+    options: { cause?: unknown; retryable: boolean },
+  ) {
+    super(`route ${route}: ${message}`, options);
+  }
+}
