@@ -24,7 +24,7 @@ import type { PortBinding, PortMapping } from '../api/task.js';
  *   that a container (running or not) uses throws a 409 DockerApiError.
  * - Unreachable daemon: DockerUnavailableError; deadline passed: DockerTimeoutError; anything else: DockerApiError.
  */
-export interface DockerClient extends SystemClient, ImageClient, ContainerClient, VolumeClient {}
+export interface DockerClient extends SystemClient, ImageClient, ContainerClient, VolumeClient, LogsClient {}
 
 export interface SystemClient {
   ping(): Promise<void>;
@@ -92,6 +92,39 @@ export interface VolumeClient {
   listVolumes(labels: Readonly<Record<string, string>>): Promise<VolumeInfo[]>;
 }
 
+/**
+ * A container's output, read from Docker (the agent keeps none). Chunks are what Docker sent,
+ * separated by stream: their boundaries mean nothing (a line may span chunks, a chunk hold many
+ * lines), and bytes stay bytes; `log-lines.ts` makes lines of them. A TTY container's output is
+ * all `stdout`, as Docker has no way to tell its streams apart.
+ *
+ * - ContainerNotFoundError for an unknown ID or name (Docker's 404), from the first `next()`.
+ * - A container whose log driver cannot be read back (`awslogs`, `none`) is a DockerApiError.
+ * - Without `follow` the iterator ends after what Docker holds; with it, when the container stops
+ *   (at once for one that is not running), or when `signal` aborts (the iterator then just ends).
+ */
+export interface LogsClient {
+  containerLogs(idOrName: string, options: LogOptions): AsyncIterable<LogChunk>;
+}
+
+export interface LogChunk {
+  readonly stream: 'stdout' | 'stderr';
+  readonly data: Buffer;
+}
+
+export interface LogOptions {
+  readonly follow: boolean;
+  /** Only the last N lines Docker holds (before following); absent: all of them. */
+  readonly tail?: number;
+  /** Only lines written at or after this moment (epoch milliseconds). */
+  readonly sinceMs?: number;
+  /** Docker prefixes each line with its RFC3339 time (nanoseconds, UTC) and a space. */
+  readonly timestamps: boolean;
+  readonly signal: AbortSignal;
+  /** Called once Docker has accepted the request, before any output: a quiet follow is known to be open. */
+  readonly onOpen?: () => void;
+}
+
 /** The calls of a DockerClient, by short name: the fake's test controls and the metrics' `call` label. */
 export type DockerOperation =
   | 'ping'
@@ -110,7 +143,8 @@ export type DockerOperation =
   | 'volume-create'
   | 'volume-inspect'
   | 'volume-remove'
-  | 'volume-list';
+  | 'volume-list'
+  | 'logs';
 
 export interface DockerVersion {
   readonly version: string;

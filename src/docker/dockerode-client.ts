@@ -26,6 +26,8 @@ import type {
   DockerVersion,
   EventStreamOptions,
   ImageInfo,
+  LogChunk,
+  LogOptions,
   PullOptions,
   VolumeInfo,
   VolumeSpec,
@@ -33,6 +35,7 @@ import type {
 import { endpointUrl, parseEndpoint } from './docker-endpoint.js';
 import { dockerSinceAfter, ndjsonLines, parseEventLine } from './event-lines.js';
 import { toContainerInfo, toImageInfo, toVolumeInfo } from './inspect.js';
+import { demuxLogFrames, rawLogChunks } from './log-frames.js';
 import { parseProgressLine } from './pull-progress-line.js';
 import { pullRefusalDetail, toAuthConfig } from './registry-auth/wire.js';
 import { containerReferenceOf, detailOf, isUnreachable, portConflictOf, settingsRefusalOf, statusOf } from './wire-errors.js';
@@ -68,6 +71,21 @@ interface LooselyTypedCalls {
     since?: string;
     abortSignal: AbortSignal;
   }): Promise<NodeJS.ReadableStream>;
+}
+
+/** docker-modem's request call, which dockerode's `logs` wraps but answers a Buffer instead of a stream unless following. */
+interface DialingModem {
+  dial(
+    options: {
+      path: string;
+      method: 'GET';
+      isStream: true;
+      abortSignal: AbortSignal;
+      statusCodes: Record<number, true | string>;
+      options: Record<string, string | number | boolean>;
+    },
+    callback: (err: unknown, data: unknown) => void,
+  ): void;
 }
 
 type ErrorMap = (err: unknown) => BerthError | 'ok' | undefined;
@@ -272,6 +290,55 @@ export class DockerodeClient implements DockerClient {
       signal.removeEventListener('abort', onAbort);
       (stream as unknown as { destroy?(): void } | undefined)?.destroy?.();
     }
+  }
+
+  async *containerLogs(idOrName: string, options: LogOptions): AsyncGenerator<LogChunk> {
+    const { signal } = options;
+    if (signal.aborted) return;
+    const notFound = this.containerErrors(idOrName);
+    // As for events: the caller's abort ends the stream at any time, the deadline only while connecting.
+    const request = new AbortController();
+    const onAbort = (): void => request.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    let stream: (NodeJS.ReadableStream & AsyncIterable<Buffer>) | undefined;
+    try {
+      // Only a container without a TTY has its streams multiplexed; Docker's answer does not say which it is.
+      const tty = await this.call('logs', (s) => this.container(idOrName).inspect({ abortSignal: s }), { map: notFound });
+      stream = await this.call('logs', () => this.openLogs(idOrName, options, request.signal), { abortOnTimeout: request, map: notFound });
+      options.onOpen?.();
+      yield* tty.Config.Tty ? rawLogChunks(stream) : demuxLogFrames(stream);
+    } catch (err) {
+      if (signal.aborted) return;
+      throw this.toBerthError('logs', err);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      (stream as unknown as { destroy?(): void } | undefined)?.destroy?.();
+    }
+  }
+
+  private openLogs(idOrName: string, options: LogOptions, signal: AbortSignal): Promise<NodeJS.ReadableStream & AsyncIterable<Buffer>> {
+    const query: Record<string, string | number | boolean> = {
+      follow: options.follow,
+      stdout: true,
+      stderr: true,
+      timestamps: options.timestamps,
+      tail: options.tail ?? 'all',
+    };
+    // Docker's `since` is Unix seconds with a fraction; lines at exactly that moment are included.
+    if (options.sinceMs !== undefined) query.since = `${Math.floor(options.sinceMs / 1000)}.${String(options.sinceMs % 1000).padStart(3, '0')}`;
+    return new Promise((resolve, reject) =>
+      (this.docker.modem as DialingModem).dial(
+        {
+          path: `/containers/${encodeURIComponent(idOrName)}/logs?`,
+          method: 'GET',
+          isStream: true,
+          abortSignal: signal,
+          statusCodes: { 200: true, 404: 'no such container', 500: 'server error', 501: 'not implemented' },
+          options: query,
+        },
+        (err, data) => (err ? reject(err) : resolve(data as NodeJS.ReadableStream & AsyncIterable<Buffer>)),
+      ),
+    );
   }
 
   async createVolume(spec: VolumeSpec): Promise<VolumeInfo> {

@@ -21,6 +21,8 @@ import type {
   DockerVersion,
   EventStreamOptions,
   ImageInfo,
+  LogChunk,
+  LogOptions,
   PullOptions,
   VolumeInfo,
   VolumeSpec,
@@ -38,6 +40,7 @@ import {
 } from './fake-docker-helpers.js';
 import { bindPorts, checkReferencesAtCreate, checkReferencesAtStart } from './fake-references.js';
 import { FakeImages } from './fake-images.js';
+import { FakeLogs } from './fake-logs.js';
 import { FakeVolumes } from './fake-volumes.js';
 import { registryRefusal } from './fake-registry-auth.js';
 import { registryHost } from './registry-auth/registry-host.js';
@@ -95,7 +98,9 @@ interface FakeContainer {
  * - Time is the wall clock (`Date.now()`, so fake timers move it), strictly rising: an event in
  *   the same millisecond as the last comes 1 µs after it. Container timestamps use the same clock.
  *
- * Test controls: `crash`, `setHealth`, `removeExternally`, `redeliver`, `failNext`, `delayNext`
+ * - Output is only what `writeLogs` writes; a follower of it ends when the container stops.
+ *
+ * Test controls: `crash`, `setHealth`, `writeLogs`, `removeExternally`, `redeliver`, `failNext`, `delayNext`
  * (a held pull ends at once when its signal aborts), `setUnavailable`, `breakEventStreams`, the
  * `calls` log, `events`, `specOf`, `containerCount`, `hasImage`, `hasVolume`.
  */
@@ -111,6 +116,7 @@ export class FakeDocker implements DockerClient {
       .map((c) => c.id),
   );
   private readonly log = new FakeEventLog();
+  private readonly output = new FakeLogs();
   private readonly failures = new Map<FakeOperation, Error[]>();
   private readonly delays = new Map<FakeOperation, Array<Promise<unknown>>>();
   private unavailable = false;
@@ -161,6 +167,7 @@ export class FakeDocker implements DockerClient {
       this.exit(c, 137, false);
     }
     this.containers.delete(c.id);
+    this.output.forget(c.id);
     this.emit(c, 'destroy');
     if (options.silently) this.log.truncate(logLength);
   }
@@ -192,6 +199,13 @@ export class FakeDocker implements DockerClient {
   /** Every open event iterator throws DockerUnavailableError, as when the daemon restarts. */
   breakEventStreams(): void {
     this.log.breakStreams();
+  }
+
+  /** The running container's process writes `text` to one of its streams (a missing last newline stays missing). */
+  writeLogs(idOrName: string, stream: LogChunk['stream'], text: string): void {
+    const c = this.mustFind(idOrName);
+    if (c.state !== 'running') throw new Error(`fake docker: ${c.name} cannot write output, it is ${c.state}`);
+    this.output.write(c.id, stream, text, this.log.tickMs());
   }
 
   containerCount(): number {
@@ -318,6 +332,7 @@ export class FakeDocker implements DockerClient {
       throw new DockerApiError('remove', 409, `You cannot remove a running container ${c.id}. Stop the container first`);
     }
     this.containers.delete(c.id);
+    this.output.forget(c.id);
     this.emit(c, 'destroy');
   }
 
@@ -387,6 +402,18 @@ export class FakeDocker implements DockerClient {
     return this.log.stream(options, opening, cursor);
   }
 
+  /** `none` is the one log driver Docker 20.10 cannot read back (others keep a local copy: dual logging). */
+  async *containerLogs(idOrName: string, options: LogOptions): AsyncGenerator<LogChunk> {
+    if (options.signal.aborted) return;
+    await this.enter('logs', idOrName);
+    const c = this.mustFind(idOrName);
+    if (c.spec.logConfig?.type === 'none') {
+      throw new DockerApiError('logs', 501, 'configured logging driver does not support reading');
+    }
+    options.onOpen?.();
+    yield* this.output.read(c.id, options, () => this.containers.get(c.id)?.state === 'running');
+  }
+
   // --- internals ---
 
   /** `cancel`: the caller's abort ends the call at once, also while `delayNext` holds it. */
@@ -428,6 +455,7 @@ export class FakeDocker implements DockerClient {
     // Docker reports a stopped container with a healthcheck as unhealthy, without an event.
     if (c.health !== undefined) c.health = 'unhealthy';
     c.finishedAt = this.log.tickMs();
+    this.output.ended();
     this.emit(c, 'die', { exitCode });
   }
 

@@ -1,4 +1,4 @@
-import type { DockerClient, DockerEvent, EventStreamOptions } from '../docker/docker-client.js';
+import type { DockerClient, DockerEvent, EventStreamOptions, LogChunk, LogOptions } from '../docker/docker-client.js';
 import type { AgentMetrics, DockerCall } from './metrics.js';
 
 /** Milliseconds from any origin; only differences are used. */
@@ -61,6 +61,7 @@ export function instrumentDocker(
     inspectVolume: (name) => timed('volume-inspect', () => inner.inspectVolume(name)),
     removeVolume: (name) => timed('volume-remove', () => inner.removeVolume(name)),
     listVolumes: (labels) => timed('volume-list', () => inner.listVolumes(labels)),
+    containerLogs: (idOrName, options) => countedLogs(inner, idOrName, options, metrics),
   };
 }
 
@@ -88,6 +89,16 @@ async function* forward(stream: AsyncIterable<DockerEvent>, metrics: AgentMetric
     yield* stream;
   } catch (err) {
     metrics.dockerError('events', errorCode(err));
+    throw err;
+  }
+}
+
+/** Like the event stream, a log stream's duration is the client's choice: only its failures are counted. */
+async function* countedLogs(inner: DockerClient, idOrName: string, options: LogOptions, metrics: AgentMetrics): AsyncGenerator<LogChunk> {
+  try {
+    yield* inner.containerLogs(idOrName, options);
+  } catch (err) {
+    metrics.dockerError('logs', errorCode(err));
     throw err;
   }
 }
