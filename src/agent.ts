@@ -107,6 +107,7 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
       health: healthOf(docker, saver, engine, clock),
       metrics: () => metrics.render(),
       taskInput: { allowPrivileged: config.allowPrivileged, platform: hostPlatform() },
+      logs: docker,
     },
     log,
   });

@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseTaskInput, type ParseOptions } from '../api/schema.js';
 import { taskView } from '../api/view.js';
+import type { LogsClient } from '../docker/docker-client.js';
 import type { TaskEngine } from '../engine/task-engine.js';
 import { BerthError, EngineClosedError, TaskConflictError, TaskNotFoundError, ValidationError } from '../errors.js';
 import { CONTAINER_STATUSES, isContainerStatus } from '../api/status.js';
 import { eventsRoute } from './events-route.js';
 import { HttpError, readJsonBody, sendJson } from './http.js';
+import { logsRoute } from './logs-route.js';
 import { progressRoute } from './progress-route.js';
 import { allowOnly } from './query.js';
 
@@ -31,12 +33,18 @@ export interface RouteDeps {
   readonly metrics: () => Promise<{ contentType: string; body: string }>;
   /** What the agent's settings and host allow in a task (privileged containers, runtimePlatform). */
   readonly taskInput: ParseOptions;
+  /** Where container output is read from. */
+  readonly logs: LogsClient;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
+/** `params`: the path's `{name}` captures, decoded (path-params.ts). */
+type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, params: Record<string, string>) => Promise<void>;
 
 
-/** Method → handler, per path. An unknown path is 404, a known path with another method 405. */
+/**
+ * Method → handler, per path; a path may capture segments as `{name}` (path-params.ts). An unknown
+ * path is 404, a known path with another method 405.
+ */
 export function routes(deps: RouteDeps): ReadonlyMap<string, Readonly<Record<string, Handler>>> {
   return new Map<string, Record<string, Handler>>([
     ['/v1/tasks', { GET: (_req, res, url) => listTasks(deps, res, url), POST: (req, res) => postTask(deps, req, res) }],
@@ -51,6 +59,10 @@ export function routes(deps: RouteDeps): ReadonlyMap<string, Readonly<Record<str
           res.end(body);
         },
       },
+    ],
+    [
+      '/v1/tasks/{arn}/containers/{name}/logs',
+      { GET: (req, res, url, params) => logsRoute(deps.engine, deps.logs, req, res, url, params) },
     ],
     ['/v1/progress', { GET: (req, res, url) => progressRoute(deps.engine, req, res, url) }],
     [

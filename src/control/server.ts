@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { HttpError, sendError } from './http.js';
+import { findRoute } from './path-params.js';
 import { routes, type RouteDeps } from './routes.js';
 import { prepareSocketPath, resolveGroup } from './socket-path.js';
 
@@ -53,15 +54,16 @@ export async function startControlServer(options: ControlServerOptions): Promise
       }
       const url = requestUrl(req.url);
       path = url.pathname;
-      const methods = table.get(url.pathname);
-      if (!methods) throw new HttpError(404, 'NotFound', `no route ${url.pathname}`);
+      const found = findRoute(table, url.pathname);
+      if (!found) throw new HttpError(404, 'NotFound', `no route ${url.pathname}`);
+      const methods = found.entry;
       const method = req.method ?? 'GET';
       const handler = Object.hasOwn(methods, method) ? methods[method] : undefined;
       if (!handler) {
         res.setHeader('allow', Object.keys(methods).join(', '));
         throw new HttpError(405, 'MethodNotAllowed', `${method} is not allowed on ${url.pathname}`);
       }
-      await handler(req, res, url);
+      await handler(req, res, url, found.params);
     } catch (error: unknown) {
       const expected = error instanceof HttpError;
       if (!expected) {

@@ -205,7 +205,8 @@ export class FakeDocker implements DockerClient {
   writeLogs(idOrName: string, stream: LogChunk['stream'], text: string): void {
     const c = this.mustFind(idOrName);
     if (c.state !== 'running') throw new Error(`fake docker: ${c.name} cannot write output, it is ${c.state}`);
-    this.output.write(c.id, stream, text, this.log.tickMs());
+    // A TTY has one stream: Docker cannot tell stderr apart.
+    this.output.write(c.id, c.spec.tty ? 'stdout' : stream, text, this.log.tickMs());
   }
 
   containerCount(): number {

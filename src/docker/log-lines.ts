@@ -33,7 +33,8 @@ export async function* logLines(chunks: AsyncIterable<LogChunk>, timestamps: boo
 }
 
 function toLine(stream: LogChunk['stream'], bytes: Buffer, timestamps: boolean): LogLine {
-  const text = bytes.toString('utf8');
+  // A TTY ends its lines with \r\n; the \r is the terminal's, not the program's.
+  const text = bytes.toString('utf8').replace(/\r$/, '');
   const stamped = timestamps ? TIMESTAMP.exec(text) : null;
   if (!stamped) return { stream, line: text };
   return { stream, line: text.slice(stamped[0].length), time: stamped[1]! };
