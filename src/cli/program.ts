@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { AGENT_VERSION } from '../agent.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import { registerEventsCommand } from './commands/events.js';
+import { registerLogsCommand } from './commands/logs.js';
 import { registerRunCommand } from './commands/run.js';
 import { examples } from './commands/shared.js';
 import { registerStateCommand } from './commands/state-dump.js';
@@ -52,6 +53,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerRunCommand(program, ctx);
   registerTaskCommands(program, ctx);
   registerEventsCommand(program, ctx);
+  registerLogsCommand(program, ctx);
   registerStateCommand(program, ctx);
   return program;
 }
