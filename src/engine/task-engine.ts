@@ -26,6 +26,7 @@ import { ImageRecords } from './images/image-records.js';
 import { ImageCleaner, type ImageCleanupPolicy } from './image-cleanup/image-cleaner.js';
 import type { PullRetryPolicy } from './image-puller.js';
 import { MetadataFiles } from './metadata/metadata-files.js';
+import type { MetadataIo } from './metadata/metadata-io.js';
 
 export interface TaskEngineOptions {
   readonly docker: DockerClient;
@@ -61,6 +62,8 @@ export interface ContainerMetadataSettings {
   readonly root: string;
   /** The agent's cluster name, the files' `Cluster`. */
   readonly cluster: string;
+  /** The file operations; absent: the disk's (tests give failing ones). */
+  readonly io?: MetadataIo;
 }
 
 export interface PullSettings extends PullRetryPolicy {
