@@ -164,20 +164,20 @@ export class MetadataFiles {
 
   private remove(arn: string): void {
     const files = this.filesOf(arn);
-    this.tasks.delete(arn);
+    // Nothing queued is worth writing now: the directory goes.
+    files.files.clear();
     const dir = taskMetadataDir(this.opts.root, arn);
-    files.chain = files.chain.then(async () => {
+    const removal = files.chain.then(async () => {
       try {
         await this.io.removeDir(dir);
       } catch (error) {
         this.opts.log.warn('Failed to remove the task metadata directory', { taskArn: arn, directory: dir, error: errorMessage(error) });
       }
     });
-    // Kept until done, so idle() waits for it; a task coming back under the arn waits its turn.
-    const pending: TaskFiles = { files: new Map(), chain: files.chain, flushQueued: false };
-    this.tasks.set(arn, pending);
-    void files.chain.then(() => {
-      if (this.tasks.get(arn) === pending && pending.files.size === 0 && !pending.flushQueued) this.tasks.delete(arn);
+    files.chain = removal;
+    // Kept until done, so idle() waits for it and a task coming back under the arn writes after it.
+    void removal.then(() => {
+      if (files.chain === removal && files.files.size === 0) this.tasks.delete(arn);
     });
   }
 }

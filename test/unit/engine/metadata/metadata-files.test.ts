@@ -86,15 +86,22 @@ describe('MetadataFiles', () => {
     expect(status(io)).toBe('READY');
   });
 
-  it('removes the task directory when the task leaves the state, after its writes', async () => {
+  it('removes the task directory when the task leaves the state, writing nothing more for it', async () => {
     const io = memoryIo();
     const files = new MetadataFiles({ root: ROOT, cluster: 'c', log: recordingLogger().log, io });
-    files.observe(live.arn, { ...live, containers: [{ ...live.containers[0]!, dockerId: fakeId('app') }] });
+    const created = { ...live, containers: [{ ...live.containers[0]!, dockerId: fakeId('app') }] };
+    files.observe(live.arn, created);
+    await files.idle();
+    expect(io.writes).toEqual([file]);
+    files.observe(live.arn, { ...created, updatedAt: created.updatedAt + 1, containers: [{ ...created.containers[0]!, knownStatus: 'STOPPED' as const, portBindings: [] }] });
     files.observe(live.arn, undefined);
     await files.idle();
     expect(io.writes).toEqual([file]);
     expect(io.removed).toEqual([taskMetadataDir(ROOT, live.arn)]);
     expect(io.files.size).toBe(0);
+    files.observe(live.arn, created);
+    await files.idle();
+    expect(io.files.has(file)).toBe(true);
   });
 
   it('a file that cannot be written leaves the container created without its mount, with a warning', async () => {
