@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { hostPlatform } from './api/schema.js';
-import { pullSettings, type AgentConfig } from './config/config.js';
+import { DEFAULTS, pullSettings, type AgentConfig } from './config/config.js';
 import type { Health, Metadata } from './control/routes.js';
 import { startControlServer, type ControlServer } from './control/server.js';
 import type { DockerClient } from './docker/docker-client.js';
@@ -86,6 +87,7 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     registryCredentials,
     capacity: capacityOf(config.host, { memoryMiB: config.reservedMemoryMiB, cpuUnits: config.reservedCpuUnits }),
     ...(imageCleanupOn(config, log) ? { imageCleanup: config.imageCleanup } : {}),
+    ...(config.containerMetadata ? { containerMetadata: { root: join(config.dataDir, DEFAULTS.metadataDir), cluster: config.cluster } } : {}),
   });
   metrics.setStateSource(() => engine.countByStatus());
   const retention = new EventRetention(
@@ -170,6 +172,7 @@ function metadataOf(config: AgentConfig, agentId: string, docker: DockerClient, 
       () => null,
     ),
     dataDir: config.dataDir,
+    cluster: config.cluster,
     events: { oldestSeq: (await engine.oldestEventSeq()) ?? null, lastSeq: engine.lastEventSeq() },
   });
 }

@@ -72,6 +72,10 @@ export interface AgentConfig {
   readonly reservedCpuUnits: number;
   /** Periodic removal of the images this agent tracks that no task of it uses any more. */
   readonly imageCleanup: ImageCleanupConfig;
+  /** Each container gets an ECS container metadata file (ECS's ECS_ENABLE_CONTAINER_METADATA). */
+  readonly containerMetadata: boolean;
+  /** The cluster this agent says it belongs to (the metadata files' `Cluster`, GET /v1/metadata). */
+  readonly cluster: string;
 }
 
 /** Image cleanup, after the ECS agent's (ECS_IMAGE_CLEANUP_INTERVAL and friends), with its defaults. */
@@ -142,6 +146,10 @@ export const DEFAULTS = {
   reservedMemoryMiB: 0,
   reservedCpuUnits: 0,
   imageCleanup: { enabled: true, intervalMs: 30 * 60_000, minimumAgeMs: 60 * 60_000, perPass: 5, exclude: [] as readonly string[] },
+  containerMetadata: false,
+  cluster: 'default',
+  /** Under the data directory: one directory per task, one per container in it. */
+  metadataDir: 'metadata',
   /** `agent state dump` flags a task that has not moved toward its desired status for this long. */
   stuckAfterMs: 5 * 60_000,
 } as const;
@@ -189,6 +197,8 @@ export interface ConfigFlags {
   readonly imagePullTimeout?: string;
   readonly imagePullInactivityTimeout?: string;
   readonly imagePullRetries?: string;
+  readonly containerMetadata?: boolean;
+  readonly cluster?: string;
 }
 
 export interface ConfigContext {
@@ -282,6 +292,9 @@ export function resolveConfig(flags: ConfigFlags = {}, ctx: ConfigContext = defa
     reservedMemoryMiB,
     reservedCpuUnits,
     imageCleanup: imageCleanup(flags, env),
+    containerMetadata:
+      flags.containerMetadata ?? yesNo('container metadata (BERTH_CONTAINER_METADATA)', env.BERTH_CONTAINER_METADATA, DEFAULTS.containerMetadata),
+    cluster: clusterName(flags.cluster ?? env.BERTH_CLUSTER),
   });
 }
 
@@ -317,6 +330,15 @@ function reserved(what: string, unit: string, raw: string | undefined, fallback:
   if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`${what} must be a whole number of ${unit}, 0 or more, got ${JSON.stringify(raw)}`);
   if (n >= hostHas) throw new ConfigError(`${what} must be less than the host's ${hostHas} ${unit}, got ${n}: no task could ever be admitted`);
   return n;
+}
+
+/** ECS's rule for cluster names. */
+function clusterName(raw: string | undefined): string {
+  if (raw === undefined || raw === '') return DEFAULTS.cluster;
+  if (!/^[A-Za-z0-9_-]{1,255}$/.test(raw)) {
+    throw new ConfigError(`cluster (--cluster, BERTH_CLUSTER) must be 1-255 letters, digits, hyphens or underscores, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
 }
 
 function socketGroup(raw: string | undefined): { socketGroup?: string } {

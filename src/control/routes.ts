@@ -16,6 +16,8 @@ export interface Metadata {
   readonly agentId: string;
   readonly dockerVersion: string | null;
   readonly dataDir: string;
+  /** The agent's configured cluster name (--cluster). */
+  readonly cluster: string;
   /** The event feed's bounds: resume from `lastSeq`, or from `oldestSeq - 1` to read all that is kept. */
   readonly events: { readonly oldestSeq: number | null; readonly lastSeq: number };
 }

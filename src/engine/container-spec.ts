@@ -3,6 +3,7 @@ import type { ContainerDefinition, ContainerState, TaskState, VolumeDefinition }
 import type { ContainerSpec } from '../docker/docker-client.js';
 import { linkTarget, namespaceOwner } from '../api/dependency-edges.js';
 import { findContainer } from './task-state.js';
+import { METADATA_FILE_ENV, type MetadataLocation } from './metadata/metadata-location.js';
 
 
 /*
@@ -13,8 +14,12 @@ import { findContainer } from './task-state.js';
 
 const MIB = 1024 * 1024;
 
-/** The Docker container a definition becomes: the user's labels plus berth's, which always win. */
-export function containerSpec(task: TaskState, c: ContainerState, agentId: string): ContainerSpec {
+/**
+ * The Docker container a definition becomes: the user's labels plus berth's, which always win.
+ * With `metadata` (--container-metadata), the container's metadata directory is mounted read-only
+ * and ECS_CONTAINER_METADATA_FILE names the file in it, over any value the definition gives.
+ */
+export function containerSpec(task: TaskState, c: ContainerState, agentId: string, metadata?: MetadataLocation): ContainerSpec {
   const d = c.definition;
   const network = task.settings.networkMode;
   const lp = d.linuxParameters;
@@ -23,7 +28,7 @@ export function containerSpec(task: TaskState, c: ContainerState, agentId: strin
     image: d.image,
     ...(d.command ? { command: d.command } : {}),
     ...(d.entryPoint ? { entryPoint: d.entryPoint } : {}),
-    env: d.environment,
+    env: metadata ? { ...d.environment, [METADATA_FILE_ENV]: metadata.containerFile } : d.environment,
     labels: {
       ...d.labels,
       ...berthLabels({ taskArn: task.arn, family: task.family, version: task.version, containerName: d.name }, agentId),
@@ -52,7 +57,10 @@ export function containerSpec(task: TaskState, c: ContainerState, agentId: strin
     ...optional('pidMode', namespaceMode(task, c, 'pid', task.settings.pidMode)),
     ...optional('ipcMode', namespaceMode(task, c, 'ipc', task.settings.ipcMode)),
     ...nonEmpty('links', d.links.map((link) => dockerLink(task, link))),
-    ...nonEmpty('mounts', d.mountPoints.map((m) => mountOf(task, d, m, agentId))),
+    ...nonEmpty('mounts', [
+      ...d.mountPoints.map((m) => mountOf(task, d, m, agentId)),
+      ...(metadata ? [{ type: 'bind' as const, source: metadata.hostDir, target: metadata.containerDir, readOnly: true }] : []),
+    ]),
     ...nonEmpty(
       'volumesFrom',
       d.volumesFrom.map((v) => ({ container: refOf(task, v.sourceContainer), readOnly: v.readOnly })),

@@ -11,6 +11,7 @@ import { ImagePuller, type PullRetryPolicy } from './image-puller.js';
 import { digestFor } from './images/image-digest.js';
 import type { ImageRecords } from './images/image-records.js';
 import { afterPullFailure, beforePull } from './images/pull-decision.js';
+import type { MetadataLocation } from './metadata/metadata-location.js';
 
 /** How the executor makes images available: the agent's pull settings and the image records it notes pulls and uses in. */
 export interface ExecutorPulls {
@@ -22,6 +23,11 @@ export interface ExecutorPulls {
   readonly records: ImageRecords;
   readonly clock: Clock;
   readonly random: Random;
+}
+
+/** Writes a container's metadata file before its create (--container-metadata); undefined: it could not. */
+export interface MetadataPreparer {
+  prepare(task: TaskState, c: ContainerState): Promise<MetadataLocation | undefined>;
 }
 
 /** Told of every action performed: its kind, whether it worked, and how long it took. */
@@ -47,6 +53,7 @@ export class Executor {
     private readonly progress?: PullProgressHub,
     private readonly observer?: TransitionObserver,
     pullAuth?: CredentialsFor,
+    private readonly metadata?: MetadataPreparer,
   ) {
     this.puller = new ImagePuller(docker, pulls.maxConcurrent, {
       policy: pulls.policy,
@@ -203,7 +210,8 @@ export class Executor {
   }
 
   private async create(task: TaskState, c: ContainerState, log: Logger): Promise<Outcome> {
-    const spec = containerSpec(task, c, this.agentId);
+    const metadata = await this.prepareMetadata(task, c, log);
+    const spec = containerSpec(task, c, this.agentId, metadata);
     log.info('Creating container…', { dockerName: spec.name, image: spec.image });
     let id: string;
     try {
@@ -222,6 +230,14 @@ export class Executor {
       log.warn('Failed to inspect the new container; recording it as created', { dockerId: id, error: errorMessage(error) });
       return { kind: 'observed', container: c.definition.name, info: justCreated(id, spec) };
     }
+  }
+
+  /** As the ECS agent does, a container whose metadata file cannot be written is created without it. */
+  private async prepareMetadata(task: TaskState, c: ContainerState, log: Logger): Promise<MetadataLocation | undefined> {
+    if (!this.metadata) return undefined;
+    const location = await this.metadata.prepare(task, c);
+    if (!location) log.warn('Creating the container without its metadata file, which could not be written');
+    return location;
   }
 
   /** A container with our deterministic name exists: made by an earlier run that crashed before saving its ID. */

@@ -28,6 +28,9 @@ export interface MutationResult {
 
 export type ChangeListener = (event: StateChange) => void;
 
+/** A task's value once saved and visible; undefined: the task left the state. */
+export type CommitListener = (arn: string, task: TaskState | undefined) => void;
+
 /** Writes have been failing since `since` (epoch ms); `error` is the latest failure. */
 export interface WriteFailure {
   readonly since: number;
@@ -41,6 +44,7 @@ export class StateStore {
   private readonly tasks = new Map<string, TaskState>();
   private readonly byDockerId = new Map<string, { arn: string; container: string }>();
   private readonly listeners = new Set<ChangeListener>();
+  private readonly commitListeners = new Set<CommitListener>();
   private queue: Pending[] = [];
   private flushing = false;
   private published = 0;
@@ -130,6 +134,15 @@ export class StateStore {
   }
 
   /**
+   * Told of every task value saved, including changes that imply no event (a network's address)
+   * and a task's removal. Called synchronously after the commit: a listener must not wait on anything.
+   */
+  onCommit(listener: CommitListener): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
+  /**
    * Applies `fn` to the task's current value and saves the result with the events it implies.
    * `fn` returning `undefined` (or the same value) changes nothing; `'forget'` removes the task.
    * Rejects, changing nothing, if `fn` throws or the save fails.
@@ -199,6 +212,15 @@ export class StateStore {
       if (old) this.unindex(old);
       if (t) this.index(t);
       else this.tasks.delete(arn);
+    }
+    for (const [arn, t] of changed) {
+      for (const l of this.commitListeners) {
+        try {
+          l(arn, t);
+        } catch (error) {
+          this.log?.warn('A commit listener failed', { taskArn: arn, error: errorMessage(error) });
+        }
+      }
     }
     let offset = 0;
     for (const a of applied) {

@@ -25,6 +25,8 @@ import { Relister, type RelistPolicy } from './relister.js';
 import { ImageRecords } from './images/image-records.js';
 import { ImageCleaner, type ImageCleanupPolicy } from './image-cleanup/image-cleaner.js';
 import type { PullRetryPolicy } from './image-puller.js';
+import { MetadataFiles } from './metadata/metadata-files.js';
+import type { MetadataIo } from './metadata/metadata-io.js';
 
 export interface TaskEngineOptions {
   readonly docker: DockerClient;
@@ -51,6 +53,17 @@ export interface TaskEngineOptions {
   readonly capacity?: HostCapacity;
   /** Periodic removal of tracked images no task uses; absent: images are never removed. */
   readonly imageCleanup?: ImageCleanupPolicy;
+  /** Each container's metadata file (--container-metadata, README "Container metadata file"); absent: none. */
+  readonly containerMetadata?: ContainerMetadataSettings;
+}
+
+export interface ContainerMetadataSettings {
+  /** Host directory of the files (`<data dir>/metadata`). */
+  readonly root: string;
+  /** The agent's cluster name, the files' `Cluster`. */
+  readonly cluster: string;
+  /** The file operations; absent: the disk's (tests give failing ones). */
+  readonly io?: MetadataIo;
 }
 
 export interface PullSettings extends PullRetryPolicy {
@@ -94,6 +107,7 @@ export class TaskEngine {
   private readonly relister: Relister | undefined;
   private readonly admission: Admission;
   private readonly imageCleaner: ImageCleaner | undefined;
+  private readonly metadata: MetadataFiles | undefined;
   /** What the agent remembers of the images its tasks use (pulls and creates write it, cleanup reads it). */
   readonly imageRecords: ImageRecords;
   private state: 'new' | 'started' | 'closing' | 'closed' = 'new';
@@ -119,7 +133,12 @@ export class TaskEngine {
     });
     const { behavior, ...policy } = opts.pulls;
     const pulls = { maxConcurrent: opts.maxConcurrentPulls, behavior, policy, records: this.imageRecords, clock: opts.clock, random: opts.random };
-    this.executor = new Executor(opts.docker, opts.agentId, opts.log, pulls, this.progress, opts.observer, opts.registryCredentials);
+    this.metadata = opts.containerMetadata && new MetadataFiles({ ...opts.containerMetadata, log: opts.log });
+    if (this.metadata) {
+      const files = this.metadata;
+      this.store.onCommit((arn, task) => files.observe(arn, task));
+    }
+    this.executor = new Executor(opts.docker, opts.agentId, opts.log, pulls, this.progress, opts.observer, opts.registryCredentials, this.metadata);
     this.watcher = new DockerEventWatcher(
       opts.docker,
       ownershipFilter(opts.agentId),
@@ -165,6 +184,7 @@ export class TaskEngine {
     const tasks = await this.store.load();
     await this.imageRecords.load();
     this.unloaded = new Set(await this.opts.saver.unloadedArns());
+    await this.metadata?.start(tasks, this.unloaded);
     this.state = 'started';
     this.admission.start(tasks);
     this.watcher.start();
@@ -307,6 +327,7 @@ export class TaskEngine {
       await this.queue.onIdle();
       await Promise.all([...this.reconcilers.values()].map((r) => r.settled()));
     } while (!this.caughtUp());
+    await this.metadata?.idle();
   }
 
   /** Stops accepting work, stops watching Docker, and waits for in-flight steps to finish. */
@@ -322,6 +343,7 @@ export class TaskEngine {
     await this.queue.onIdle();
     await Promise.all([...this.reconcilers.values()].map((r) => r.settled()));
     await this.imageRecords.flush();
+    await this.metadata?.idle();
     this.state = 'closed';
     this.opts.log.info('Task engine closed');
   }

@@ -33,6 +33,18 @@ describe('resolveConfig', () => {
     );
   });
 
+  it('gives containers no metadata file unless --container-metadata or BERTH_CONTAINER_METADATA, as ECS; the cluster is default unless named', () => {
+    expect(resolveConfig({}, ctx())).toMatchObject({ containerMetadata: false, cluster: 'default' });
+    expect(resolveConfig({ containerMetadata: true, cluster: 'prod-1' }, ctx({ BERTH_CLUSTER: 'other' }))).toMatchObject({ containerMetadata: true, cluster: 'prod-1' });
+    expect(resolveConfig({}, ctx({ BERTH_CONTAINER_METADATA: '1', BERTH_CLUSTER: 'edge_2' }))).toMatchObject({ containerMetadata: true, cluster: 'edge_2' });
+    expect(() => resolveConfig({}, ctx({ BERTH_CONTAINER_METADATA: 'on' }))).toThrow(
+      new ConfigError('container metadata (BERTH_CONTAINER_METADATA) must be true, false, 1 or 0, got "on"'),
+    );
+    expect(() => resolveConfig({ cluster: 'a/b' }, ctx())).toThrow(
+      new ConfigError('cluster (--cluster, BERTH_CLUSTER) must be 1-255 letters, digits, hyphens or underscores, got "a/b"'),
+    );
+  });
+
   it('fills every setting, frozen, with the documented defaults', () => {
     const c = resolveConfig({}, ctx());
     expect(Object.isFrozen(c)).toBe(true);

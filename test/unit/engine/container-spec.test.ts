@@ -3,6 +3,7 @@ import { dockerVolumeName } from '../../../src/api/labels.js';
 import type { ContainerDefinition, TaskDefinition, TaskState } from '../../../src/api/task.js';
 import { containerSpec } from '../../../src/engine/container-spec.js';
 import { newTaskState } from '../../../src/engine/task-state.js';
+import { metadataLocation } from '../../../src/engine/metadata/metadata-location.js';
 import { AGENT_ID, containerDef, fakeId, taskDef } from '../../support/fixtures.js';
 
 /* The one translation from the model to the Docker port: each row a definition and what Docker is asked for. */
@@ -112,5 +113,25 @@ describe('containerSpec', () => {
       { type: 'volume', source: dockerVolumeName('arn:test:task/spec', volumes[1], AGENT_ID), target: '/b', readOnly: false },
       { type: 'volume', source: 'cache', target: '/c', readOnly: false },
     ]);
+  });
+
+  it('the metadata file: its directory mounted read-only after the task mounts, its path in ECS_CONTAINER_METADATA_FILE over the definition', () => {
+    const state = newTaskState(
+      taskDef('arn:test:task/spec', [containerDef('app', { environment: { A: '1', ECS_CONTAINER_METADATA_FILE: 'mine' }, mountPoints: [{ sourceVolume: 'host', containerPath: '/a', readOnly: false }] })], {
+        volumes: [{ name: 'host', kind: 'bind', sourcePath: '/srv/data' }],
+      }),
+      1,
+      AGENT_ID,
+    );
+    const at = metadataLocation('/data/metadata', state.arn, 'app');
+    const spec = containerSpec(state, state.containers[0]!, AGENT_ID, at);
+    expect(spec.env).toEqual({ A: '1', ECS_CONTAINER_METADATA_FILE: at.containerFile });
+    expect(spec.mounts).toEqual([
+      { type: 'bind', source: '/srv/data', target: '/a', readOnly: false },
+      { type: 'bind', source: at.hostDir, target: at.containerDir, readOnly: true },
+    ]);
+    const without = containerSpec(state, state.containers[0]!, AGENT_ID);
+    expect(without.env).toEqual({ A: '1', ECS_CONTAINER_METADATA_FILE: 'mine' });
+    expect(without.mounts).toHaveLength(1);
   });
 });
