@@ -1,16 +1,18 @@
 import type { ContainerDefinition, DependencyCondition, TaskDefinition } from './task.js';
+import { templateSiblings } from './template-variables.js';
 
 /*
  * The one rule for which containers of a task must wait for which: validation refuses a cycle
  * through these edges at POST, the planner gates creation on them and runs the shutdown along
  * them backwards. A container's edges come from its `dependsOn`, and from what Docker itself needs
  * first: a linked container must run, a `volumesFrom` source must exist, and the owner of a
- * task-shared PID or IPC namespace must run.
+ * task-shared PID or IPC namespace must run. A container whose environment uses template variables
+ * of another (src/api/template-variables.ts) waits for it to start, so that its addresses are known.
  */
 
 /** `CREATE` is not an ECS condition: the other container exists in Docker (what `volumesFrom` needs). */
 export type EdgeCondition = DependencyCondition | 'CREATE';
-export type EdgeOrigin = 'dependsOn' | 'links' | 'volumesFrom' | 'pidMode' | 'ipcMode';
+export type EdgeOrigin = 'dependsOn' | 'links' | 'volumesFrom' | 'pidMode' | 'ipcMode' | 'environment';
 
 /** `from` waits for `on` to meet `condition`. */
 export interface Edge {
@@ -41,6 +43,10 @@ export function containerEdges(task: Ordering, c: ContainerDefinition): Edge[] {
     ...c.dependsOn.map((d) => ({ from: c.name, on: d.containerName, condition: d.condition, origin: 'dependsOn' as const })),
     ...c.links.map((l) => ({ from: c.name, on: linkTarget(l), condition: 'START' as const, origin: 'links' as const })),
     ...c.volumesFrom.map((v) => ({ from: c.name, on: v.sourceContainer, condition: 'CREATE' as const, origin: 'volumesFrom' as const })),
+    // Only to containers that exist: a reference to any other is the template's own error, named by its variable.
+    ...templateSiblings(c)
+      .filter((name) => task.containers.some((x) => x.name === name))
+      .map((name) => ({ from: c.name, on: name, condition: 'START' as const, origin: 'environment' as const })),
   ];
   const owner = namespaceOwner(task.containers);
   if (owner !== undefined && owner !== c.name) {

@@ -40,6 +40,11 @@ export const REASON_CODES = [
    * that ends one incarnation; the next (restartCount + 1) follows, from CREATED.
    */
   'ContainerRestarting',
+  /**
+   * A template variable in the container's environment could not be resolved from the container it
+   * names (an ambiguous host, an index out of range, an unset value): the container is never created.
+   */
+  'TemplateVariableUnresolved',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

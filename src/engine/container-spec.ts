@@ -4,6 +4,7 @@ import type { ContainerSpec } from '../docker/docker-client.js';
 import { linkTarget, namespaceOwner } from '../api/dependency-edges.js';
 import { findContainer } from './task-state.js';
 import { METADATA_FILE_ENV, type MetadataLocation } from './metadata/metadata-location.js';
+import { resolveEnvironment } from './templates/resolve-templates.js';
 
 
 /*
@@ -28,7 +29,7 @@ export function containerSpec(task: TaskState, c: ContainerState, agentId: strin
     image: d.image,
     ...(d.command ? { command: d.command } : {}),
     ...(d.entryPoint ? { entryPoint: d.entryPoint } : {}),
-    env: metadata ? { ...d.environment, [METADATA_FILE_ENV]: metadata.containerFile } : d.environment,
+    env: { ...environmentOf(task, c), ...(metadata ? { [METADATA_FILE_ENV]: metadata.containerFile } : {}) },
     labels: {
       ...d.labels,
       ...berthLabels({ taskArn: task.arn, family: task.family, version: task.version, containerName: d.name }, agentId),
@@ -108,6 +109,13 @@ function logConfig(task: TaskState, d: ContainerDefinition): NonNullable<Contain
   if (logDriver !== 'awslogs' || prefix === undefined) return { type: logDriver, config: options };
   const taskId = task.arn.slice(task.arn.lastIndexOf('/') + 1);
   return { type: logDriver, config: { ...rest, 'awslogs-stream': rest['awslogs-stream'] ?? `${prefix}/${d.name}/${taskId}` } };
+}
+
+/** The environment with its template variables resolved; the planner creates the container only once they resolve. */
+function environmentOf(task: TaskState, c: ContainerState): Readonly<Record<string, string>> {
+  const env = resolveEnvironment(task, c);
+  if (!env.ok) throw new Error(`container ${c.definition.name} cannot be created: ${env.message}`);
+  return env.environment;
 }
 
 /** `task` mode: the owner keeps a namespace of its own (shareable, for IPC); the others join it. */

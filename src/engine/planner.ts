@@ -1,6 +1,8 @@
 import { isWaitingForResources, type ContainerState, type TaskState, type VolumeDefinition } from '../api/task.js';
 import { CLEANUP_KEY, volumeKey, type Action, type ActionKind } from './actions.js';
 import { dependencyVerdict, dependentsOf } from './dependencies.js';
+import { reason } from '../api/reasons.js';
+import { resolveEnvironment } from './templates/resolve-templates.js';
 import { isTaskDone } from './task-state.js';
 
 /**
@@ -126,6 +128,9 @@ function bringUpStep(
         if (verdict.until !== undefined) wakeNoLaterThan(verdict.until);
         return undefined;
       }
+      // The containers it refers to have started: what they are now is what it gets, or never created.
+      const env = resolveEnvironment(task, c);
+      if (!env.ok) return { kind: 'abandon', container, reason: reason('TemplateVariableUnresolved', env.message) };
       const missing = dockerVolumesOf(task.settings.volumes, c).filter((v) => !task.provisionedVolumes.includes(v));
       if (missing.length > 0) {
         for (const v of missing) volumesWanted.add(v);

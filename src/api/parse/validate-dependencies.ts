@@ -59,6 +59,8 @@ function describe(edge: Edge): string {
       return 'links to';
     case 'volumesFrom':
       return 'mounts volumes from';
+    case 'environment':
+      return 'uses template variables of';
     default:
       return `shares the ${edge.origin === 'pidMode' ? 'PID' : 'IPC'} namespace (${edge.origin}: task) of`;
   }

@@ -5,6 +5,7 @@ import { isIpcSysctl, isNetSysctl } from './ecs-container-schema.js';
 import { formatPath } from './issues.js';
 import { REFUSED } from './refusals.js';
 import { validateDependencies } from './validate-dependencies.js';
+import { validateTemplates } from './validate-templates.js';
 
 /**
  * The rules that look across a task's containers, or need the agent's settings, checked on the
@@ -42,7 +43,7 @@ export function validateTask(task: TaskDefinition, rules: TaskRules): FieldIssue
       }
     });
   });
-  issues.push(...hostPortConflicts(task, at), ...volumeIssues(task, at), ...validateDependencies(task, rules.containersKey));
+  issues.push(...hostPortConflicts(task, at), ...volumeIssues(task, at), ...validateDependencies(task, rules.containersKey), ...validateTemplates(task, rules.containersKey));
   return issues;
 }
 
