@@ -3,6 +3,14 @@ import type { ContainerStatus } from './status.js';
 import type { HealthStatus, ImageSource, PortBinding } from './task.js';
 
 /**
+ * Beacon's actions, as a container event implies them: the container started (a new incarnation is
+ * running), changed while running (its health), or stopped after it ran. A container that never
+ * ran has no action: a receiver that never heard it start never hears it stop.
+ */
+export const CONTAINER_ACTIONS = ['start', 'update', 'stop'] as const;
+export type ContainerAction = (typeof CONTAINER_ACTIONS)[number];
+
+/**
  * A ContainerStateChange (`type: "container"`) or TaskStateChange (`type: "task"`),
  * before the saver gives it a sequence number.
  */
@@ -28,6 +36,12 @@ export interface NewStateChange {
   readonly imageDigest?: string;
   /** Whether that image was pulled or a cached one used (`cached-after-failure`: the pull failed). */
   readonly imageSource?: ImageSource;
+  /** The action this container event implies for route receivers (README "Event routes"). */
+  readonly action?: ContainerAction;
+  /** The container's service name, `<family>/<container>` (serviceName). */
+  readonly service?: string;
+  /** The container's own docker labels, as defined (never the agent's `berth.*` ones); absent when none. */
+  readonly labels?: Readonly<Record<string, string>>;
   /** ISO-8601 timestamp of the change. */
   readonly at: string;
 }

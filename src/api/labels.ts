@@ -91,3 +91,12 @@ export function dockerVolumeName(taskArn: string, volume: { readonly name: strin
   const hash = createHash('sha256').update(`${agentId}\0${taskArn}\0${volume.name}`).digest('hex').slice(0, 12);
   return `berth-${volume.name.replace(/[^a-zA-Z0-9_.-]/g, '-').slice(0, MAX_READABLE_PART)}-${hash}`;
 }
+
+/**
+ * A container's service name, as route receivers and the services view see it: the task family
+ * says what the task is, the container name which part of it. Stable across the task's restarts
+ * and across tasks of one family, so a registry groups the tasks' containers under one name.
+ */
+export function serviceName(family: string, containerName: string): string {
+  return `${family}/${containerName}`;
+}

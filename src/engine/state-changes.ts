@@ -1,4 +1,5 @@
-import type { NewStateChange } from '../api/events.js';
+import type { ContainerAction, NewStateChange } from '../api/events.js';
+import { serviceName } from '../api/labels.js';
 import type { ContainerState, TaskState } from '../api/task.js';
 import { statusRank } from '../api/status.js';
 import { restartReason } from './restart-policy.js';
@@ -16,20 +17,23 @@ export function stateChanges(before: TaskState | undefined, after: TaskState, at
   for (const c of after.containers) {
     const was = before?.containers.find((p) => p.definition.name === c.definition.name);
     if (was && (c.restartCount ?? 0) > (was.restartCount ?? 0)) {
-      events.push(...restartChanges(after.arn, was, c, at));
+      events.push(...restartChanges(after, was, c, at));
       continue;
     }
     const previous = was?.knownStatus ?? 'NONE';
     if (previous === c.knownStatus) {
       // A health verdict is a change of its own, reported with the status it happened in.
-      if (c.health !== undefined && c.health !== was?.health) events.push(containerChange(after.arn, c, at));
+      if (c.health !== undefined && c.health !== was?.health) {
+        events.push(containerChange(after, c, at, c.knownStatus === 'RUNNING' ? 'update' : undefined));
+      }
       continue;
     }
     // A container that ran and exited between two looks did run: clients waiting for RUNNING see it.
-    if (c.knownStatus === 'STOPPED' && c.startedAt !== undefined && statusRank(previous) < statusRank('RUNNING')) {
-      events.push(containerChange(after.arn, { ...c, knownStatus: 'RUNNING', exitCode: undefined, reason: undefined }, at));
+    const ranUnseen = c.knownStatus === 'STOPPED' && c.startedAt !== undefined && statusRank(previous) < statusRank('RUNNING');
+    if (ranUnseen) {
+      events.push(containerChange(after, { ...c, knownStatus: 'RUNNING', exitCode: undefined, reason: undefined }, at, 'start'));
     }
-    events.push(containerChange(after.arn, c, at));
+    events.push(containerChange(after, c, at, moveAction(previous, c)));
   }
   if ((before?.knownStatus ?? 'NONE') !== after.knownStatus) {
     const why = after.knownStatus === 'STOPPED' ? taskStopReason(after) : undefined;
@@ -49,20 +53,31 @@ export function stateChanges(before: TaskState | undefined, after: TaskState, at
  * ContainerRestarting; RUNNING first if it was never seen running, since it did run), and the new
  * one begins at its own status.
  */
-function restartChanges(taskArn: string, was: ContainerState, c: ContainerState, at: string): NewStateChange[] {
+function restartChanges(task: TaskState, was: ContainerState, c: ContainerState, at: string): NewStateChange[] {
   const events: NewStateChange[] = [];
   const ended: ContainerState = { ...was, exitCode: undefined, reason: undefined };
-  if (statusRank(was.knownStatus) < statusRank('RUNNING')) events.push(containerChange(taskArn, { ...ended, knownStatus: 'RUNNING' }, at));
-  events.push(containerChange(taskArn, { ...ended, knownStatus: 'STOPPED', exitCode: c.lastExitCode, reason: restartReason(c) }, at));
-  events.push(containerChange(taskArn, c, at));
+  if (statusRank(was.knownStatus) < statusRank('RUNNING')) events.push(containerChange(task, { ...ended, knownStatus: 'RUNNING' }, at, 'start'));
+  events.push(containerChange(task, { ...ended, knownStatus: 'STOPPED', exitCode: c.lastExitCode, reason: restartReason(c) }, at, 'stop'));
+  events.push(containerChange(task, c, at, moveAction('NONE', c)));
   return events;
 }
 
-/** Every event carries the container's full last record, so a stop event has its ID, exit code and ports. */
-function containerChange(taskArn: string, c: ContainerState, at: string): NewStateChange {
+/**
+ * The action a status move implies: RUNNING starts the container; STOPPED stops it if it ran
+ * (a container that failed before running never started, so it has nothing to stop).
+ */
+function moveAction(previous: ContainerState['knownStatus'], c: ContainerState): ContainerAction | undefined {
+  if (c.knownStatus === 'RUNNING') return 'start';
+  if (c.knownStatus === 'STOPPED' && (previous === 'RUNNING' || c.startedAt !== undefined)) return 'stop';
+  return undefined;
+}
+
+/** Every event carries the container's full last record, so a stop event has its ID, exit code, ports and labels. */
+function containerChange(task: TaskState, c: ContainerState, at: string, action: ContainerAction | undefined): NewStateChange {
+  const labels = c.definition.labels;
   return {
     type: 'container',
-    taskArn,
+    taskArn: task.arn,
     containerName: c.definition.name,
     ...(c.dockerId ? { dockerId: c.dockerId } : {}),
     status: c.knownStatus,
@@ -73,6 +88,9 @@ function containerChange(taskArn: string, c: ContainerState, at: string): NewSta
     ...(c.restartCount ? { restartCount: c.restartCount } : {}),
     ...(c.imageDigest === undefined ? {} : { imageDigest: c.imageDigest }),
     ...(c.imageSource === undefined ? {} : { imageSource: c.imageSource }),
+    ...(action ? { action } : {}),
+    service: serviceName(task.family, c.definition.name),
+    ...(Object.keys(labels).length > 0 ? { labels } : {}),
     at,
   };
 }

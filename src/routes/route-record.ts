@@ -1,10 +1,6 @@
-import type { StateChange } from '../api/events.js';
+import type { ContainerAction, StateChange } from '../api/events.js';
 import type { ContainerStatus } from '../api/status.js';
 import type { HealthStatus, PortBinding } from '../api/task.js';
-
-/** Beacon's actions: a container started, changed while running (ports, health, labels), or stopped. */
-export const ROUTE_ACTIONS = ['start', 'update', 'stop'] as const;
-export type RouteAction = (typeof ROUTE_ACTIONS)[number];
 
 /** Beacon's Container: the whole container as a route's receiver sees it. */
 export interface RouteContainer {
@@ -27,5 +23,5 @@ export interface RouteContainer {
  * record twice (delivery is at least once) can tell.
  */
 export type RouteRecord =
-  | { readonly kind: 'action'; readonly seq: number; readonly action: RouteAction; readonly container: RouteContainer; readonly at: string }
+  | { readonly kind: 'action'; readonly seq: number; readonly action: ContainerAction; readonly container: RouteContainer; readonly at: string }
   | { readonly kind: 'event'; readonly seq: number; readonly event: StateChange };

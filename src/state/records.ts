@@ -1,4 +1,4 @@
-import type { NewStateChange } from '../api/events.js';
+import { CONTAINER_ACTIONS, type NewStateChange } from '../api/events.js';
 import type { ImageRecord } from '../api/image-record.js';
 import { PARSE_RULES_VERSION } from '../api/rules-version.js';
 import { CONTAINER_STATUSES, DESIRED_STATUSES } from '../api/status.js';
@@ -121,6 +121,9 @@ export const EVENT = storedRecord<NewStateChange>({
     restartCount: optional(integer),
     imageDigest: optional(text),
     imageSource: optional(oneOf(['pulled', 'cached', 'cached-after-failure'])),
+    action: optional(oneOf(CONTAINER_ACTIONS)),
+    service: optional(text),
+    labels: optional(record(text)),
     at: nonEmptyText,
   },
   columns: {

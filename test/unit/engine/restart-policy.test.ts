@@ -92,9 +92,9 @@ describe('a restart in place: a new incarnation', () => {
       {
         type: 'container', taskArn: before.arn, containerName: 'app', dockerId: fakeId('app'), status: 'STOPPED', exitCode: 3,
         reason: 'ContainerRestarting', reasonMessage: 'container app exited with exit code 3; its restartPolicy restarts it in place (restart 1)',
-        portBindings: runningInfo(STARTED).portBindings, health: 'HEALTHY', at: 'now',
+        portBindings: runningInfo(STARTED).portBindings, health: 'HEALTHY', action: 'stop', service: 'web/app', at: 'now',
       },
-      { type: 'container', taskArn: before.arn, containerName: 'app', dockerId: fakeId('app'), status: 'CREATED', restartCount: 1, at: 'now' },
+      { type: 'container', taskArn: before.arn, containerName: 'app', dockerId: fakeId('app'), status: 'CREATED', restartCount: 1, service: 'web/app', at: 'now' },
     ]);
   });
 
@@ -102,10 +102,10 @@ describe('a restart in place: a new incarnation', () => {
     const starting = withPolicy(['CREATED', { restartCount: 1, lastRestartAt: STARTED, lastFinishedAt: STARTED - 10, lastExitCode: 3 }]);
     const next = observe(starting, exited(4, NOW - 5, { startedAt: STARTED + 2 * S }), NOW);
     expect(app(next)).toMatchObject({ knownStatus: 'CREATED', restartCount: 2, lastExitCode: 4 });
-    expect(stateChanges(starting, next, 'now').map((e) => [e.status, e.restartCount, e.exitCode, e.reason])).toEqual([
-      ['RUNNING', 1, undefined, undefined],
-      ['STOPPED', 1, 4, 'ContainerRestarting'],
-      ['CREATED', 2, undefined, undefined],
+    expect(stateChanges(starting, next, 'now').map((e) => [e.status, e.restartCount, e.exitCode, e.reason, e.action])).toEqual([
+      ['RUNNING', 1, undefined, undefined, 'start'],
+      ['STOPPED', 1, 4, 'ContainerRestarting', 'stop'],
+      ['CREATED', 2, undefined, undefined, undefined],
     ]);
   });
 

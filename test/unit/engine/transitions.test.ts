@@ -126,7 +126,7 @@ describe('stateChanges', () => {
     const before = taskAt({ app: 'RUNNING' });
     const after = kept(applyOutcome(before, { kind: 'observed', container: 'app', info: info('app', 'exited', { exitCode: 3 }) }, NOW));
     expect(stateChanges(before, after, 'T')).toEqual([
-      { type: 'container', taskArn: before.arn, containerName: 'app', dockerId: fakeId('app'), status: 'STOPPED', exitCode: 3, reason: 'ContainerExited', reasonMessage: 'container app exited with exit code 3', at: 'T' },
+      { type: 'container', taskArn: before.arn, containerName: 'app', dockerId: fakeId('app'), status: 'STOPPED', exitCode: 3, reason: 'ContainerExited', reasonMessage: 'container app exited with exit code 3', action: 'stop', service: 'web/app', at: 'T' },
       { type: 'task', taskArn: before.arn, status: 'STOPPED', reason: 'EssentialContainerExited', reasonMessage: 'essential container app stopped with exit code 3', at: 'T' },
     ]);
   });
@@ -140,7 +140,7 @@ describe('stateChanges', () => {
     const after = kept(applyOutcome(before, { kind: 'observed', container: 'app', info: { ...info('app', 'running'), health: 'healthy' } }, NOW));
     expect(after.containers[0]!.health).toBe('HEALTHY');
     expect(stateChanges(before, after, 'T')).toEqual([
-      { type: 'container', taskArn: before.arn, containerName: 'app', dockerId: fakeId('app'), status: 'RUNNING', health: 'HEALTHY', at: 'T' },
+      { type: 'container', taskArn: before.arn, containerName: 'app', dockerId: fakeId('app'), status: 'RUNNING', health: 'HEALTHY', action: 'update', service: 'web/app', at: 'T' },
     ]);
     const again = applyOutcome(after, { kind: 'observed', container: 'app', info: { ...info('app', 'running'), health: 'healthy' } }, NOW);
     expect(again).toBe(after);
