@@ -16,6 +16,10 @@ import type { Logger } from './log/logger.js';
 import { instrumentDocker } from './metrics/instrumented-docker.js';
 import { instrumentSaver } from './metrics/instrumented-saver.js';
 import { AgentMetrics } from './metrics/metrics.js';
+import { registerRouteMetrics } from './metrics/route-metrics.js';
+import { EventRouter } from './routes/event-router.js';
+import { describeRoute } from './routes/route-config.js';
+import type { RouteStatus } from './routes/route-runner.js';
 import type { Saver } from './state/saver.js';
 import { systemClock, systemRandom, type Clock, type Random } from './util/clock.js';
 
@@ -90,11 +94,20 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     ...(config.containerMetadata ? { containerMetadata: { root: join(config.dataDir, DEFAULTS.metadataDir), cluster: config.cluster } } : {}),
   });
   metrics.setStateSource(() => engine.countByStatus());
+  let router: EventRouter | undefined;
+  const routeStatuses = (): RouteStatus[] => router?.statuses() ?? [];
+  const delivered = registerRouteMetrics(metrics, routeStatuses);
   const retention = new EventRetention(
     saver,
     clock,
-    { keepLast: config.eventRetentionCount, maxAgeMs: config.eventRetentionAgeMs, intervalMs: config.eventRetentionIntervalMs },
+    {
+      keepLast: config.eventRetentionCount,
+      maxAgeMs: config.eventRetentionAgeMs,
+      intervalMs: config.eventRetentionIntervalMs,
+      hardCap: config.eventRetentionHardCap,
+    },
     log,
+    () => router?.lowestCursor(),
   );
 
   // The socket is claimed first: a second agent pointed at the same data directory stops here,
@@ -106,10 +119,11 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     deps: {
       engine,
       metadata: metadataOf(config, agentId, docker, engine),
-      health: healthOf(docker, saver, engine, clock),
+      health: healthOf(docker, saver, engine, clock, routeStatuses),
       metrics: () => metrics.render(),
       taskInput: { allowPrivileged: config.allowPrivileged, platform: hostPlatform() },
       logs: docker,
+      routes: routeStatuses,
     },
     log,
   });
@@ -117,10 +131,22 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     if (!storedId) await saver.setMeta(AGENT_ID_KEY, agentId);
     await engine.start();
     await recordConfig(engine, config, log);
+    // After the engine has loaded the feed's end, before retention can prune what a route needs.
+    router = new EventRouter({
+      routes: config.routes,
+      engine,
+      getMeta: (key) => saver.getMeta(key),
+      clock,
+      random: parts.random ?? systemRandom,
+      log,
+      onDelivered: (route, _record, ms) => delivered(route, ms),
+    });
+    await router.start();
     retention.start();
   } catch (error) {
     await server.close();
     await retention.stop();
+    await router?.stop();
     await engine.close();
     throw error;
   }
@@ -132,6 +158,7 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     close: async () => {
       await server.close();
       await retention.stop();
+      await router?.stop();
       await engine.close();
       await saver.close();
     },
@@ -156,7 +183,7 @@ function imageCleanupOn(config: AgentConfig, log: Logger): boolean {
  */
 async function recordConfig(engine: TaskEngine, config: AgentConfig, log: Logger): Promise<void> {
   try {
-    await engine.recordMeta(CONFIG_KEY, JSON.stringify(config));
+    await engine.recordMeta(CONFIG_KEY, JSON.stringify({ ...config, routes: config.routes.map(describeRoute) }));
   } catch (error) {
     if (!(error instanceof BerthError && error.retryable)) throw error;
     log.warn('Could not save the resolved configuration; state dump shows the last saved one', { error: errorMessage(error) });
@@ -177,7 +204,7 @@ function metadataOf(config: AgentConfig, agentId: string, docker: DockerClient, 
   });
 }
 
-function healthOf(docker: DockerClient, saver: Saver, engine: TaskEngine, clock: Clock): () => Promise<Health> {
+function healthOf(docker: DockerClient, saver: Saver, engine: TaskEngine, clock: Clock, routes: () => readonly RouteStatus[]): () => Promise<Health> {
   return async () => {
     const [dockerCheck, readCheck] = await Promise.all([check(() => docker.ping()), check(() => saver.lastSeq()), engine.writable()]);
     const failure = engine.writeFailure();
@@ -192,8 +219,29 @@ function healthOf(docker: DockerClient, saver: Saver, engine: TaskEngine, clock:
       ok: true,
       detail: last === undefined ? 'no pass yet' : `last pass ${Math.round((clock.now() - last) / 1000)} s ago`,
     };
-    return { healthy: dockerCheck.ok && dbCheck.ok, checks: { docker: dockerCheck, database: dbCheck, reconcile } };
+    const routeCheck = routesCheck(routes(), clock);
+    return {
+      healthy: dockerCheck.ok && dbCheck.ok,
+      degraded: !routeCheck.ok,
+      checks: { docker: dockerCheck, database: dbCheck, reconcile, ...(routes().length > 0 ? { routes: routeCheck } : {}) },
+    };
   };
+}
+
+/**
+ * Routes degrade the agent without failing it: a backend that is down or events lost to the hard
+ * cap are worth an operator's look, but the tasks run regardless and the control plane must not
+ * treat the host as broken.
+ */
+function routesCheck(routes: readonly RouteStatus[], clock: Clock): { ok: boolean; detail: string } {
+  const problems = routes.flatMap((r) => [
+    ...(r.failingSince
+      ? [`route ${r.name} failing for ${Math.round((clock.now() - Date.parse(r.failingSince)) / 1000)} s, ${r.lag} event(s) behind: ${r.lastError?.message ?? 'unknown error'}`]
+      : []),
+    ...(r.gapThisRun && r.lastGap ? [`route ${r.name} lost events ${r.lastGap.from}-${r.lastGap.to} to retention's hard cap`] : []),
+  ]);
+  if (problems.length > 0) return { ok: false, detail: problems.join('; ') };
+  return { ok: true, detail: routes.map((r) => `${r.name}: ${r.lag} behind`).join(', ') };
 }
 
 async function check(fn: () => Promise<unknown>): Promise<{ ok: boolean; detail?: string }> {

@@ -5,6 +5,7 @@ import type { DockerConfigSource } from '../docker/registry-auth/registry-creden
 import type { BackoffPolicy } from '../util/backoff.js';
 import { hostCpuUnits, readHost, type HostDescription } from '../engine/admission/host-resources.js';
 import { IMAGE_PULL_BEHAVIORS, type ImagePullBehavior } from '../api/task.js';
+import { loadConfigFile, type RouteConfig } from '../routes/route-config.js';
 
 /**
  * Every setting of the agent, resolved once at start-up from flags, then environment, then the
@@ -49,6 +50,12 @@ export interface AgentConfig {
   readonly eventRetentionAgeMs: number;
   /** How often retention runs. */
   readonly eventRetentionIntervalMs: number;
+  /** Events a route has not delivered are kept past the two limits above, up to this many events in all. */
+  readonly eventRetentionHardCap: number;
+  /** The config file the routes were read from. */
+  readonly configFile?: string;
+  /** Event routes (README "Event routes"), validated at start-up. */
+  readonly routes: readonly RouteConfig[];
   /** How often this agent's containers are listed and compared with its records. */
   readonly relistIntervalMs: number;
   /** How long a container of this agent that no task accounts for is left before it is removed. */
@@ -129,6 +136,8 @@ export const DEFAULTS = {
   eventRetentionCount: 100_000,
   eventRetentionAgeMs: 7 * 24 * 3_600_000,
   eventRetentionIntervalMs: 60_000,
+  /** Above keepLast: undelivered events stay until this many are kept. */
+  eventRetentionHardCap: 1_000_000,
   relistIntervalMs: 30_000,
   orphanGraceMs: 5 * 60_000,
   allowPrivileged: false,
@@ -179,6 +188,9 @@ export interface ConfigFlags {
   readonly logFormat?: string;
   readonly eventRetentionCount?: string;
   readonly eventRetentionAge?: string;
+  readonly eventRetentionHardCap?: string;
+  /** `--config FILE`: the routes (YAML or JSON). */
+  readonly config?: string;
   readonly socketGroup?: string;
   readonly relistInterval?: string;
   readonly orphanGrace?: string;
@@ -281,6 +293,12 @@ export function resolveConfig(flags: ConfigFlags = {}, ctx: ConfigContext = defa
       DEFAULTS.eventRetentionAgeMs,
     ),
     eventRetentionIntervalMs: DEFAULTS.eventRetentionIntervalMs,
+    eventRetentionHardCap: positiveInt(
+      'event retention hard cap (BERTH_EVENT_RETENTION_HARD_CAP)',
+      flags.eventRetentionHardCap ?? env.BERTH_EVENT_RETENTION_HARD_CAP,
+      DEFAULTS.eventRetentionHardCap,
+    ),
+    ...configFile(flags.config ?? env.BERTH_CONFIG),
     relistIntervalMs,
     orphanGraceMs: duration('orphan grace (BERTH_ORPHAN_GRACE)', flags.orphanGrace ?? env.BERTH_ORPHAN_GRACE, DEFAULTS.orphanGraceMs),
     ...socketGroup(flags.socketGroup ?? env.BERTH_SOCKET_GROUP),
@@ -314,6 +332,13 @@ function imageCleanup(flags: ConfigFlags, env: ConfigContext['env']): ImageClean
     perPass: positiveInt('image cleanup per pass (BERTH_IMAGE_CLEANUP_PER_PASS)', flags.imageCleanupPerPass ?? env.BERTH_IMAGE_CLEANUP_PER_PASS, d.perPass),
     exclude: Object.freeze(exclude),
   });
+}
+
+/** The routes come from the config file, read and validated here, once, with the rest. */
+function configFile(raw: string | undefined): Pick<AgentConfig, 'configFile' | 'routes'> {
+  if (raw === undefined || raw === '') return { routes: [] };
+  const path = resolve(raw);
+  return { configFile: path, routes: loadConfigFile(path).routes };
 }
 
 /** Docker CLI's rule: `--docker-config` names the file, DOCKER_CONFIG a directory holding config.json. */

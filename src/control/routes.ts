@@ -7,6 +7,8 @@ import { BerthError, EngineClosedError, TaskConflictError, TaskNotFoundError, Va
 import { CONTAINER_STATUSES, isContainerStatus } from '../api/status.js';
 import { eventsRoute } from './events-route.js';
 import { HttpError, readJsonBody, sendJson } from './http.js';
+import type { RouteStatus } from '../routes/route-runner.js';
+import { containersRoute } from './containers-route.js';
 import { logsRoute } from './logs-route.js';
 import { progressRoute } from './progress-route.js';
 import { allowOnly } from './query.js';
@@ -24,6 +26,8 @@ export interface Metadata {
 
 export interface Health {
   readonly healthy: boolean;
+  /** Healthy, but something is not as it should be (a route failing or with a gap): look at `checks`. */
+  readonly degraded: boolean;
   readonly checks: Readonly<Record<string, { ok: boolean; detail?: string }>>;
 }
 
@@ -37,6 +41,8 @@ export interface RouteDeps {
   readonly taskInput: ParseOptions;
   /** Where container output is read from. */
   readonly logs: LogsClient;
+  /** Each event route's progress (README "Event routes"). */
+  readonly routes: () => readonly RouteStatus[];
 }
 
 /** `params`: the path's `{name}` captures, decoded (path-params.ts). */
@@ -65,6 +71,16 @@ export function routes(deps: RouteDeps): ReadonlyMap<string, Readonly<Record<str
     [
       '/v1/tasks/{arn}/containers/{name}/logs',
       { GET: (req, res, url, params) => logsRoute(deps.engine, deps.logs, req, res, url, params) },
+    ],
+    ['/v1/containers', { GET: async (_req, res, url) => containersRoute(() => deps.engine.listTasks(), res, url) }],
+    [
+      '/v1/routes',
+      {
+        GET: async (_req, res, url) => {
+          allowOnly(url, []);
+          sendJson(res, 200, { routes: deps.routes() });
+        },
+      },
     ],
     ['/v1/progress', { GET: (req, res, url) => progressRoute(deps.engine, req, res, url) }],
     [

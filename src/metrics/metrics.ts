@@ -63,10 +63,13 @@ export const DB_WRITE_BUCKETS: readonly number[] = [
  * - `berth_event_stream_reconnects_total`, `berth_events_written_total`
  * - `berth_db_write_duration_seconds`, `berth_db_write_errors_total`
  * - `berth_images_removed_total`
+ * - `berth_route_*` (src/metrics/route-metrics.ts)
  * - prom-client's process/Node.js metrics, under the same prefix
  */
 export class AgentMetrics {
   readonly registry = new Registry();
+  /** Metric names start with it; other modules' metrics (routes) register under it too. */
+  readonly prefix: string;
   #stateSource: StateSource | undefined;
 
   readonly #transitions: Counter<'kind' | 'result'>;
@@ -80,7 +83,7 @@ export class AgentMetrics {
   readonly #imagesRemoved: Counter;
 
   constructor(options: AgentMetricsOptions = {}) {
-    const prefix = options.prefix ?? 'berth_';
+    const prefix = (this.prefix = options.prefix ?? 'berth_');
     const registers = [this.registry];
     const source = (): StateCounts | undefined => this.#stateSource?.();
 

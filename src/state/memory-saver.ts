@@ -91,9 +91,13 @@ export class MemorySaver implements Saver {
     checkRetention(policy);
     this.#assertWritable();
     const before = this.#events.length;
-    const kept = this.#events.slice(Math.max(0, before - policy.keepLast));
-    const newestTooOld = kept.findLastIndex((row) => String(row.at) < policy.olderThan);
-    this.#events = kept.slice(newestTooOld + 1);
+    const keepAfter = policy.keepAfter ?? Number.MAX_SAFE_INTEGER;
+    const countFloor = this.#events.at(-policy.keepLast - 1)?.seq;
+    const newestTooOld = this.#events.findLast((row) => String(row.at) < policy.olderThan)?.seq;
+    const pruned = (seq: number): boolean =>
+      seq <= keepAfter && ((countFloor !== undefined && seq <= Number(countFloor)) || (newestTooOld !== undefined && seq <= Number(newestTooOld)));
+    this.#events = this.#events.filter((row) => !pruned(Number(row.seq)));
+    if (policy.hardCap !== undefined) this.#events = this.#events.slice(Math.max(0, this.#events.length - policy.hardCap));
     return before - this.#events.length;
   }
 

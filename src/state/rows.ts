@@ -92,9 +92,12 @@ export function checkMeta(key: string, value: string): void {
   if (typeof value !== 'string') throw new PersistenceError(`meta ${key}: value must be a string`);
 }
 
-export function checkRetention(policy: { keepLast: number; olderThan: string }): void {
-  if (!Number.isSafeInteger(policy.keepLast) || policy.keepLast < 0) {
-    throw new RangeError(`keepLast must be a non-negative integer, got ${policy.keepLast}`);
+export function checkRetention(policy: { keepLast: number; olderThan: string; keepAfter?: number; hardCap?: number }): void {
+  for (const key of ['keepLast', 'keepAfter', 'hardCap'] as const) {
+    const value = policy[key];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+      throw new RangeError(`${key} must be a non-negative integer, got ${value}`);
+    }
   }
   if (Number.isNaN(Date.parse(policy.olderThan))) {
     throw new RangeError(`olderThan must be an ISO-8601 time, got ${JSON.stringify(policy.olderThan)}`);

@@ -20,6 +20,13 @@ export interface ImageChange {
 export interface EventRetention {
   readonly keepLast: number;
   readonly olderThan: string;
+  /**
+   * Events with a seq above this are kept whatever `keepLast` and `olderThan` say: a route has not
+   * delivered them yet. Absent: nothing is protected.
+   */
+  readonly keepAfter?: number;
+  /** Protected or not, at most this many of the newest events are kept. */
+  readonly hardCap?: number;
 }
 
 /**
@@ -39,7 +46,8 @@ export interface Saver {
   oldestSeq(): Promise<number | undefined>;
   /**
    * Applies event retention: keeps at most the newest `keepLast` events and none whose `at` is
-   * before `olderThan` (ISO-8601). Returns how many were deleted. Never lowers `lastSeq`.
+   * before `olderThan` (ISO-8601), except those above `keepAfter`; then at most `hardCap` in all.
+   * Returns how many were deleted. Never lowers `lastSeq`.
    */
   pruneEvents(policy: EventRetention): Promise<number>;
   /**

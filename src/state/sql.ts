@@ -52,11 +52,12 @@ export function writeStatements(db: Database.Database) {
       `INSERT INTO events (${list(EVENT_COLUMNS)}) VALUES (${list(EVENT_COLUMNS, '@')})`,
     ),
     // Everything at or below the (keepLast+1)-th newest seq; nothing when fewer are kept.
-    pruneBeyondCount: db.prepare<[number]>(
-      'DELETE FROM events WHERE seq <= (SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?)',
+    // The second bound keeps what a route has yet to deliver.
+    pruneBeyondCount: db.prepare<[number, number]>(
+      'DELETE FROM events WHERE seq <= (SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?) AND seq <= ?',
     ),
     // Seqs rise with time, so everything up to the newest too-old event goes (uses events_at).
-    pruneOlderThan: db.prepare<[string]>('DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events WHERE at < ?)'),
+    pruneOlderThan: db.prepare<[string, number]>('DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events WHERE at < ?) AND seq <= ?'),
     upsertImage: db.prepare<Row>(
       `INSERT INTO images (${list(IMAGE_COLUMNS)}) VALUES (${list(IMAGE_COLUMNS, '@')})
        ON CONFLICT (ref) DO UPDATE SET ${IMAGE_COLUMNS.filter((c) => c !== 'ref').map((c) => `${c} = excluded.${c}`).join(', ')}`,

@@ -129,8 +129,11 @@ export class SqliteSaver implements Saver {
       return (commit.events ?? []).map((event) => ({ ...event, seq: Number(write.insertEvent.run(eventToRow(event)).lastInsertRowid) }));
     });
     this.#prune = db.transaction((policy: EventRetention) => {
-      const byCount = write.pruneBeyondCount.run(policy.keepLast).changes;
-      return byCount + write.pruneOlderThan.run(policy.olderThan).changes;
+      const keepAfter = policy.keepAfter ?? Number.MAX_SAFE_INTEGER;
+      const byCount = write.pruneBeyondCount.run(policy.keepLast, keepAfter).changes;
+      const byAge = write.pruneOlderThan.run(policy.olderThan, keepAfter).changes;
+      const byCap = policy.hardCap === undefined ? 0 : write.pruneBeyondCount.run(policy.hardCap, Number.MAX_SAFE_INTEGER).changes;
+      return byCount + byAge + byCap;
     });
   }
 

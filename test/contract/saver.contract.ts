@@ -320,6 +320,18 @@ export function describeSaverContract(name: string, open: () => Promise<SaverUnd
       await expect(saver.pruneEvents({ keepLast: 1, olderThan: 'yesterday' })).rejects.toThrow(/olderThan/);
     });
 
+    it('keeps events above keepAfter (a route has yet to deliver them) until the hard cap', async () => {
+      const at = (s: number): string => new Date(T0 + s * 1000).toISOString();
+      const all = await saver.commit({ events: [1, 2, 3, 4, 5, 6].map((s) => event('x', { at: at(s) })) });
+      const seqs = async (): Promise<number[]> => (await saver.eventsAfter(0, 10)).map((e) => e.seq);
+      expect(await saver.pruneEvents({ keepLast: 1, olderThan: at(10), keepAfter: all[2]!.seq })).toBe(3);
+      expect(await seqs()).toEqual(all.slice(3).map((e) => e.seq));
+      expect(await saver.pruneEvents({ keepLast: 0, olderThan: at(0), keepAfter: all[2]!.seq, hardCap: 2 })).toBe(1);
+      expect(await seqs()).toEqual(all.slice(4).map((e) => e.seq));
+      await expect(saver.pruneEvents({ keepLast: 1, olderThan: at(3), hardCap: -1 })).rejects.toThrow(/hardCap/);
+      expect(await saver.lastSeq()).toBe(all[5]!.seq);
+    });
+
     it('gets, sets and overwrites meta', async () => {
       await saver.setMeta('agent-id', 'first');
       await saver.setMeta('other', '');

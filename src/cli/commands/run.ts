@@ -46,6 +46,8 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       .option('--cluster <name>', "the cluster name this agent reports, the metadata files' Cluster (env BERTH_CLUSTER; default default)")
       .option('--event-retention-count <n>', 'keep at most this many events on the feed (env BERTH_EVENT_RETENTION_COUNT; default 100000)')
       .option('--event-retention-age <duration>', 'keep no event older than this, e.g. 12h, 7d (env BERTH_EVENT_RETENTION_AGE; default 7d)')
+      .option('--event-retention-hard-cap <n>', 'keep events a route has not delivered up to this many events in all (env BERTH_EVENT_RETENTION_HARD_CAP; default 1000000)')
+      .option('--config <file>', 'the config file (YAML or JSON) declaring event routes (env BERTH_CONFIG)')
       .option('--log-level <level>', 'error, warn, info or debug (env BERTH_LOG_LEVEL; default info)')
       .addOption(new Option('--log-format <format>', 'json or text (env BERTH_LOG_FORMAT; default json)').conflicts('json'))
       .option('--json', 'log JSON lines (the same as --log-format json)'),
