@@ -189,6 +189,7 @@ export interface ConfigFlags {
   readonly eventRetentionCount?: string;
   readonly eventRetentionAge?: string;
   readonly eventRetentionHardCap?: string;
+  readonly eventRetentionInterval?: string;
   /** `--config FILE`: the routes (YAML or JSON). */
   readonly config?: string;
   readonly socketGroup?: string;
@@ -292,7 +293,7 @@ export function resolveConfig(flags: ConfigFlags = {}, ctx: ConfigContext = defa
       flags.eventRetentionAge ?? env.BERTH_EVENT_RETENTION_AGE,
       DEFAULTS.eventRetentionAgeMs,
     ),
-    eventRetentionIntervalMs: DEFAULTS.eventRetentionIntervalMs,
+    eventRetentionIntervalMs: retentionInterval(flags.eventRetentionInterval ?? env.BERTH_EVENT_RETENTION_INTERVAL),
     eventRetentionHardCap: positiveInt(
       'event retention hard cap (BERTH_EVENT_RETENTION_HARD_CAP)',
       flags.eventRetentionHardCap ?? env.BERTH_EVENT_RETENTION_HARD_CAP,
@@ -332,6 +333,12 @@ function imageCleanup(flags: ConfigFlags, env: ConfigContext['env']): ImageClean
     perPass: positiveInt('image cleanup per pass (BERTH_IMAGE_CLEANUP_PER_PASS)', flags.imageCleanupPerPass ?? env.BERTH_IMAGE_CLEANUP_PER_PASS, d.perPass),
     exclude: Object.freeze(exclude),
   });
+}
+
+function retentionInterval(raw: string | undefined): number {
+  const ms = duration('event retention interval (BERTH_EVENT_RETENTION_INTERVAL)', raw, DEFAULTS.eventRetentionIntervalMs);
+  if (ms < 1000) throw new ConfigError(`event retention interval must be at least 1s, got ${JSON.stringify(raw)}`);
+  return ms;
 }
 
 /** The routes come from the config file, read and validated here, once, with the rest. */

@@ -46,6 +46,7 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       .option('--cluster <name>', "the cluster name this agent reports, the metadata files' Cluster (env BERTH_CLUSTER; default default)")
       .option('--event-retention-count <n>', 'keep at most this many events on the feed (env BERTH_EVENT_RETENTION_COUNT; default 100000)')
       .option('--event-retention-age <duration>', 'keep no event older than this, e.g. 12h, 7d (env BERTH_EVENT_RETENTION_AGE; default 7d)')
+      .option('--event-retention-interval <duration>', 'how often event retention runs (env BERTH_EVENT_RETENTION_INTERVAL; default 1m)')
       .option('--event-retention-hard-cap <n>', 'keep events a route has not delivered up to this many events in all (env BERTH_EVENT_RETENTION_HARD_CAP; default 1000000)')
       .option('--config <file>', 'the config file (YAML or JSON) declaring event routes (env BERTH_CONFIG)')
       .option('--log-level <level>', 'error, warn, info or debug (env BERTH_LOG_LEVEL; default info)')

@@ -2,6 +2,7 @@ import type { ImageRecord } from '../../api/image-record.js';
 import { isWaitingForResources, type TaskState } from '../../api/task.js';
 import { taskView, type TaskView } from '../../api/view.js';
 import { taskHealth } from '../../api/health.js';
+import { progressOf, type RouteProgress } from '../../routes/route-progress.js';
 import { age, durationText, exitText, ports, reasonText, restartsText, shortId, table } from './format.js';
 
 export interface DumpInput {
@@ -61,7 +62,11 @@ export interface DumpDocument {
   readonly problems: readonly DumpProblem[];
   readonly quarantined: readonly { readonly arn: string; readonly reason: string; readonly quarantinedAt: string }[];
   readonly images: readonly DumpImage[];
+  readonly routes: readonly DumpRoute[];
 }
+
+/** A route's saved progress; `lag` counts the feed's events after its cursor. */
+export type DumpRoute = RouteProgress & { readonly name: string; readonly lag: number };
 
 export interface DumpImage {
   readonly ref: string;
@@ -93,7 +98,12 @@ export function dumpDocument(dump: DumpInput, now: number, stuckAfterMs: number)
       lastUsedAt: new Date(i.lastUsedAt).toISOString(),
       pulledAt: i.pulledAt === undefined ? null : new Date(i.pulledAt).toISOString(),
     })),
+    routes: dumpRoutes(dump),
   };
+}
+
+function dumpRoutes(dump: DumpInput): DumpRoute[] {
+  return [...progressOf(dump.meta)].map(([name, p]) => ({ name, ...p, lag: Math.max(0, dump.lastSeq - p.seq) }));
 }
 
 export function stuckText(s: Stuck, now: number): string {
@@ -111,6 +121,7 @@ export function formatDump(dump: DumpInput, now: number, stuckAfterMs: number): 
     `tasks        ${dump.tasks.length}${stuckCount ? `, ${stuckCount} STUCK (no progress for ${durationText(stuckAfterMs)} or more)` : ''}` +
       (waitingCount ? `, ${waitingCount} waiting for resources` : ''),
     ...problemLines(dump),
+    ...routeLines(dumpRoutes(dump)),
     '',
     dump.config ? 'configuration (as the agent last started)' : 'configuration: the agent has not started on this database yet',
   ];
@@ -157,6 +168,29 @@ function imageLines(images: readonly ImageRecord[], now: number): string[] {
     table(
       ['image', 'image id', 'last used', 'pulled'],
       byUse.map((i) => [i.ref, shortId(i.imageId?.replace(/^sha256:/, '')), `${age(i.lastUsedAt, now)} ago`, i.pulledAt === undefined ? 'never (found cached)' : `${age(i.pulledAt, now)} ago`]),
+      '  ',
+    ),
+  ];
+}
+
+/** Each route's saved cursor: how far behind the feed it is, and what went wrong last. */
+function routeLines(routes: readonly DumpRoute[]): string[] {
+  if (routes.length === 0) return [];
+  return [
+    '',
+    `routes       ${routes.length}`,
+    table(
+      ['route', 'cursor', 'lag', 'delivered', 'failures', 'dropped', 'gap events', 'last error'],
+      routes.map((r) => [
+        r.name,
+        String(r.seq),
+        String(r.lag),
+        String(r.delivered),
+        String(r.failures),
+        String(r.dropped),
+        r.lastGap ? `${r.gapEvents} (last ${r.lastGap.from}-${r.lastGap.to} at ${r.lastGap.at})` : String(r.gapEvents),
+        r.lastError ? `${r.lastError.at} ${r.lastError.message}` : '-',
+      ]),
       '  ',
     ),
   ];
