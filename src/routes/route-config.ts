@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { formatPath, messages } from '../api/parse/issues.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import type { BackoffPolicy } from '../util/backoff.js';
+import { redactedUrl } from './backends/webhook-backend.js';
 import { FilterPatternError, parseFilterPattern, type LabelFilter } from './label-filter.js';
 
 /** Every default a route takes when its declaration leaves it out. */
@@ -140,14 +141,14 @@ function backendOf(b: z.infer<typeof backendSchema>): BackendConfig {
   }
 }
 
-/** A route as `state dump` and logs show it: header values hold tokens, so only their names are kept. */
+/** A route as `state dump` and logs show it: header values and URL passwords hold tokens, so they are left out. */
 export function describeRoute(route: RouteConfig): Record<string, unknown> {
   const b = route.backend;
   return {
     name: route.name,
     filter: route.filter.labels,
     fullEvents: route.fullEvents,
-    backend: b.type === 'webhook' ? { ...b, headers: Object.keys(b.headers).sort() } : b,
+    backend: b.type === 'webhook' ? { ...b, url: redactedUrl(b.url), headers: Object.keys(b.headers).sort() } : b,
   };
 }
 

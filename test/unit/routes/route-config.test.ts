@@ -67,6 +67,8 @@ describe('the config file', () => {
     expect(routes[1]!.backend).toEqual({ type: 'webhook', url: 'http://127.0.0.1:9000/hook', headers: { Authorization: 'Bearer secret' }, timeoutMs: 2000, concurrency: 4 });
     expect(routes[2]!.retry).toMatchObject({ initialMs: 100, maxMs: 10_000 });
     expect(JSON.stringify(describeRoute(routes[1]!))).not.toContain('secret');
+    const withPassword = parseConfigDocument('f', { routes: [{ name: 'p', backend: { type: 'webhook', url: 'https://me:token@hooks.example/x' } }] }).routes[0]!;
+    expect(JSON.stringify(describeRoute(withPassword))).not.toContain('token');
   });
 
   it('reads JSON too', () => {
