@@ -13,14 +13,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { startAgent } from '../src/agent.js';
-import { resolveConfig } from '../src/config/config.js';
 import { ControlClient } from '../src/control/client.js';
-import { FakeDocker } from '../src/docker/fake-docker.js';
-import { silentLogger } from '../src/log/logger.js';
-import { openSqliteSaver } from '../src/state/sqlite-saver.js';
 import { applyAll, LOAD } from '../test/stress/apply-load.js';
-import { IMAGE } from '../test/support/fixtures.js';
+import { fakeDockerAgent } from './fake-agent.js';
 import { fmt, median, percentile } from './stats.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -39,14 +34,7 @@ interface Round {
 
 async function round(): Promise<Round> {
   const dir = mkdtempSync(join(BASE_DIR, 'berth-bench-apply-'));
-  const config = resolveConfig({ dataDir: join(dir, 'data') }, { env: {}, uid: 1000, home: dir });
-  const agent = await startAgent({
-    config,
-    docker: new FakeDocker({ images: [IMAGE] }),
-    saver: openSqliteSaver(config.databasePath),
-    log: silentLogger(),
-    defaultMetrics: false,
-  });
+  const { agent, config } = await fakeDockerAgent(dir);
   try {
     const client = new ControlClient(config.socketPath, 300_000);
     let running = 0;

@@ -15,16 +15,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAgent } from '../src/agent.js';
-import { resolveConfig } from '../src/config/config.js';
 import { ControlClient } from '../src/control/client.js';
-import { FakeDocker } from '../src/docker/fake-docker.js';
-import { silentLogger } from '../src/log/logger.js';
 import { parseConfigDocument } from '../src/routes/route-config.js';
 import type { RouteRecord } from '../src/routes/route-record.js';
-import { openSqliteSaver } from '../src/state/sqlite-saver.js';
 import { applyAll, loadArn, loadTask } from '../test/stress/apply-load.js';
-import { IMAGE } from '../test/support/fixtures.js';
+import { fakeDockerAgent } from './fake-agent.js';
 import { fmt, median, percentile } from './stats.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -97,14 +92,7 @@ async function round(): Promise<Round> {
       { name: 'slow', backend: { type: 'webhook', url: slowReceiver.url } },
     ],
   });
-  const config = { ...resolveConfig({ dataDir: join(dir, 'data') }, { env: {}, uid: 1000, home: dir }), routes };
-  const agent = await startAgent({
-    config,
-    docker: new FakeDocker({ images: [IMAGE] }),
-    saver: openSqliteSaver(config.databasePath),
-    log: silentLogger(),
-    defaultMetrics: false,
-  });
+  const { agent, config } = await fakeDockerAgent(dir, { routes });
   let stopping = false;
   agent.engine.subscribe((e) => {
     published.set(e.seq, performance.now());

@@ -16,29 +16,16 @@ const DELIVERY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 export function registerRouteMetrics(metrics: AgentMetrics, source: () => readonly RouteStatus[]): (route: string, ms: number) => void {
   const registers = [metrics.registry];
   const prefix = metrics.prefix;
+  // Filled from the routes at each scrape; a route that is gone leaves no series behind.
+  const fill = (metric: { reset(): void }, put: (route: string, n: number) => void, value: (s: RouteStatus) => number): void => {
+    metric.reset();
+    for (const s of source()) put(s.name, value(s));
+  };
   const gauge = (name: string, help: string, value: (s: RouteStatus) => number): void => {
-    new Gauge({
-      name: `${prefix}${name}`,
-      help,
-      labelNames: ['route'],
-      registers,
-      collect() {
-        this.reset();
-        for (const s of source()) this.set({ route: s.name }, value(s));
-      },
-    });
+    new Gauge({ name: `${prefix}${name}`, help, labelNames: ['route'], registers, collect() { fill(this, (route, n) => this.set({ route }, n), value); } });
   };
   const counter = (name: string, help: string, value: (s: RouteStatus) => number): void => {
-    new Counter({
-      name: `${prefix}${name}`,
-      help,
-      labelNames: ['route'],
-      registers,
-      collect() {
-        this.reset();
-        for (const s of source()) this.inc({ route: s.name }, value(s));
-      },
-    });
+    new Counter({ name: `${prefix}${name}`, help, labelNames: ['route'], registers, collect() { fill(this, (route, n) => this.inc({ route }, n), value); } });
   };
   gauge('route_lag_events', 'Published events the route has not yet delivered (or skipped as not matching).', (s) => s.lag);
   gauge('route_failing', '1 while the route’s last delivery attempt failed and it is retrying.', (s) => (s.failingSince ? 1 : 0));
