@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import type { DumpDocument } from '../../../src/cli/render/dump.js';
 import { EXIT } from '../../../src/cli/exit-codes.js';
+import { parseConfigDocument } from '../../../src/routes/route-config.js';
 import { latestSchemaVersion } from '../../../src/state/migrate.js';
 import type { InProcessAgent } from '../../support/in-process-agent.js';
 import { taskBody } from '../../support/in-process-agent.js';
@@ -67,6 +68,32 @@ describe('agent state dump', () => {
     expect(out).toMatch(/^task arn:dump:crashed {2}batch:3 {2}known STOPPED {2}desired STOPPED/m);
     expect(out).toMatch(/^ {2}web\s+[0-9a-f]{12}\s+STOPPED\s+STOPPED\s+-\s+3\s+.*ContainerExited: container web exited with exit code 3$/m);
     expect(out).not.toContain('STUCK');
+  });
+
+  it("lists each route's saved cursor, lag, counters and last error; the config shows webhook header names, never values", async () => {
+    const { routes } = parseConfigDocument('test', {
+      routes: [
+        { name: 'audit', backend: { type: 'file', path: join(dataDir, 'audit.ndjson') } },
+        { name: 'hook', backend: { type: 'webhook', url: 'http://127.0.0.1:9/hook', headers: { Authorization: 'Bearer s3cr3t' }, timeout: '100ms' }, retry: { initial: '10ms', max: '20ms' } },
+      ],
+    });
+    a = await sqliteAgent(dataDir, { routes });
+    await a.client.post('/v1/tasks', taskBody('arn:dump:routed'));
+    await a.untilStatus('arn:dump:routed', 'RUNNING');
+    await vi.waitFor(() => expect(a!.agent!.engine.lastEventSeq()).toBeGreaterThan(0));
+    const routeStatus = async (name: string) => (await a!.client.get<{ routes: Array<{ name: string; lag: number; failures: number }> }>('/v1/routes')).body.routes.find((r) => r.name === name)!;
+    await vi.waitFor(async () => expect((await routeStatus('audit')).lag).toBe(0));
+    await vi.waitFor(async () => expect((await routeStatus('hook')).failures).toBeGreaterThan(0));
+    await a.stop();
+    const doc = JSON.parse((await dump('--json')).stdout) as DumpDocument;
+    expect(doc.routes.map((r) => [r.name, r.lag, r.delivered])).toEqual([['audit', 0, 1], ['hook', doc.lastSeq - doc.routes[1]!.seq, 0]]);
+    expect(doc.routes[1]!.lag).toBeGreaterThan(0);
+    expect(doc.routes[1]!.lastError?.message).toContain('POST http://127.0.0.1:9/hook failed');
+    const text = (await dump()).stdout;
+    expect(text).toMatch(/^routes {7}2$/m);
+    expect(text).toMatch(new RegExp(`^  audit\\s+${doc.lastSeq}\\s+0\\s+1\\s+0\\s+0\\s+0\\s+-$`, 'm'));
+    expect(text).not.toContain('s3cr3t');
+    expect(text).toContain('Authorization');
   });
 
   it('flags a task that has not moved toward its desired status for --stuck-after', async () => {
