@@ -3,6 +3,7 @@ import { AGENT_VERSION } from '../agent.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import { registerEventsCommand } from './commands/events.js';
 import { registerLogsCommand } from './commands/logs.js';
+import { registerRoutesCommand } from './commands/routes.js';
 import { registerRunCommand } from './commands/run.js';
 import { examples } from './commands/shared.js';
 import { registerStateCommand } from './commands/state-dump.js';
@@ -54,6 +55,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerTaskCommands(program, ctx);
   registerEventsCommand(program, ctx);
   registerLogsCommand(program, ctx);
+  registerRoutesCommand(program, ctx);
   registerStateCommand(program, ctx);
   return program;
 }
