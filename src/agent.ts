@@ -10,6 +10,7 @@ import { execHelper } from './docker/registry-auth/credential-helper.js';
 import { openRegistryCredentials } from './docker/registry-auth/registry-credentials.js';
 import { capacityOf } from './engine/admission/host-resources.js';
 import { EventRetention } from './engine/event-retention.js';
+import { StatsPoller } from './engine/stats/stats-poller.js';
 import { TaskEngine } from './engine/task-engine.js';
 import { BerthError, errorMessage } from './errors.js';
 import type { Logger } from './log/logger.js';
@@ -43,6 +44,7 @@ export interface RunningAgent {
   readonly engine: TaskEngine;
   readonly server: ControlServer;
   readonly metrics: AgentMetrics;
+  readonly stats: StatsPoller;
   /** Stops serving, drains the engine, closes the database. */
   close(): Promise<void>;
 }
@@ -96,6 +98,7 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     { keepLast: config.eventRetentionCount, maxAgeMs: config.eventRetentionAgeMs, intervalMs: config.eventRetentionIntervalMs },
     log,
   );
+  const stats = new StatsPoller(docker, () => engine.listTasks(), { clock, policy: config.stats, log });
 
   // The socket is claimed first: a second agent pointed at the same data directory stops here,
   // before it has written to the database or touched a container.
@@ -118,8 +121,10 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     await engine.start();
     await recordConfig(engine, config, log);
     retention.start();
+    stats.start();
   } catch (error) {
     await server.close();
+    await stats.stop();
     await retention.stop();
     await engine.close();
     throw error;
@@ -129,8 +134,10 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     engine,
     server,
     metrics,
+    stats,
     close: async () => {
       await server.close();
+      await stats.stop();
       await retention.stop();
       await engine.close();
       await saver.close();
