@@ -99,6 +99,7 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     log,
   );
   const stats = new StatsPoller(docker, () => engine.listTasks(), { clock, policy: config.stats, log });
+  metrics.setUsageSource(() => stats.latest());
 
   // The socket is claimed first: a second agent pointed at the same data directory stops here,
   // before it has written to the database or touched a container.
