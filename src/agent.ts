@@ -114,6 +114,7 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
       metrics: () => metrics.render(),
       taskInput: { allowPrivileged: config.allowPrivileged, platform: hostPlatform() },
       logs: docker,
+      stats,
     },
     log,
   });

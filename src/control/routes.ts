@@ -9,6 +9,7 @@ import { eventsRoute } from './events-route.js';
 import { HttpError, readJsonBody, sendJson } from './http.js';
 import { logsRoute } from './logs-route.js';
 import { progressRoute } from './progress-route.js';
+import { allStatsRoute, taskStatsRoute, type StatsSource } from './stats-route.js';
 import { allowOnly } from './query.js';
 
 export interface Metadata {
@@ -37,6 +38,8 @@ export interface RouteDeps {
   readonly taskInput: ParseOptions;
   /** Where container output is read from. */
   readonly logs: LogsClient;
+  /** Containers' latest usage samples. */
+  readonly stats: StatsSource;
 }
 
 /** `params`: the path's `{name}` captures, decoded (path-params.ts). */
@@ -66,6 +69,8 @@ export function routes(deps: RouteDeps): ReadonlyMap<string, Readonly<Record<str
       '/v1/tasks/{arn}/containers/{name}/logs',
       { GET: (req, res, url, params) => logsRoute(deps.engine, deps.logs, req, res, url, params) },
     ],
+    ['/v1/stats', { GET: async (_req, res, url) => allStatsRoute(deps.stats, res, url) }],
+    ['/v1/tasks/{arn}/stats', { GET: async (_req, res, url, params) => taskStatsRoute(deps.engine, deps.stats, res, url, params) }],
     ['/v1/progress', { GET: (req, res, url) => progressRoute(deps.engine, req, res, url) }],
     [
       '/v1/metadata',
