@@ -108,7 +108,7 @@ describe('StatsPoller', () => {
     expect(poller.status().enabled).toBe(true);
     expect(logged.filter((l) => l.includes('Container stats are on again'))).toHaveLength(1);
 
-    tasks.push((await runningTask('arn:c')));
+    await runningTask('arn:c');
     await vi.advanceTimersByTimeAsync(INTERVAL);
     expect(poller.latest()).toEqual([]);
     expect(logged.filter((l) => l.includes('Container stats are off'))).toHaveLength(2);
