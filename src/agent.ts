@@ -10,6 +10,7 @@ import { execHelper } from './docker/registry-auth/credential-helper.js';
 import { openRegistryCredentials } from './docker/registry-auth/registry-credentials.js';
 import { capacityOf } from './engine/admission/host-resources.js';
 import { EventRetention } from './engine/event-retention.js';
+import { StatsPoller } from './engine/stats/stats-poller.js';
 import { TaskEngine } from './engine/task-engine.js';
 import { BerthError, errorMessage } from './errors.js';
 import type { Logger } from './log/logger.js';
@@ -47,6 +48,7 @@ export interface RunningAgent {
   readonly engine: TaskEngine;
   readonly server: ControlServer;
   readonly metrics: AgentMetrics;
+  readonly stats: StatsPoller;
   /** Stops serving, drains the engine, closes the database. */
   close(): Promise<void>;
 }
@@ -109,6 +111,8 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     log,
     () => router?.lowestCursor(),
   );
+  const stats = new StatsPoller(docker, () => engine.listTasks(), { clock, policy: config.stats, log });
+  metrics.setUsageSource(() => stats.latest());
 
   // The socket is claimed first: a second agent pointed at the same data directory stops here,
   // before it has written to the database or touched a container.
@@ -124,6 +128,7 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
       taskInput: { allowPrivileged: config.allowPrivileged, platform: hostPlatform() },
       logs: docker,
       routes: routeStatuses,
+      stats,
     },
     log,
   });
@@ -143,8 +148,10 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     });
     await router.start();
     retention.start();
+    stats.start();
   } catch (error) {
     await server.close();
+    await stats.stop();
     await retention.stop();
     await router?.stop();
     await engine.close();
@@ -155,8 +162,10 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     engine,
     server,
     metrics,
+    stats,
     close: async () => {
       await server.close();
+      await stats.stop();
       await retention.stop();
       await router?.stop();
       await engine.close();

@@ -55,6 +55,14 @@ export class ContainerNotFoundError extends BerthError {
   }
 }
 
+/** The container exists but is not running, so it has no usage to report (stats of a created or exited container). */
+export class ContainerNotRunningError extends BerthError {
+  readonly code = 'ContainerNotRunning';
+  constructor(readonly ref: string) {
+    super(`container ${ref} is not running`);
+  }
+}
+
 /** Docker answered 409 to create: a container with that name already exists. */
 export class NameConflictError extends BerthError {
   readonly code = 'NameConflict';

@@ -83,6 +83,18 @@ export interface AgentConfig {
   readonly containerMetadata: boolean;
   /** The cluster this agent says it belongs to (the metadata files' `Cluster`, GET /v1/metadata). */
   readonly cluster: string;
+  /** Container usage sampling (`/metrics`, GET /v1/stats, `agent task stats`). */
+  readonly stats: StatsConfig;
+}
+
+/** Container usage sampling, after `docker stats`: one Docker stats call per running container per interval. */
+export interface StatsConfig {
+  /** How often each running container is sampled; CPU % is computed from two successive samples. */
+  readonly intervalMs: number;
+  /** Sampling is off while more tasks than this have a running container (the calls grow with them); 0: always off. */
+  readonly maxTasks: number;
+  /** Docker stats calls in flight at once. */
+  readonly concurrency: number;
 }
 
 /** Image cleanup, after the ECS agent's (ECS_IMAGE_CLEANUP_INTERVAL and friends), with its defaults. */
@@ -161,6 +173,7 @@ export const DEFAULTS = {
   metadataDir: 'metadata',
   /** `agent state dump` flags a task that has not moved toward its desired status for this long. */
   stuckAfterMs: 5 * 60_000,
+  stats: { intervalMs: 10_000, maxTasks: 100, concurrency: 4 },
 } as const;
 
 type PullFields = 'imagePullBehavior' | 'pullRetries' | 'pullRetryBackoff' | 'pullTimeoutMs' | 'pullInactivityTimeoutMs';
@@ -212,6 +225,8 @@ export interface ConfigFlags {
   readonly imagePullRetries?: string;
   readonly containerMetadata?: boolean;
   readonly cluster?: string;
+  readonly statsInterval?: string;
+  readonly statsMaxTasks?: string;
 }
 
 export interface ConfigContext {
@@ -314,6 +329,19 @@ export function resolveConfig(flags: ConfigFlags = {}, ctx: ConfigContext = defa
     containerMetadata:
       flags.containerMetadata ?? yesNo('container metadata (BERTH_CONTAINER_METADATA)', env.BERTH_CONTAINER_METADATA, DEFAULTS.containerMetadata),
     cluster: clusterName(flags.cluster ?? env.BERTH_CLUSTER),
+    stats: statsConfig(flags, env),
+  });
+}
+
+function statsConfig(flags: ConfigFlags, env: ConfigContext['env']): StatsConfig {
+  const d = DEFAULTS.stats;
+  const rawInterval = flags.statsInterval ?? env.BERTH_STATS_INTERVAL;
+  const intervalMs = duration('stats interval (--stats-interval, BERTH_STATS_INTERVAL)', rawInterval, d.intervalMs);
+  if (intervalMs < 1000) throw new ConfigError(`stats interval (--stats-interval, BERTH_STATS_INTERVAL) must be at least 1s, got ${JSON.stringify(rawInterval)}`);
+  return Object.freeze({
+    intervalMs,
+    maxTasks: wholeNumber('stats max tasks (--stats-max-tasks, BERTH_STATS_MAX_TASKS)', flags.statsMaxTasks ?? env.BERTH_STATS_MAX_TASKS, d.maxTasks),
+    concurrency: d.concurrency,
   });
 }
 

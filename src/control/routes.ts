@@ -11,6 +11,7 @@ import type { RouteStatus } from '../routes/route-runner.js';
 import { containersRoute } from './containers-route.js';
 import { logsRoute } from './logs-route.js';
 import { progressRoute } from './progress-route.js';
+import { allStatsRoute, taskStatsRoute, type StatsSource } from './stats-route.js';
 import { allowOnly } from './query.js';
 
 export interface Metadata {
@@ -43,6 +44,8 @@ export interface RouteDeps {
   readonly logs: LogsClient;
   /** Each event route's progress (README "Event routes"). */
   readonly routes: () => readonly RouteStatus[];
+  /** Containers' latest usage samples. */
+  readonly stats: StatsSource;
 }
 
 /** `params`: the path's `{name}` captures, decoded (path-params.ts). */
@@ -82,6 +85,8 @@ export function routes(deps: RouteDeps): ReadonlyMap<string, Readonly<Record<str
         },
       },
     ],
+    ['/v1/stats', { GET: async (_req, res, url) => allStatsRoute(deps.stats, res, url) }],
+    ['/v1/tasks/{arn}/stats', { GET: async (_req, res, url, params) => taskStatsRoute(deps.engine, deps.stats, res, url, params) }],
     ['/v1/progress', { GET: (req, res, url) => progressRoute(deps.engine, req, res, url) }],
     [
       '/v1/metadata',

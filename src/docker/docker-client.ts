@@ -24,7 +24,7 @@ import type { PortBinding, PortMapping } from '../api/task.js';
  *   that a container (running or not) uses throws a 409 DockerApiError.
  * - Unreachable daemon: DockerUnavailableError; deadline passed: DockerTimeoutError; anything else: DockerApiError.
  */
-export interface DockerClient extends SystemClient, ImageClient, ContainerClient, VolumeClient, LogsClient {}
+export interface DockerClient extends SystemClient, ImageClient, ContainerClient, VolumeClient, LogsClient, StatsClient {}
 
 export interface SystemClient {
   ping(): Promise<void>;
@@ -125,6 +125,35 @@ export interface LogOptions {
   readonly onOpen?: () => void;
 }
 
+export interface StatsClient {
+  /**
+   * One sample of a running container's usage (Docker's `stats?stream=false&one-shot=true`: it
+   * answers at once, without the second sample Docker would wait ~1 s for, so CPU % is computed
+   * by the caller from two successive samples). ContainerNotFoundError for an unknown container,
+   * ContainerNotRunningError for one that exists but is not running (Docker answers it with zeros).
+   */
+  containerStats(id: string, signal?: AbortSignal): Promise<ContainerStats>;
+}
+
+/** A container's usage at `readAt`, in the project's own units (see src/docker/container-stats.ts). */
+export interface ContainerStats {
+  /** CPU time the container has used since it started, all CPUs together. */
+  readonly cpuTotalNs: number;
+  /** The host's CPU time since boot (absent where Docker does not report it): the base of a CPU %. */
+  readonly systemCpuNs?: number;
+  readonly onlineCpus: number;
+  /** As `docker stats` shows it: the cgroup's usage less its page cache (inactive_file). */
+  readonly memoryUsageBytes: number;
+  /** The container's memory limit, or the host's memory when it has none. */
+  readonly memoryLimitBytes: number;
+  /** Summed over the container's interfaces; zero without a network. */
+  readonly network: { readonly rxBytes: number; readonly txBytes: number };
+  readonly blockIo: { readonly readBytes: number; readonly writeBytes: number };
+  readonly pids?: number;
+  /** Epoch milliseconds Docker read the sample. */
+  readonly readAt: number;
+}
+
 /** The calls of a DockerClient, by short name: the fake's test controls and the metrics' `call` label. */
 export type DockerOperation =
   | 'ping'
@@ -144,7 +173,8 @@ export type DockerOperation =
   | 'volume-inspect'
   | 'volume-remove'
   | 'volume-list'
-  | 'logs';
+  | 'logs'
+  | 'stats';
 
 export interface DockerVersion {
   readonly version: string;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { PortBinding } from '../api/task.js';
 import {
   ContainerNotFoundError,
+  ContainerNotRunningError,
   DockerApiError,
   DockerUnavailableError,
   ImageNotFoundError,
@@ -12,6 +13,7 @@ import {
 import type {
   ContainerInfo,
   ContainerSpec,
+  ContainerStats,
   ContainerSummary,
   DockerClient,
   DockerContainerState,
@@ -41,6 +43,7 @@ import {
 import { bindPorts, checkReferencesAtCreate, checkReferencesAtStart } from './fake-references.js';
 import { FakeImages } from './fake-images.js';
 import { FakeLogs } from './fake-logs.js';
+import { FakeStats } from './fake-stats.js';
 import { FakeVolumes } from './fake-volumes.js';
 import { registryRefusal } from './fake-registry-auth.js';
 import { registryHost } from './registry-auth/registry-host.js';
@@ -102,7 +105,7 @@ interface FakeContainer {
  *
  * Test controls: `crash`, `setHealth`, `writeLogs`, `removeExternally`, `redeliver`, `failNext`, `delayNext`
  * (a held pull ends at once when its signal aborts), `setUnavailable`, `breakEventStreams`, the
- * `calls` log, `events`, `specOf`, `containerCount`, `hasImage`, `hasVolume`.
+ * `calls` log, `events`, `specOf`, `containerCount`, `hasImage`, `hasVolume`, `setStats`.
  */
 export class FakeDocker implements DockerClient {
   /** Every call, in order, with its main argument (image, name, ID, or labels as JSON). */
@@ -117,6 +120,7 @@ export class FakeDocker implements DockerClient {
   );
   private readonly log = new FakeEventLog();
   private readonly output = new FakeLogs();
+  private readonly usage = new FakeStats();
   private readonly failures = new Map<FakeOperation, Error[]>();
   private readonly delays = new Map<FakeOperation, Array<Promise<unknown>>>();
   private unavailable = false;
@@ -207,6 +211,11 @@ export class FakeDocker implements DockerClient {
     if (c.state !== 'running') throw new Error(`fake docker: ${c.name} cannot write output, it is ${c.state}`);
     // A TTY has one stream: Docker cannot tell stderr apart.
     this.output.write(c.id, c.spec.tty ? 'stdout' : stream, text, this.log.tickMs());
+  }
+
+  /** Pins figures of a container's stats (see FakeStats for what it reports otherwise). */
+  setStats(idOrName: string, stats: Partial<ContainerStats>): void {
+    this.usage.set(this.mustFind(idOrName).id, stats);
   }
 
   containerCount(): number {
@@ -312,6 +321,7 @@ export class FakeDocker implements DockerClient {
     c.pid = 4000 + ++this.processes;
     c.ipAddress = `172.17.0.${(this.processes % 250) + 2}`;
     c.startedAt = this.log.tickMs();
+    this.usage.started(c.id);
     this.emit(c, 'start');
     const exitCode = immediateExitCode(c.spec);
     if (exitCode !== undefined) this.exit(c, exitCode, false);
@@ -334,6 +344,7 @@ export class FakeDocker implements DockerClient {
     }
     this.containers.delete(c.id);
     this.output.forget(c.id);
+    this.usage.forget(c.id);
     this.emit(c, 'destroy');
   }
 
@@ -366,6 +377,13 @@ export class FakeDocker implements DockerClient {
     return [...this.containers.values()]
       .filter((c) => hasLabels(c.spec.labels, labels))
       .map((c) => ({ id: c.id, name: c.name, state: c.state, labels: { ...c.spec.labels } }));
+  }
+
+  async containerStats(id: string, signal?: AbortSignal): Promise<ContainerStats> {
+    await this.enter('stats', id, signal && { signal, error: () => new DockerApiError('stats', undefined, 'cancelled by the caller') });
+    const c = this.mustFind(id);
+    if (c.state !== 'running') throw new ContainerNotRunningError(id);
+    return this.usage.read(c.id, c.spec.memoryBytes, Date.now());
   }
 
   async createVolume(spec: VolumeSpec): Promise<VolumeInfo> {

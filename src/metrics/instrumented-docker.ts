@@ -62,6 +62,7 @@ export function instrumentDocker(
     removeVolume: (name) => timed('volume-remove', () => inner.removeVolume(name)),
     listVolumes: (labels) => timed('volume-list', () => inner.listVolumes(labels)),
     containerLogs: (idOrName, options) => countedLogs(inner, idOrName, options, metrics),
+    containerStats: (id, signal) => timed('stats', () => inner.containerStats(id, signal)),
   };
 }
 

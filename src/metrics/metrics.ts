@@ -3,6 +3,7 @@ import { CONTAINER_STATUSES } from '../api/status.js';
 import type { ContainerStatus } from '../api/status.js';
 import type { ActionKind } from '../engine/actions.js';
 import type { DockerOperation } from '../docker/docker-client.js';
+import { registerUsageGauges, type UsageSource } from './usage-gauges.js';
 
 /** What the engine holds right now, counted by known status. */
 export interface StateCounts {
@@ -64,6 +65,9 @@ export const DB_WRITE_BUCKETS: readonly number[] = [
  * - `berth_db_write_duration_seconds`, `berth_db_write_errors_total`
  * - `berth_images_removed_total`
  * - `berth_route_*` (src/metrics/route-metrics.ts)
+ * - `berth_container_cpu_percent`, `berth_container_memory_usage_bytes`, `berth_container_memory_limit_bytes`,
+ *   `berth_container_network_rx_bytes`, `…_tx_bytes`, `berth_container_block_read_bytes`, `…_write_bytes`
+ *   (gauges, `{task_arn,task_family,container}`, one series per running container sampled: usage-gauges.ts)
  * - prom-client's process/Node.js metrics, under the same prefix
  */
 export class AgentMetrics {
@@ -71,6 +75,7 @@ export class AgentMetrics {
   /** Metric names start with it; other modules' metrics (routes) register under it too. */
   readonly prefix: string;
   #stateSource: StateSource | undefined;
+  #usageSource: UsageSource | undefined;
 
   readonly #transitions: Counter<'kind' | 'result'>;
   readonly #transitionSeconds: Histogram<'kind'>;
@@ -162,6 +167,8 @@ export class AgentMetrics {
       registers,
     });
 
+    registerUsageGauges(this.registry, prefix, () => this.#usageSource?.() ?? []);
+
     // Zero series from the start, so rate() over a kind that has not run yet is 0 rather than absent.
     for (const kind of Object.keys(ACTION_KINDS) as ActionKind[]) {
       this.#transitions.inc({ kind, result: 'success' }, 0);
@@ -177,6 +184,11 @@ export class AgentMetrics {
    */
   setStateSource(fn: StateSource): void {
     this.#stateSource = fn;
+  }
+
+  /** Where the container usage gauges come from (StatsPoller.latest), read at every scrape. */
+  setUsageSource(fn: UsageSource): void {
+    this.#usageSource = fn;
   }
 
   observeTransition(kind: ActionKind, result: TransitionResult, seconds: number): void {

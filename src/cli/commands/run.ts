@@ -44,6 +44,8 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       .option('--no-image-cleanup', 'never remove images (env BERTH_IMAGE_CLEANUP_ENABLED=false; default: cleanup on)')
       .option('--container-metadata', 'give each container an ECS container metadata file, its path in ECS_CONTAINER_METADATA_FILE (env BERTH_CONTAINER_METADATA; default: off)')
       .option('--cluster <name>', "the cluster name this agent reports, the metadata files' Cluster (env BERTH_CLUSTER; default default)")
+      .option('--stats-interval <duration>', 'how often each running container\'s usage is sampled for /metrics and agent task stats (env BERTH_STATS_INTERVAL; default 10s, at least 1s)')
+      .option('--stats-max-tasks <n>', 'sample usage only while at most this many tasks have a running container, 0 for never (env BERTH_STATS_MAX_TASKS; default 100)')
       .option('--event-retention-count <n>', 'keep at most this many events on the feed (env BERTH_EVENT_RETENTION_COUNT; default 100000)')
       .option('--event-retention-age <duration>', 'keep no event older than this, e.g. 12h, 7d (env BERTH_EVENT_RETENTION_AGE; default 7d)')
       .option('--event-retention-interval <duration>', 'how often event retention runs (env BERTH_EVENT_RETENTION_INTERVAL; default 1m)')

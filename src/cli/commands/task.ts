@@ -5,6 +5,7 @@ import type { CliContext } from '../io.js';
 import { inspectView, taskTable } from '../render/task.js';
 import { api, examples, withClientFlags, type ClientFlags } from './shared.js';
 import { registerApplyCommand } from './task-apply.js';
+import { registerStatsCommand } from './task-stats.js';
 
 interface LsFlags extends ClientFlags {
   readonly status?: string;
@@ -16,6 +17,7 @@ export function registerTaskCommands(program: Command, ctx: CliContext): void {
     program.command('task').description('apply, list, inspect and stop tasks on a running agent'),
     'agent task ls',
     'agent task apply -f task.yaml --wait',
+    'agent task stats',
   );
   registerApplyCommand(task, ctx);
 
@@ -58,4 +60,6 @@ export function registerTaskCommands(program: Command, ctx: CliContext): void {
     if (flags.json) return ctx.json(res.body);
     ctx.out(`task ${res.body.arn}: desired ${res.body.desiredStatus}, known ${res.body.knownStatus}`);
   });
+
+  registerStatsCommand(task, ctx);
 }
