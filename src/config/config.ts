@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { duration, optionalDuration, positiveInt, wholeNumber, yesNo } from './values.js';
 import type { DockerConfigSource } from '../docker/registry-auth/registry-credentials.js';
 import type { BackoffPolicy } from '../util/backoff.js';
 import { hostCpuUnits, readHost, type HostDescription } from '../engine/admission/host-resources.js';
@@ -409,51 +410,10 @@ function socketGroup(raw: string | undefined): { socketGroup?: string } {
   return { socketGroup: raw };
 }
 
-function yesNo(what: string, raw: string | undefined, fallback: boolean): boolean {
-  if (raw === undefined || raw === '') return fallback;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw new ConfigError(`${what} must be true, false, 1 or 0, got ${JSON.stringify(raw)}`);
-}
-
 function pullBehavior(raw: string | undefined): ImagePullBehavior {
   if (raw === undefined) return DEFAULTS.imagePullBehavior;
   if (!(IMAGE_PULL_BEHAVIORS as readonly string[]).includes(raw)) {
     throw new ConfigError(`image pull behavior (BERTH_IMAGE_PULL_BEHAVIOR) must be one of ${IMAGE_PULL_BEHAVIORS.join(', ')}, got ${JSON.stringify(raw)}`);
   }
   return raw as ImagePullBehavior;
-}
-
-function wholeNumber(what: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isInteger(n) || n < 0) throw new ConfigError(`${what} must be a whole number of at least 0, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-/** A duration where `0` or `none` means no limit at all (0 in the config). */
-function optionalDuration(what: string, raw: string | undefined, fallback: number): number {
-  if (raw !== undefined && raw.trim() === 'none') return 0;
-  try {
-    return duration(what, raw, fallback);
-  } catch {
-    throw new ConfigError(`${what} must be a duration like 30s, 10m or 1h, or 0 or none for no timeout, got ${JSON.stringify(raw)}`);
-  }
-}
-
-function positiveInt(what: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${what} must be a whole number of at least 1, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Parses `500ms`, `30s`, `10m`, `1h`, `7d` (a bare number means seconds). */
-export function duration(what: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(raw.trim());
-  if (!match) throw new ConfigError(`${what} must be a duration like 30s, 10m, 1h or 7d, got ${JSON.stringify(raw)}`);
-  return Math.round(Number(match[1]) * UNIT_MS[match[2] ?? 's']!);
 }

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { duration } from '../../config/config.js';
+import { duration } from '../../config/values.js';
 import type { LogLine } from '../../docker/log-lines.js';
 import { openNdjson } from '../client/ndjson.js';
 import { CliError, EXIT } from '../exit-codes.js';

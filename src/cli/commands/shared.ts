@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { duration } from '../../config/config.js';
+import { duration } from '../../config/values.js';
 import { ConfigError } from '../../errors.js';
 import { Api } from '../client/api.js';
 import type { CliContext } from '../io.js';

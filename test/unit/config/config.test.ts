@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, duration, resolveConfig } from '../../../src/config/config.js';
+import { DEFAULTS, resolveConfig } from '../../../src/config/config.js';
+import { duration } from '../../../src/config/values.js';
 import { ConfigError } from '../../../src/errors.js';
 
 const ctx = (env: Record<string, string> = {}, uid = 1000) => ({ env, uid, home: '/home/op' });
