@@ -9,6 +9,7 @@ import { eventsRoute } from './events-route.js';
 import { HttpError, readJsonBody, sendJson } from './http.js';
 import { logsRoute } from './logs-route.js';
 import { progressRoute } from './progress-route.js';
+import { servicesRoute } from './services-route.js';
 import { allowOnly } from './query.js';
 
 export interface Metadata {
@@ -66,6 +67,7 @@ export function routes(deps: RouteDeps): ReadonlyMap<string, Readonly<Record<str
       '/v1/tasks/{arn}/containers/{name}/logs',
       { GET: (req, res, url, params) => logsRoute(deps.engine, deps.logs, req, res, url, params) },
     ],
+    ['/v1/services', { GET: (req, res, url) => servicesRoute(deps.engine.services, req, res, url) }],
     ['/v1/progress', { GET: (req, res, url) => progressRoute(deps.engine, req, res, url) }],
     [
       '/v1/metadata',
