@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServiceRecord, ServicesIndex } from '../services/services-index.js';
-import { sendJson } from './http.js';
 import { allowOnly, flagParam } from './query.js';
 
 /**
@@ -18,7 +17,9 @@ const MAX_STREAM_BUFFER_BYTES = 4 * 1024 * 1024;
 export async function servicesRoute(services: ServicesIndex, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   allowOnly(url, ['watch']);
   if (!flagParam(url, 'watch')) {
-    sendJson(res, 200, { services: services.list() });
+    const body = services.listJson();
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+    res.end(body);
     return;
   }
   const write = (line: ServiceRecord | { type: 'synced' }): void => {

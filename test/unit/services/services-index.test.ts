@@ -53,9 +53,11 @@ describe('ServicesIndex', () => {
     index.update('arn:a', sideStopped);
     expect(watched.records.map((r) => [r.type, r.service.containerName])).toEqual([['removed', 'side']]);
     watched.records.length = 0;
+    expect(JSON.parse(index.listJson().toString())).toEqual({ services: [...index.list()] });
     index.update('arn:a', undefined);
     expect(watched.records.map((r) => [r.type, r.service.containerName])).toEqual([['removed', 'web']]);
     expect(index.list()).toEqual([]);
+    expect(JSON.parse(index.listJson().toString())).toEqual({ services: [] });
   });
 
   it('stops telling a watcher once it unsubscribes, and a failing watcher does not stop the others', () => {
