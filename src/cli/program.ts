@@ -4,6 +4,7 @@ import { ConfigError, errorMessage } from '../errors.js';
 import { registerEventsCommand } from './commands/events.js';
 import { registerLogsCommand } from './commands/logs.js';
 import { registerRunCommand } from './commands/run.js';
+import { registerServicesCommand } from './commands/services.js';
 import { examples } from './commands/shared.js';
 import { registerStateCommand } from './commands/state-dump.js';
 import { registerTaskCommands } from './commands/task.js';
@@ -54,6 +55,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerTaskCommands(program, ctx);
   registerEventsCommand(program, ctx);
   registerLogsCommand(program, ctx);
+  registerServicesCommand(program, ctx);
   registerStateCommand(program, ctx);
   return program;
 }
