@@ -24,6 +24,11 @@ describeDockerClientContract('FakeDocker', async () => {
     labels: { 'berth.test-run': 'fake' },
     serves: false,
     setHealth: (id, health) => fake.setHealth(id, health),
+    network: {
+      name: 'contract-net',
+      connect: async (id) => fake.connectNetwork(id, 'contract-net', '10.20.0.2'),
+      disconnect: async (id) => fake.disconnectNetwork(id, 'contract-net'),
+    },
     holdPull: async () => {
       let release!: () => void;
       fake.delayNext('pull', new Promise<void>((resolve) => (release = resolve)));
