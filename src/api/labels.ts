@@ -14,6 +14,21 @@ export const LABELS = {
 export const RESERVED_LABEL_PREFIX = 'berth.';
 
 /**
+ * The labels a user sets that the agent reads (they keep the `berth.` prefix, as Datadog's
+ * `com.datadoghq.ad.*` do): `berth.ad.id` names a container's AD identifiers in the services view.
+ */
+export const USER_LABELS = {
+  adIdentifiers: 'berth.ad.id',
+} as const;
+
+const USER_LABEL_KEYS: ReadonlySet<string> = new Set(Object.values(USER_LABELS));
+
+/** The one rule for which label keys a task definition may not set: the agent's own `berth.*` ones. */
+export function isReservedLabel(key: string): boolean {
+  return key.startsWith(RESERVED_LABEL_PREFIX) && !USER_LABEL_KEYS.has(key);
+}
+
+/**
  * The one rule for "this container is ours": it is a given task's container, made by this agent,
  * only when all three of its labels say so. Adoption, removal, relist and event routing all ask it.
  */

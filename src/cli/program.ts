@@ -5,6 +5,7 @@ import { registerEventsCommand } from './commands/events.js';
 import { registerLogsCommand } from './commands/logs.js';
 import { registerRoutesCommand } from './commands/routes.js';
 import { registerRunCommand } from './commands/run.js';
+import { registerServicesCommand } from './commands/services.js';
 import { examples } from './commands/shared.js';
 import { registerStateCommand } from './commands/state-dump.js';
 import { registerTaskCommands } from './commands/task.js';
@@ -56,6 +57,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerEventsCommand(program, ctx);
   registerLogsCommand(program, ctx);
   registerRoutesCommand(program, ctx);
+  registerServicesCommand(program, ctx);
   registerStateCommand(program, ctx);
   return program;
 }

@@ -5,7 +5,7 @@ import { logLines } from '../docker/log-lines.js';
 import type { TaskEngine } from '../engine/task-engine.js';
 import { BerthError, ContainerNotFoundError, DockerApiError } from '../errors.js';
 import { HttpError } from './http.js';
-import { allowOnly } from './query.js';
+import { allowOnly, flagParam } from './query.js';
 
 /**
  * GET /v1/tasks/{arn}/containers/{name}/logs?follow=&tail=&since=&timestamps= — a container's
@@ -23,8 +23,8 @@ export async function logsRoute(
   params: Record<string, string>,
 ): Promise<void> {
   allowOnly(url, ['follow', 'tail', 'since', 'timestamps']);
-  const follow = flag(url, 'follow');
-  const timestamps = flag(url, 'timestamps');
+  const follow = flagParam(url, 'follow');
+  const timestamps = flagParam(url, 'timestamps');
   const tail = tailParam(url);
   const sinceMs = sinceParam(url);
   const arn = params.arn!;
@@ -90,13 +90,6 @@ function refusal(error: unknown, name: string, arn: string, dockerId: string): u
   }
   if (error instanceof BerthError && error.retryable) return new HttpError(503, error.code, error.message);
   return error;
-}
-
-function flag(url: URL, name: string): boolean {
-  const raw = url.searchParams.get(name);
-  if (raw === null || raw === '0' || raw === 'false') return false;
-  if (raw === '1' || raw === 'true') return true;
-  throw new HttpError(400, 'InvalidQuery', `${name} must be true, false, 1 or 0, got ${JSON.stringify(raw)}`);
 }
 
 function tailParam(url: URL): number | undefined {

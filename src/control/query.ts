@@ -26,3 +26,11 @@ export function intParam(url: URL, name: string, fallback: number, min: number, 
 export function wantsNdjson(accept: string | undefined): boolean {
   return (accept ?? '').split(',').some((part) => part.split(';')[0]!.trim().toLowerCase() === 'application/x-ndjson');
 }
+
+/** A yes/no query parameter: absent, `0` or `false` is no; `1` or `true` is yes; anything else is refused. */
+export function flagParam(url: URL, name: string): boolean {
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new HttpError(400, 'InvalidQuery', `${name} must be true, false, 1 or 0, got ${JSON.stringify(raw)}`);
+}

@@ -12,6 +12,7 @@ import { containersRoute } from './containers-route.js';
 import { logsRoute } from './logs-route.js';
 import { progressRoute } from './progress-route.js';
 import { allStatsRoute, taskStatsRoute, type StatsSource } from './stats-route.js';
+import { servicesRoute } from './services-route.js';
 import { allowOnly } from './query.js';
 
 export interface Metadata {
@@ -87,6 +88,7 @@ export function routes(deps: RouteDeps): ReadonlyMap<string, Readonly<Record<str
     ],
     ['/v1/stats', { GET: async (_req, res, url) => allStatsRoute(deps.stats, res, url) }],
     ['/v1/tasks/{arn}/stats', { GET: async (_req, res, url, params) => taskStatsRoute(deps.engine, deps.stats, res, url, params) }],
+    ['/v1/services', { GET: (req, res, url) => servicesRoute(deps.engine.services, req, res, url) }],
     ['/v1/progress', { GET: (req, res, url) => progressRoute(deps.engine, req, res, url) }],
     [
       '/v1/metadata',

@@ -77,6 +77,12 @@ export interface ContainerClient {
    * stream breaks (the iterator then ends or throws) or `signal` aborts (the iterator ends).
    */
   containerEvents(options: EventStreamOptions): AsyncIterable<DockerEvent>;
+  /**
+   * Network `connect` / `disconnect` events of every container on the host, from `since` on, with
+   * the same ending rules as `containerEvents`. Docker cannot filter them by the container's labels
+   * (the event carries none), so the caller picks its own containers by ID.
+   */
+  networkEvents(options: NetworkEventStreamOptions): AsyncIterable<NetworkEvent>;
 }
 
 export interface VolumeClient {
@@ -169,6 +175,7 @@ export type DockerOperation =
   | 'inspect'
   | 'list'
   | 'events'
+  | 'network-events'
   | 'volume-create'
   | 'volume-inspect'
   | 'volume-remove'
@@ -389,6 +396,18 @@ export interface DockerEvent {
   /** Docker's nanosecond timestamp, as a decimal string; pass it back as `since` to resume. */
   readonly timeNano: string;
 }
+
+/** A container was attached to a network or detached from it (Docker's `type=network` event). */
+export interface NetworkEvent {
+  readonly dockerId: string;
+  readonly action: 'connect' | 'disconnect';
+  /** The network's name. */
+  readonly network: string;
+  /** As DockerEvent's: pass it back as `sinceNano` to resume. */
+  readonly timeNano: string;
+}
+
+export type NetworkEventStreamOptions = Omit<EventStreamOptions, 'labels'>;
 
 export interface EventStreamOptions {
   readonly labels: Readonly<Record<string, string>>;

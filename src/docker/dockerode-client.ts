@@ -28,6 +28,8 @@ import type {
   DockerOperation,
   DockerVersion,
   EventStreamOptions,
+  NetworkEvent,
+  NetworkEventStreamOptions,
   ImageInfo,
   LogChunk,
   LogOptions,
@@ -36,7 +38,7 @@ import type {
   VolumeSpec,
 } from './docker-client.js';
 import { endpointUrl, parseEndpoint } from './docker-endpoint.js';
-import { dockerSinceAfter, ndjsonLines, parseEventLine } from './event-lines.js';
+import { dockerSinceAfter, ndjsonLines, parseEventLine, parseNetworkEventLine } from './event-lines.js';
 import { toContainerInfo, toImageInfo, toVolumeInfo } from './inspect.js';
 import { demuxLogFrames, rawLogChunks } from './log-frames.js';
 import { parseProgressLine } from './pull-progress-line.js';
@@ -266,11 +268,23 @@ export class DockerodeClient implements DockerClient {
       }));
   }
 
-  async *containerEvents(options: EventStreamOptions): AsyncGenerator<DockerEvent> {
+  containerEvents(options: EventStreamOptions): AsyncGenerator<DockerEvent> {
+    return this.eventStream('events', { type: ['container'], label: labelFilter(options.labels) }, options, parseEventLine);
+  }
+
+  networkEvents(options: NetworkEventStreamOptions): AsyncGenerator<NetworkEvent> {
+    return this.eventStream('network-events', { type: ['network'], event: ['connect', 'disconnect'] }, options, parseNetworkEventLine);
+  }
+
+  private async *eventStream<E>(
+    operation: DockerOperation,
+    filters: Record<string, string[]>,
+    options: NetworkEventStreamOptions,
+    parse: (line: string) => E | undefined,
+  ): AsyncGenerator<E> {
     const { signal } = options;
     if (signal.aborted) return;
     const since = options.sinceNano === undefined ? undefined : dockerSinceAfter(options.sinceNano);
-    const filters = { type: ['container'], label: labelFilter(options.labels) };
     // One controller for the whole stream: the caller's abort ends it at any time, the deadline
     // only while connecting.
     const request = new AbortController();
@@ -279,7 +293,7 @@ export class DockerodeClient implements DockerClient {
     let stream: (NodeJS.ReadableStream & AsyncIterable<Buffer>) | undefined;
     try {
       try {
-        stream = (await this.call('events', () =>
+        stream = (await this.call(operation, () =>
           this.loose.getEvents({ filters, ...(since ? { since } : {}), abortSignal: request.signal }),
         { abortOnTimeout: request })) as NodeJS.ReadableStream & AsyncIterable<Buffer>;
       } catch (err) {
@@ -288,12 +302,12 @@ export class DockerodeClient implements DockerClient {
       }
       options.onOpen?.();
       for await (const line of ndjsonLines(stream)) {
-        const event = parseEventLine(line);
+        const event = parse(line);
         if (event) yield event;
       }
     } catch (err) {
       if (signal.aborted) return;
-      throw this.toBerthError('events', err);
+      throw this.toBerthError(operation, err);
     } finally {
       signal.removeEventListener('abort', onAbort);
       (stream as unknown as { destroy?(): void } | undefined)?.destroy?.();

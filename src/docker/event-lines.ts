@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import type { DockerEvent, DockerHealth } from './docker-client.js';
+import type { DockerEvent, DockerHealth, NetworkEvent } from './docker-client.js';
 
 /**
  * Splits a byte stream into lines. Docker's streaming answers (events, pull progress) are
@@ -104,6 +104,28 @@ export function parseEventLine(line: string): DockerEvent | undefined {
     labels,
     timeNano,
   };
+}
+
+/**
+ * One line of GET /events as a NetworkEvent: a `type=network` `connect` or `disconnect`, whose
+ * Actor is the network and whose `container` attribute names the container. Anything else is undefined.
+ */
+export function parseNetworkEventLine(line: string): NetworkEvent | undefined {
+  let raw: RawEvent;
+  try {
+    raw = JSON.parse(line) as RawEvent;
+  } catch {
+    return undefined;
+  }
+  if (raw === null || typeof raw !== 'object' || raw.Type !== 'network') return undefined;
+  const action = raw.Action;
+  if (action !== 'connect' && action !== 'disconnect') return undefined;
+  const attributes = stringRecord(raw.Actor?.Attributes);
+  const dockerId = attributes.container;
+  const network = attributes.name;
+  const timeNano = TIME_NANO.exec(line)?.[1] ?? (typeof raw.time === 'number' ? `${raw.time}000000000` : undefined);
+  if (!dockerId || !network || timeNano === undefined) return undefined;
+  return { dockerId, action, network, timeNano };
 }
 
 const HEALTH: ReadonlySet<string> = new Set<DockerHealth>(['starting', 'healthy', 'unhealthy']);

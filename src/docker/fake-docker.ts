@@ -22,6 +22,8 @@ import type {
   DockerOperation,
   DockerVersion,
   EventStreamOptions,
+  NetworkEvent,
+  NetworkEventStreamOptions,
   ImageInfo,
   LogChunk,
   LogOptions,
@@ -76,6 +78,8 @@ interface FakeContainer {
   health?: DockerHealth;
   pid?: number;
   ipAddress?: string;
+  /** Networks connected (an address, given while running) or disconnected (null) after create. */
+  readonly networkChanges: Map<string, { readonly ipAddress?: string } | null>;
   readonly createdAt: number;
   startedAt?: number;
   finishedAt?: number;
@@ -103,7 +107,10 @@ interface FakeContainer {
  *
  * - Output is only what `writeLogs` writes; a follower of it ends when the container stops.
  *
- * Test controls: `crash`, `setHealth`, `writeLogs`, `removeExternally`, `redeliver`, `failNext`, `delayNext`
+ * - `connectNetwork` / `disconnectNetwork` are `docker network connect` / `disconnect` run from
+ *   outside: they change what inspect shows and emit network events, as Docker does.
+ *
+ * Test controls: `crash`, `setHealth`, `writeLogs`, `connectNetwork`, `disconnectNetwork`, `removeExternally`, `redeliver`, `failNext`, `delayNext`
  * (a held pull ends at once when its signal aborts), `setUnavailable`, `breakEventStreams`, the
  * `calls` log, `events`, `specOf`, `containerCount`, `hasImage`, `hasVolume`, `setStats`.
  */
@@ -119,6 +126,7 @@ export class FakeDocker implements DockerClient {
       .map((c) => c.id),
   );
   private readonly log = new FakeEventLog();
+  private readonly networkLog = new FakeEventLog<NetworkEvent>();
   private readonly output = new FakeLogs();
   private readonly usage = new FakeStats();
   private readonly failures = new Map<FakeOperation, Error[]>();
@@ -177,6 +185,26 @@ export class FakeDocker implements DockerClient {
   }
 
   /**
+   * `docker network connect NETWORK CONTAINER` run by someone else: inspect shows the network (with
+   * `ipAddress` while the container runs) and a network `connect` event names the container.
+   */
+  connectNetwork(idOrName: string, network: string, ipAddress?: string): void {
+    const c = this.mustFind(idOrName);
+    c.networkChanges.set(network, ipAddress === undefined ? {} : { ipAddress });
+    this.networkLog.push({ dockerId: c.id, action: 'connect', network, timeNano: String(this.log.tick()) });
+  }
+
+  /** `docker network disconnect NETWORK CONTAINER`: the network leaves inspect, a `disconnect` event names the container. */
+  disconnectNetwork(idOrName: string, network: string): void {
+    const c = this.mustFind(idOrName);
+    if (!(network in (this.networksNow(c).networks ?? {}))) {
+      throw new Error(`fake docker: container ${c.name} is not connected to network ${network}`);
+    }
+    c.networkChanges.set(network, null);
+    this.networkLog.push({ dockerId: c.id, action: 'disconnect', network, timeNano: String(this.log.tick()) });
+  }
+
+  /**
    * Sends these events again, in the order given, to every open stream: a daemon's duplicated or
    * out-of-order delivery. Nothing about the containers changes.
    */
@@ -203,6 +231,7 @@ export class FakeDocker implements DockerClient {
   /** Every open event iterator throws DockerUnavailableError, as when the daemon restarts. */
   breakEventStreams(): void {
     this.log.breakStreams();
+    this.networkLog.breakStreams();
   }
 
   /** The running container's process writes `text` to one of its streams (a missing last newline stays missing). */
@@ -299,7 +328,7 @@ export class FakeDocker implements DockerClient {
       if (mount.type === 'volume') this.volumes.create({ name: mount.source });
     }
     const id = createHash('sha256').update(`fake-container-${++this.created}`).digest('hex');
-    const c: FakeContainer = { id, name, spec, imageId, state: 'created', oomKilled: false, portBindings: [], createdAt: this.log.tickMs() };
+    const c: FakeContainer = { id, name, spec, imageId, state: 'created', oomKilled: false, portBindings: [], networkChanges: new Map(), createdAt: this.log.tickMs() };
     this.containers.set(id, c);
     this.emit(c, 'create');
     return id;
@@ -364,7 +393,7 @@ export class FakeDocker implements DockerClient {
       portBindings: c.portBindings.map((b) => ({ ...b })),
       ...(c.health !== undefined ? { health: c.health } : {}),
       ...(c.state === 'running' && c.pid !== undefined ? { pid: c.pid } : {}),
-      ...networksOf(c.spec, c.state === 'running' ? c.ipAddress : undefined),
+      ...this.networksNow(c),
       hostname: c.spec.hostname ?? c.id.slice(0, 12),
       createdAt: c.createdAt,
       ...(c.startedAt !== undefined ? { startedAt: c.startedAt } : {}),
@@ -418,7 +447,16 @@ export class FakeDocker implements DockerClient {
     const opening = this.enter('events', JSON.stringify(options.labels));
     // Surfaces on the first next(), like a connection error from the real client.
     opening.catch(() => {});
-    return this.log.stream(options, opening, cursor);
+    return this.log.stream(options, (e) => hasLabels(e.labels, options.labels), opening, cursor);
+  }
+
+  networkEvents(options: NetworkEventStreamOptions): AsyncIterable<NetworkEvent> {
+    const startCursor = (): number => this.networkLog.cursorFor(options.sinceNano);
+    const cursor = this.delays.get('network-events')?.length ? startCursor : startCursor();
+    if (options.signal.aborted) return (async function* () {})();
+    const opening = this.enter('network-events', '');
+    opening.catch(() => {});
+    return this.networkLog.stream(options, () => true, opening, cursor);
   }
 
   /** `none` is the one log driver Docker 20.10 cannot read back (others keep a local copy: dual logging). */
@@ -444,6 +482,19 @@ export class FakeDocker implements DockerClient {
     if (this.unavailable) throw new DockerUnavailableError(`fake docker is down (${op})`);
     const failure = this.failures.get(op)?.shift();
     if (failure) throw failure;
+  }
+
+  /** What inspect shows: the network mode's network, then what was connected or disconnected since. */
+  private networksNow(c: FakeContainer): Pick<ContainerInfo, 'networks'> {
+    const running = c.state === 'running';
+    const base = networksOf(c.spec, running ? c.ipAddress : undefined);
+    if (c.networkChanges.size === 0) return base;
+    const networks: Record<string, { ipAddress?: string }> = { ...base.networks };
+    for (const [name, attachment] of c.networkChanges) {
+      if (attachment === null) delete networks[name];
+      else networks[name] = running && attachment.ipAddress ? { ipAddress: attachment.ipAddress } : {};
+    }
+    return { networks };
   }
 
   private mustFind(ref: string): FakeContainer {

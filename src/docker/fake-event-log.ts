@@ -1,19 +1,19 @@
 import { DockerUnavailableError } from '../errors.js';
-import type { DockerEvent, EventStreamOptions } from './docker-client.js';
-import { hasLabels } from './fake-docker-helpers.js';
+import type { DockerEvent, NetworkEventStreamOptions } from './docker-client.js';
 
 /**
  * FakeDocker's event log and clock: every event it ever emitted, in order, and the streams that
  * read it. Time is the wall clock (`Date.now()`, so fake timers move it), strictly rising.
+ * One log per kind of event (container, network), as Docker's streams are opened per filter.
  */
-export class FakeEventLog {
-  private readonly log: DockerEvent[] = [];
+export class FakeEventLog<E extends { readonly timeNano: string } = DockerEvent> {
+  private readonly log: E[] = [];
   private readonly wakers = new Set<() => void>();
   /** Bumped to break every open stream. */
   private epoch = 0;
   private nowNano = 0n;
 
-  get all(): readonly DockerEvent[] {
+  get all(): readonly E[] {
     return [...this.log];
   }
 
@@ -21,7 +21,7 @@ export class FakeEventLog {
     return this.log.length;
   }
 
-  push(...events: DockerEvent[]): void {
+  push(...events: E[]): void {
     this.log.push(...events);
     this.wakeAll();
   }
@@ -55,17 +55,18 @@ export class FakeEventLog {
   }
 
   /**
-   * The events matching `options.labels` from `start` on, once `opening` resolves, until the signal
-   * aborts (the iterator ends) or `breakStreams` (it throws DockerUnavailableError).
+   * The events `matches` takes from `start` on, once `opening` resolves, until the signal aborts
+   * (the iterator ends) or `breakStreams` (it throws DockerUnavailableError).
    */
   async *stream(
-    options: EventStreamOptions,
+    options: NetworkEventStreamOptions,
+    matches: (event: E) => boolean,
     opening: Promise<void>,
     start: number | (() => number),
     // A default parameter is evaluated when the generator is called, not at its first next(): a
     // stream made before a break is broken by it.
     epoch = this.epoch,
-  ): AsyncGenerator<DockerEvent> {
+  ): AsyncGenerator<E> {
     const { signal } = options;
     await opening;
     options.onOpen?.();
@@ -78,7 +79,7 @@ export class FakeEventLog {
         continue;
       }
       cursor++;
-      if (hasLabels(event.labels, options.labels)) yield event;
+      if (matches(event)) yield event;
     }
   }
 

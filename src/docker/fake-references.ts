@@ -98,8 +98,10 @@ export function bindPorts(c: { readonly id: string; readonly name: string; reado
   return c.spec.portMappings.map((m) => {
     let hostPort = m.hostPort;
     if (hostPort === undefined) {
+      // One pass over what is held, not one per candidate port: benchmarks start thousands.
+      const clashing = new Set(taken.filter((b) => overlaps({ ...m, hostPort: b.hostPort }, b)).map((b) => b.hostPort));
       hostPort = FIRST_DYNAMIC_PORT;
-      while (taken.some((b) => overlaps({ ...m, hostPort }, b))) hostPort++;
+      while (clashing.has(hostPort)) hostPort++;
     } else if (taken.some((b) => overlaps(m, b))) {
       const port = `${m.hostIp}:${hostPort}`;
       throw new PortConflictError(

@@ -5,7 +5,7 @@ import { ownerOf, ownershipFilter } from '../api/labels.js';
 import type { TaskInput } from '../api/schema.js';
 import { statusRank, type ContainerStatus } from '../api/status.js';
 import type { ImagePullBehavior, TaskDefinition, TaskState } from '../api/task.js';
-import type { DockerClient, DockerEvent } from '../docker/docker-client.js';
+import type { DockerClient, DockerEvent, NetworkEvent } from '../docker/docker-client.js';
 import type { CredentialsFor } from '../docker/registry-auth/registry-credentials.js';
 import { EngineClosedError, TaskConflictError, TaskNotFoundError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -27,6 +27,7 @@ import { ImageCleaner, type ImageCleanupPolicy } from './image-cleanup/image-cle
 import type { PullRetryPolicy } from './image-puller.js';
 import { MetadataFiles } from './metadata/metadata-files.js';
 import type { MetadataIo } from './metadata/metadata-io.js';
+import { ServicesIndex } from '../services/services-index.js';
 
 export interface TaskEngineOptions {
   readonly docker: DockerClient;
@@ -101,7 +102,9 @@ export class TaskEngine {
   /** Actions launched and not yet recorded. */
   private activeActions = 0;
   private readonly executor: Executor;
-  private readonly watcher: DockerEventWatcher;
+  private readonly watcher: DockerEventWatcher<DockerEvent>;
+  /** Network connects and disconnects: a container's addresses change without a container event. */
+  private readonly networkWatcher: DockerEventWatcher<NetworkEvent>;
   private readonly reconcilers = new Map<string, TaskReconciler>();
   private readonly progress = new PullProgressHub();
   private readonly relister: Relister | undefined;
@@ -110,6 +113,8 @@ export class TaskEngine {
   private readonly metadata: MetadataFiles | undefined;
   /** What the agent remembers of the images its tasks use (pulls and creates write it, cleanup reads it). */
   readonly imageRecords: ImageRecords;
+  /** The running containers as services (GET /v1/services), kept from every saved task value. */
+  readonly services = new ServicesIndex();
   private state: 'new' | 'started' | 'closing' | 'closed' = 'new';
   private lastPassAt: number | undefined;
   /** Tasks the saver holds but could not load; the relist leaves their containers alone. */
@@ -118,6 +123,7 @@ export class TaskEngine {
   constructor(private readonly opts: TaskEngineOptions) {
     this.store = new StateStore(opts.saver, opts.clock, opts.log);
     this.imageRecords = new ImageRecords(opts.saver, opts.log);
+    this.store.onCommit((arn, task) => this.services.update(arn, task));
     this.queue = new PQueue({ concurrency: opts.concurrency });
     this.calls = new PQueue({ concurrency: opts.concurrency });
     this.queue.on('idle', () => this.notePass());
@@ -139,17 +145,21 @@ export class TaskEngine {
       this.store.onCommit((arn, task) => files.observe(arn, task));
     }
     this.executor = new Executor(opts.docker, opts.agentId, opts.log, pulls, this.progress, opts.observer, opts.registryCredentials, this.metadata);
+    const labels = ownershipFilter(opts.agentId);
+    const reconnected = (): void => {
+      opts.observer?.eventStreamReconnect();
+      this.refreshAll();
+    };
+    const watching = { clock: opts.clock, random: opts.random, backoff: opts.eventStreamBackoff, log: opts.log };
     this.watcher = new DockerEventWatcher(
-      opts.docker,
-      ownershipFilter(opts.agentId),
-      {
-        onEvent: (e) => this.onDockerEvent(e),
-        onReconnect: () => {
-          opts.observer?.eventStreamReconnect();
-          this.refreshAll();
-        },
-      },
-      { clock: opts.clock, random: opts.random, backoff: opts.eventStreamBackoff, log: opts.log },
+      (o) => opts.docker.containerEvents({ ...o, labels }),
+      { onEvent: (e) => this.onDockerEvent(e), onReconnect: reconnected },
+      watching,
+    );
+    this.networkWatcher = new DockerEventWatcher(
+      (o) => opts.docker.networkEvents(o),
+      { onEvent: (e) => this.onNetworkEvent(e), onReconnect: reconnected },
+      { ...watching, stream: 'network' },
     );
     this.relister =
       opts.relist &&
@@ -182,12 +192,14 @@ export class TaskEngine {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error(`engine cannot start from state ${this.state}`);
     const tasks = await this.store.load();
+    this.services.load(tasks);
     await this.imageRecords.load();
     this.unloaded = new Set(await this.opts.saver.unloadedArns());
     await this.metadata?.start(tasks, this.unloaded);
     this.state = 'started';
     this.admission.start(tasks);
     this.watcher.start();
+    this.networkWatcher.start();
     this.relister?.start();
     this.imageCleaner?.start();
     for (const task of tasks) {
@@ -340,6 +352,7 @@ export class TaskEngine {
     await this.relister?.stop();
     await this.imageCleaner?.stop();
     await this.watcher.stop();
+    await this.networkWatcher.stop();
     await this.queue.onIdle();
     await Promise.all([...this.reconcilers.values()].map((r) => r.settled()));
     await this.imageRecords.flush();
@@ -380,6 +393,20 @@ export class TaskEngine {
     const owner = this.store.findByDockerId(event.dockerId) ?? this.ownerByLabels(event);
     if (!owner) return;
     this.opts.log.debug('Docker event', { taskArn: owner.arn, container: owner.container, dockerId: event.dockerId, action: event.action });
+    const r = this.reconcilerFor(owner.arn);
+    r.markForRefresh(owner.container);
+    r.trigger();
+  }
+
+  /**
+   * A container of ours joined or left a network: re-read it, so its addresses in the state (the
+   * services view, template variables, metadata file) follow. Other containers' events are ignored.
+   */
+  private onNetworkEvent(event: NetworkEvent): void {
+    if (this.state !== 'started') return;
+    const owner = this.store.findByDockerId(event.dockerId);
+    if (!owner) return;
+    this.opts.log.debug('Docker network event', { taskArn: owner.arn, container: owner.container, dockerId: event.dockerId, action: event.action, network: event.network });
     const r = this.reconcilerFor(owner.arn);
     r.markForRefresh(owner.container);
     r.trigger();

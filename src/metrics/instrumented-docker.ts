@@ -1,4 +1,4 @@
-import type { DockerClient, DockerEvent, EventStreamOptions, LogChunk, LogOptions } from '../docker/docker-client.js';
+import type { DockerClient, LogChunk, LogOptions } from '../docker/docker-client.js';
 import type { AgentMetrics, DockerCall } from './metrics.js';
 
 /** Milliseconds from any origin; only differences are used. */
@@ -56,7 +56,8 @@ export function instrumentDocker(
     removeContainer: (id) => timed('remove', () => inner.removeContainer(id)),
     inspectContainer: (idOrName) => timed('inspect', () => inner.inspectContainer(idOrName)),
     listContainers: (labels) => timed('list', () => inner.listContainers(labels)),
-    containerEvents: (options) => countedEvents(inner, options, metrics),
+    containerEvents: (options) => countedEvents('events', () => inner.containerEvents(options), metrics),
+    networkEvents: (options) => countedEvents('network-events', () => inner.networkEvents(options), metrics),
     createVolume: (spec) => timed('volume-create', () => inner.createVolume(spec)),
     inspectVolume: (name) => timed('volume-inspect', () => inner.inspectVolume(name)),
     removeVolume: (name) => timed('volume-remove', () => inner.removeVolume(name)),
@@ -71,25 +72,25 @@ export function instrumentDocker(
  * The inner stream is opened here, eagerly, because implementations may treat the call itself
  * (not the first `next()`) as the moment the stream opens.
  */
-function countedEvents(inner: DockerClient, options: EventStreamOptions, metrics: AgentMetrics): AsyncIterable<DockerEvent> {
-  let stream: AsyncIterable<DockerEvent>;
+function countedEvents<E>(operation: 'events' | 'network-events', open: () => AsyncIterable<E>, metrics: AgentMetrics): AsyncIterable<E> {
+  let stream: AsyncIterable<E>;
   try {
-    stream = inner.containerEvents(options);
+    stream = open();
   } catch (err) {
-    metrics.dockerError('events', errorCode(err));
+    metrics.dockerError(operation, errorCode(err));
     throw err;
   }
   return {
-    [Symbol.asyncIterator]: () => forward(stream, metrics),
+    [Symbol.asyncIterator]: () => forward(operation, stream, metrics),
   };
 }
 
 // yield* passes return() through, so a consumer that breaks out of its loop closes the inner stream.
-async function* forward(stream: AsyncIterable<DockerEvent>, metrics: AgentMetrics): AsyncGenerator<DockerEvent> {
+async function* forward<E>(operation: 'events' | 'network-events', stream: AsyncIterable<E>, metrics: AgentMetrics): AsyncGenerator<E> {
   try {
     yield* stream;
   } catch (err) {
-    metrics.dockerError('events', errorCode(err));
+    metrics.dockerError(operation, errorCode(err));
     throw err;
   }
 }

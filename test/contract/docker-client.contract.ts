@@ -239,6 +239,35 @@ export function describeDockerClientContract(name: string, setup: () => Promise<
       for (const e of replayed) expect(BigInt(e.timeNano)).toBeGreaterThan(BigInt(create!.timeNano));
     });
 
+    it('reports a network connect and disconnect naming the container, and inspect follows', async () => {
+      const id = await client.createContainer(spec());
+      const { createdAt } = await client.inspectContainer(id);
+      await client.startContainer(id);
+      const net = env.network.name;
+      await env.network.connect(id);
+      const connected = await client.inspectContainer(id);
+      expect(connected.networks?.[net]?.ipAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      expect(Object.keys(connected.networks ?? {}).sort()).toEqual(['bridge', net].sort());
+      await env.network.disconnect(id);
+      expect(Object.keys((await client.inspectContainer(id)).networks ?? {})).toEqual(['bridge']);
+
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), 20_000);
+      const seen: string[] = [];
+      try {
+        for await (const e of client.networkEvents({ sinceNano: nanoBefore(createdAt!), signal: controller.signal })) {
+          // Other containers on the host have network events too; Docker's own bridge connect at start is not ours.
+          if (e.dockerId !== id || e.network !== net) continue;
+          seen.push(e.action);
+          if (e.action === 'disconnect') break;
+        }
+      } finally {
+        clearTimeout(timer);
+        controller.abort();
+      }
+      expect(seen).toEqual(['connect', 'disconnect']);
+    });
+
     it('calls onOpen once the stream is connected, before any event and even if none comes', async () => {
       const controller = new AbortController();
       let opened = 0;

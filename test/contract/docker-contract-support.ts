@@ -20,6 +20,15 @@ export interface DockerClientContractSetup {
    * healthcheck itself, which the suite then waits for.
    */
   readonly setHealth?: (id: string, health: DockerHealth) => void;
+  /**
+   * A network to attach containers to from outside, as `docker network connect` / `disconnect`
+   * by someone else; its `name` is what inspect and network events call it.
+   */
+  readonly network: {
+    readonly name: string;
+    connect(id: string): Promise<void>;
+    disconnect(id: string): Promise<void>;
+  };
   /** A pull of `image` that stays in flight (`held` resolves once it is) until `release`. */
   holdPull(): Promise<{ image: string; held: Promise<void>; release(): Promise<void> }>;
   /** Removes every container, then every volume, that carries `labels`. */

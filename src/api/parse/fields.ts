@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { RESERVED_LABEL_PREFIX } from '../labels.js';
+import { RESERVED_LABEL_PREFIX, isReservedLabel } from '../labels.js';
 
 /** Field rules both input forms share, so a name or a port means the same in either. */
 
@@ -70,7 +70,7 @@ export const memoryMiB = wholeNumber(MIN_MEMORY_MIB, INT32_MAX, 'MiB', `must be 
 
 export const labels = z.record(z.string().min(1).max(255), z.string().max(4096)).superRefine((record, ctx) => {
   for (const key of Object.keys(record)) {
-    if (key.startsWith(RESERVED_LABEL_PREFIX)) {
+    if (isReservedLabel(key)) {
       ctx.addIssue({ code: 'custom', path: [key], message: `label prefix "${RESERVED_LABEL_PREFIX}" is reserved for the agent` });
     }
   }

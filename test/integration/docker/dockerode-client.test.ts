@@ -14,6 +14,7 @@ const IMAGE = process.env.BERTH_TEST_IMAGE ?? '127.0.0.1:5000/berth/busybox:late
 const RUN_ID = randomBytes(6).toString('hex');
 const LABELS = { 'berth.test-run': RUN_ID };
 const DOCKER = '/usr/bin/docker';
+const NETWORK = `berth-contract-${RUN_ID}`;
 
 function realClient(overrides: Partial<ConstructorParameters<typeof DockerodeClient>[0]> = {}): DockerodeClient {
   return new DockerodeClient({ socketPath: '/var/run/docker.sock', timeoutMs: 30_000, pullTimeoutMs: 120_000, ...overrides });
@@ -30,6 +31,7 @@ async function removeLabelled(client: DockerodeClient): Promise<void> {
     }
   }
   for (const v of await client.listVolumes(LABELS)) await client.removeVolume(v.name);
+  execFileSync(DOCKER, ['network', 'prune', '-f', '--filter', `label=berth.test-run=${RUN_ID}`], { stdio: 'pipe' });
 }
 
 describeDockerClientContract('DockerodeClient on the real engine', async () => {
@@ -42,6 +44,17 @@ describeDockerClientContract('DockerodeClient on the real engine', async () => {
     missingImage: '127.0.0.1:5000/berth/does-not-exist:latest',
     labels: LABELS,
     serves: true,
+    network: {
+      name: NETWORK,
+      connect: async (id) => {
+        // Made on first use, labelled with the run, removed with the run's containers.
+        if (execFileSync(DOCKER, ['network', 'ls', '-q', '--filter', `name=^${NETWORK}$`], { encoding: 'utf8' }).trim() === '') {
+          execFileSync(DOCKER, ['network', 'create', '--label', `berth.test-run=${RUN_ID}`, NETWORK], { stdio: 'pipe' });
+        }
+        execFileSync(DOCKER, ['network', 'connect', NETWORK, id], { stdio: 'pipe' });
+      },
+      disconnect: async (id) => void execFileSync(DOCKER, ['network', 'disconnect', NETWORK, id], { stdio: 'pipe' }),
+    },
     holdPull: async () => {
       // A registry that accepts the daemon's connection and never answers (127.0.0.0/8 is an
       // insecure registry to Docker by default, so no certificate is needed to get that far).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineSplitter, dockerSinceAfter, ndjsonLines, parseEventLine } from '../../../src/docker/event-lines.js';
+import { LineSplitter, dockerSinceAfter, ndjsonLines, parseEventLine, parseNetworkEventLine } from '../../../src/docker/event-lines.js';
 
 async function collect(chunks: Array<Buffer | string>): Promise<string[]> {
   async function* source(): AsyncGenerator<Buffer | string> {
@@ -102,5 +102,27 @@ describe('dockerSinceAfter', () => {
   it('rejects anything but a decimal integer', () => {
     expect(() => dockerSinceAfter('1.5')).toThrow(RangeError);
     expect(() => dockerSinceAfter('')).toThrow(RangeError);
+  });
+});
+
+describe('parseNetworkEventLine', () => {
+  const line = (action: string, attributes: Record<string, string>, type = 'network'): string =>
+    `{"Type":"${type}","Action":"${action}","Actor":{"ID":"7d86e3bd","Attributes":${JSON.stringify(attributes)}},"scope":"local","time":1764669000,"timeNano":1764669000123456789}`;
+
+  it('reads a connect or disconnect as the container, the network name and the exact timeNano', () => {
+    expect(parseNetworkEventLine(line('connect', { container: 'abc123', name: 'backend', type: 'bridge' }))).toEqual({
+      dockerId: 'abc123',
+      action: 'connect',
+      network: 'backend',
+      timeNano: '1764669000123456789',
+    });
+    expect(parseNetworkEventLine(line('disconnect', { container: 'abc123', name: 'bridge', type: 'bridge' }))?.action).toBe('disconnect');
+  });
+
+  it('ignores other network actions, other types, and lines without a container', () => {
+    expect(parseNetworkEventLine(line('create', { name: 'backend', type: 'bridge' }))).toBeUndefined();
+    expect(parseNetworkEventLine(line('connect', { name: 'backend' }))).toBeUndefined();
+    expect(parseNetworkEventLine(line('connect', { container: 'abc', name: 'backend' }, 'container'))).toBeUndefined();
+    expect(parseNetworkEventLine('not json')).toBeUndefined();
   });
 });

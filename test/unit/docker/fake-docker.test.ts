@@ -24,6 +24,11 @@ describeDockerClientContract('FakeDocker', async () => {
     labels: { 'berth.test-run': 'fake' },
     serves: false,
     setHealth: (id, health) => fake.setHealth(id, health),
+    network: {
+      name: 'contract-net',
+      connect: async (id) => fake.connectNetwork(id, 'contract-net', '10.20.0.2'),
+      disconnect: async (id) => fake.disconnectNetwork(id, 'contract-net'),
+    },
     holdPull: async () => {
       let release!: () => void;
       fake.delayNext('pull', new Promise<void>((resolve) => (release = resolve)));
@@ -201,6 +206,31 @@ describe('FakeDocker test controls', () => {
     expect(await pending).toMatchObject({ dockerId: db, action: 'create' });
     expect(await events.next()).toMatchObject({ dockerId: db, action: 'start' });
     events.close();
+  });
+
+  it('connectNetwork / disconnectNetwork change what inspect shows and emit network events naming the container', async () => {
+    const docker = await fakeWithImage();
+    const id = await running(docker);
+    const abort = new AbortController();
+    const stream = docker.networkEvents({ signal: abort.signal })[Symbol.asyncIterator]();
+    docker.connectNetwork(id, 'backend', '10.5.0.2');
+    const bridge = (await docker.inspectContainer(id)).networks!.bridge!;
+    expect((await docker.inspectContainer(id)).networks).toEqual({ bridge, backend: { ipAddress: '10.5.0.2' } });
+    docker.disconnectNetwork(id, 'bridge');
+    expect((await docker.inspectContainer(id)).networks).toEqual({ backend: { ipAddress: '10.5.0.2' } });
+    expect(() => docker.disconnectNetwork(id, 'bridge')).toThrow(/not connected to network bridge/);
+    expect((await stream.next()).value).toMatchObject({ dockerId: id, action: 'connect', network: 'backend' });
+    const second = (await stream.next()).value;
+    expect(second).toMatchObject({ dockerId: id, action: 'disconnect', network: 'bridge' });
+    // A stopped container keeps its networks without addresses, as Docker shows it.
+    docker.crash(id, 0);
+    expect((await docker.inspectContainer(id)).networks).toEqual({ backend: {} });
+    // A reopened stream replays what came after the last event seen, and container streams never see network events.
+    const replay = docker.networkEvents({ signal: abort.signal, sinceNano: '0' })[Symbol.asyncIterator]();
+    expect((await replay.next()).value).toMatchObject({ action: 'connect' });
+    expect(docker.events.some((e) => e.action === 'connect' || e.action === 'disconnect')).toBe(false);
+    abort.abort();
+    expect((await stream.next()).done).toBe(true);
   });
 
   it('assigns distinct dynamic host ports, refuses a taken fixed port, and frees ports on exit', async () => {

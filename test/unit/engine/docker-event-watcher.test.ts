@@ -21,6 +21,9 @@ function breakingDocker(lifeMs: () => number, opened: number[], sinces: Array<st
   } as unknown as DockerClient;
 }
 
+/** The agent's container stream, without a label filter. */
+const opener = (docker: DockerClient) => (o: Omit<EventStreamOptions, 'labels'>) => docker.containerEvents({ ...o, labels: {} });
+
 afterEach(() => vi.useRealTimers());
 
 const OPTIONS = { clock: systemClock, random: () => 0.5, backoff: { initialMs: 100, maxMs: 1_000, multiplier: 2, jitter: 0 }, log: silentLogger() };
@@ -31,7 +34,7 @@ describe('DockerEventWatcher', () => {
     const opened: number[] = [];
     const sinces: Array<string | undefined> = [];
     const reconnects = vi.fn();
-    const w = new DockerEventWatcher(breakingDocker(() => 10, opened, sinces), {}, { onEvent: () => undefined, onReconnect: reconnects }, OPTIONS);
+    const w = new DockerEventWatcher(opener(breakingDocker(() => 10, opened, sinces)), { onEvent: () => undefined, onReconnect: reconnects }, OPTIONS);
     const startedAt = Date.now();
     w.start();
     await vi.advanceTimersByTimeAsync(2_000);
@@ -56,7 +59,7 @@ describe('DockerEventWatcher', () => {
       }),
     } as unknown as DockerClient;
     const reconnects = vi.fn();
-    const w = new DockerEventWatcher(docker, {}, { onEvent: () => undefined, onReconnect: reconnects }, OPTIONS);
+    const w = new DockerEventWatcher(opener(docker), { onEvent: () => undefined, onReconnect: reconnects }, OPTIONS);
     w.start();
     await vi.advanceTimersByTimeAsync(5_000);
     expect(attempts.length).toBeGreaterThan(3);
@@ -71,7 +74,7 @@ describe('DockerEventWatcher', () => {
     vi.useFakeTimers();
     const opened: number[] = [];
     const lives = [10, 10, 10, 5_000, 10, 10];
-    const w = new DockerEventWatcher(breakingDocker(() => lives.shift() ?? 10, opened, []), {}, { onEvent: () => undefined, onReconnect: () => undefined }, OPTIONS);
+    const w = new DockerEventWatcher(opener(breakingDocker(() => lives.shift() ?? 10, opened, [])), { onEvent: () => undefined, onReconnect: () => undefined }, OPTIONS);
     w.start();
     await vi.advanceTimersByTimeAsync(7_000);
     await w.stop();
