@@ -128,6 +128,23 @@ describe('the engine\'s services on the fake Docker', () => {
     expect(docker.calls.filter((c) => c.op === 'inspect' && c.arg === stranger)).toEqual([]);
   });
 
+  it('the network connect Docker sends while it starts a container costs no extra inspect: the start reads it anyway', async () => {
+    const { engine, docker, dockerId } = await runningEngine();
+    const inspected = (id: string): number => docker.calls.filter((c) => c.op === 'inspect' && c.arg === id).length;
+    const plain = inspected(dockerId);
+    const other = 'arn:test:task/other';
+    let release!: () => void;
+    docker.delayNext('start', new Promise<void>((resolve) => (release = resolve)));
+    await engine.addTask({ kind: 'definition', task: taskDef(other, [containerDef('web')]) });
+    await until(() => engine.getTask(other)?.containers[0]?.dockerId !== undefined && docker.calls.some((c) => c.op === 'start' && c.arg === engine.getTask(other)!.containers[0]!.dockerId));
+    const otherId = engine.getTask(other)!.containers[0]!.dockerId!;
+    docker.connectNetwork(otherId, 'bridge');
+    release();
+    await waitForTask(engine, other, running);
+    await engine.idle();
+    expect(inspected(otherId)).toBe(plain);
+  });
+
   it('a stopped container is removed from the list and the watch', async () => {
     const { engine, docker, dockerId } = await runningEngine();
     const records: ServiceRecord[] = [];
