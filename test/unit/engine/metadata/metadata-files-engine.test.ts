@@ -13,18 +13,20 @@ import { containerDef, IMAGE, taskDef } from '../../../support/fixtures.js';
 
 /* The metadata files of an engine on the fake Docker, in a temporary directory: what a container would read. */
 
-const engineFor = trackedEngines(afterEach);
-const ARN = 'arn:test:task/meta';
-const ports = [{ containerPort: 80, hostPort: 18080, protocol: 'tcp' as const, hostIp: '127.0.0.1' }];
 let root: string;
-
 beforeEach(async () => {
   root = join(await mkdtemp(join(tmpdir(), 'berth-metadata-')), 'metadata');
 });
+// Registered before the engines' own hook, so it runs after it (after hooks run last-registered
+// first): the directory goes only once no engine is left writing into it.
 afterEach(async () => {
   vi.restoreAllMocks();
   await rm(join(root, '..'), { recursive: true, force: true });
 });
+const engineFor = trackedEngines(afterEach);
+const ARN = 'arn:test:task/meta';
+const ports = [{ containerPort: 80, hostPort: 18080, protocol: 'tcp' as const, hostIp: '127.0.0.1' }];
+
 
 const read = async (container = 'app'): Promise<MetadataFile> =>
   JSON.parse(await readFile(metadataLocation(root, ARN, container).hostFile, 'utf8')) as MetadataFile;
