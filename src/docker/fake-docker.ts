@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { PortBinding } from '../api/task.js';
 import {
-  ContainerNotFoundError,
   ContainerNotRunningError,
   DockerApiError,
   DockerUnavailableError,
@@ -16,7 +14,6 @@ import type {
   ContainerStats,
   ContainerSummary,
   DockerClient,
-  DockerContainerState,
   DockerEvent,
   DockerHealth,
   DockerOperation,
@@ -31,6 +28,7 @@ import type {
   VolumeInfo,
   VolumeSpec,
 } from './docker-client.js';
+import { FakeContainerTable, networksNow, type FakeContainer } from './fake-containers.js';
 import { FakeEventLog } from './fake-event-log.js';
 import {
   VALID_NAME,
@@ -38,7 +36,6 @@ import {
   hasHealthCheck,
   hasLabels,
   immediateExitCode,
-  networksOf,
   normalizeImage,
   raceAbort,
 } from './fake-docker-helpers.js';
@@ -64,25 +61,6 @@ export interface FakeDockerOptions {
    * password, worded as Docker words it.
    */
   readonly registryUsers?: Readonly<Record<string, { readonly username: string; readonly password: string }>>;
-}
-
-interface FakeContainer {
-  readonly id: string;
-  readonly name: string;
-  readonly spec: ContainerSpec;
-  readonly imageId: string;
-  state: DockerContainerState;
-  exitCode?: number;
-  oomKilled: boolean;
-  portBindings: PortBinding[];
-  health?: DockerHealth;
-  pid?: number;
-  ipAddress?: string;
-  /** Networks connected (an address, given while running) or disconnected (null) after create. */
-  readonly networkChanges: Map<string, { readonly ipAddress?: string } | null>;
-  readonly createdAt: number;
-  startedAt?: number;
-  finishedAt?: number;
 }
 
 /**
@@ -119,7 +97,7 @@ export class FakeDocker implements DockerClient {
   readonly calls: Array<{ op: FakeOperation; arg: string }> = [];
   private readonly images = new FakeImages(() => this.log.tickMs());
   private readonly registryUsers: NonNullable<FakeDockerOptions['registryUsers']>;
-  private readonly containers = new Map<string, FakeContainer>();
+  private readonly containers = new FakeContainerTable();
   private readonly volumes = new FakeVolumes((name) =>
     [...this.containers.values()]
       .filter((c) => c.spec.mounts?.some((m) => m.type === 'volume' && m.source === name))
@@ -147,7 +125,7 @@ export class FakeDocker implements DockerClient {
 
   /** The container's process dies on its own (exit code, optionally OOM-killed): events [oom,] die. */
   crash(id: string, exitCode: number, options: { oomKilled?: boolean } = {}): void {
-    const c = this.mustFind(id);
+    const c = this.containers.mustFind(id);
     if (c.state !== 'running') throw new Error(`fake docker: cannot crash ${c.name}, it is ${c.state}`);
     if (options.oomKilled) this.emit(c, 'oom');
     this.exit(c, exitCode, options.oomKilled ?? false);
@@ -158,7 +136,7 @@ export class FakeDocker implements DockerClient {
    * change to `healthy` or `unhealthy` emits `health_status` (Docker sends no event for `starting`).
    */
   setHealth(idOrName: string, status: DockerHealth): void {
-    const c = this.mustFind(idOrName);
+    const c = this.containers.mustFind(idOrName);
     if (c.state !== 'running' || !hasHealthCheck(c.spec)) {
       throw new Error(`fake docker: cannot set the health of ${c.name}: it is ${c.state}${hasHealthCheck(c.spec) ? '' : ', without a healthcheck'}`);
     }
@@ -172,7 +150,7 @@ export class FakeDocker implements DockerClient {
    * removed. `silently` leaves no events, as when a stream was down and the daemon's buffer lost them.
    */
   removeExternally(id: string, options: { silently?: boolean } = {}): void {
-    const c = this.mustFind(id);
+    const c = this.containers.mustFind(id);
     const logLength = this.log.length;
     if (c.state === 'running') {
       this.emit(c, 'kill');
@@ -189,15 +167,15 @@ export class FakeDocker implements DockerClient {
    * `ipAddress` while the container runs) and a network `connect` event names the container.
    */
   connectNetwork(idOrName: string, network: string, ipAddress?: string): void {
-    const c = this.mustFind(idOrName);
+    const c = this.containers.mustFind(idOrName);
     c.networkChanges.set(network, ipAddress === undefined ? {} : { ipAddress });
     this.networkLog.push({ dockerId: c.id, action: 'connect', network, timeNano: String(this.log.tick()) });
   }
 
   /** `docker network disconnect NETWORK CONTAINER`: the network leaves inspect, a `disconnect` event names the container. */
   disconnectNetwork(idOrName: string, network: string): void {
-    const c = this.mustFind(idOrName);
-    if (!(network in (this.networksNow(c).networks ?? {}))) {
+    const c = this.containers.mustFind(idOrName);
+    if (!(network in (networksNow(c).networks ?? {}))) {
       throw new Error(`fake docker: container ${c.name} is not connected to network ${network}`);
     }
     c.networkChanges.set(network, null);
@@ -236,7 +214,7 @@ export class FakeDocker implements DockerClient {
 
   /** The running container's process writes `text` to one of its streams (a missing last newline stays missing). */
   writeLogs(idOrName: string, stream: LogChunk['stream'], text: string): void {
-    const c = this.mustFind(idOrName);
+    const c = this.containers.mustFind(idOrName);
     if (c.state !== 'running') throw new Error(`fake docker: ${c.name} cannot write output, it is ${c.state}`);
     // A TTY has one stream: Docker cannot tell stderr apart.
     this.output.write(c.id, c.spec.tty ? 'stdout' : stream, text, this.log.tickMs());
@@ -244,7 +222,7 @@ export class FakeDocker implements DockerClient {
 
   /** Pins figures of a container's stats (see FakeStats for what it reports otherwise). */
   setStats(idOrName: string, stats: Partial<ContainerStats>): void {
-    this.usage.set(this.mustFind(idOrName).id, stats);
+    this.usage.set(this.containers.mustFind(idOrName).id, stats);
   }
 
   containerCount(): number {
@@ -253,7 +231,7 @@ export class FakeDocker implements DockerClient {
 
   /** The spec a container was created from, exactly as given. */
   specOf(idOrName: string): ContainerSpec {
-    return this.mustFind(idOrName).spec;
+    return this.containers.mustFind(idOrName).spec;
   }
 
   hasVolume(name: string): boolean {
@@ -323,7 +301,7 @@ export class FakeDocker implements DockerClient {
     const imageId = this.images.resolve(spec.image);
     if (imageId === undefined) throw new ImageNotFoundError(spec.image);
     checkSettingsAtCreate(spec);
-    checkReferencesAtCreate(spec, (ref) => this.find(ref));
+    checkReferencesAtCreate(spec, (ref) => this.containers.find(ref));
     for (const mount of spec.mounts ?? []) {
       if (mount.type === 'volume') this.volumes.create({ name: mount.source });
     }
@@ -336,10 +314,10 @@ export class FakeDocker implements DockerClient {
 
   async startContainer(id: string): Promise<void> {
     await this.enter('start', id);
-    const c = this.mustFind(id);
+    const c = this.containers.mustFind(id);
     if (c.state === 'running') return;
     checkReferencesAtStart(c.name, c.spec, (ref) => {
-      const other = this.find(ref);
+      const other = this.containers.find(ref);
       return other && { ...other, ...(other.spec.ipcMode !== undefined ? { ipcMode: other.spec.ipcMode } : {}) };
     });
     c.portBindings = bindPorts(c, [...this.containers.values()].flatMap((o) => o.portBindings));
@@ -358,7 +336,7 @@ export class FakeDocker implements DockerClient {
 
   async stopContainer(id: string, _timeoutSeconds: number): Promise<void> {
     await this.enter('stop', id);
-    const c = this.mustFind(id);
+    const c = this.containers.mustFind(id);
     if (c.state !== 'running') return;
     this.emit(c, 'kill');
     this.exit(c, 0, false);
@@ -367,7 +345,7 @@ export class FakeDocker implements DockerClient {
 
   async removeContainer(id: string): Promise<void> {
     await this.enter('remove', id);
-    const c = this.mustFind(id);
+    const c = this.containers.mustFind(id);
     if (c.state === 'running') {
       throw new DockerApiError('remove', 409, `You cannot remove a running container ${c.id}. Stop the container first`);
     }
@@ -379,7 +357,7 @@ export class FakeDocker implements DockerClient {
 
   async inspectContainer(idOrName: string): Promise<ContainerInfo> {
     await this.enter('inspect', idOrName);
-    const c = this.mustFind(idOrName);
+    const c = this.containers.mustFind(idOrName);
     const stopped = c.state === 'exited' || c.state === 'dead';
     return {
       id: c.id,
@@ -393,7 +371,7 @@ export class FakeDocker implements DockerClient {
       portBindings: c.portBindings.map((b) => ({ ...b })),
       ...(c.health !== undefined ? { health: c.health } : {}),
       ...(c.state === 'running' && c.pid !== undefined ? { pid: c.pid } : {}),
-      ...this.networksNow(c),
+      ...networksNow(c),
       hostname: c.spec.hostname ?? c.id.slice(0, 12),
       createdAt: c.createdAt,
       ...(c.startedAt !== undefined ? { startedAt: c.startedAt } : {}),
@@ -410,7 +388,7 @@ export class FakeDocker implements DockerClient {
 
   async containerStats(id: string, signal?: AbortSignal): Promise<ContainerStats> {
     await this.enter('stats', id, signal && { signal, error: () => new DockerApiError('stats', undefined, 'cancelled by the caller') });
-    const c = this.mustFind(id);
+    const c = this.containers.mustFind(id);
     if (c.state !== 'running') throw new ContainerNotRunningError(id);
     return this.usage.read(c.id, c.spec.memoryBytes, Date.now());
   }
@@ -463,7 +441,7 @@ export class FakeDocker implements DockerClient {
   async *containerLogs(idOrName: string, options: LogOptions): AsyncGenerator<LogChunk> {
     if (options.signal.aborted) return;
     await this.enter('logs', idOrName);
-    const c = this.mustFind(idOrName);
+    const c = this.containers.mustFind(idOrName);
     if (c.spec.logConfig?.type === 'none') {
       throw new DockerApiError('logs', 501, 'configured logging driver does not support reading');
     }
@@ -482,37 +460,6 @@ export class FakeDocker implements DockerClient {
     if (this.unavailable) throw new DockerUnavailableError(`fake docker is down (${op})`);
     const failure = this.failures.get(op)?.shift();
     if (failure) throw failure;
-  }
-
-  /** What inspect shows: the network mode's network, then what was connected or disconnected since. */
-  private networksNow(c: FakeContainer): Pick<ContainerInfo, 'networks'> {
-    const running = c.state === 'running';
-    const base = networksOf(c.spec, running ? c.ipAddress : undefined);
-    if (c.networkChanges.size === 0) return base;
-    const networks: Record<string, { ipAddress?: string }> = { ...base.networks };
-    for (const [name, attachment] of c.networkChanges) {
-      if (attachment === null) delete networks[name];
-      else networks[name] = running && attachment.ipAddress ? { ipAddress: attachment.ipAddress } : {};
-    }
-    return { networks };
-  }
-
-  private mustFind(ref: string): FakeContainer {
-    const c = this.find(ref);
-    if (!c) throw new ContainerNotFoundError(ref);
-    return c;
-  }
-
-  /** Docker's lookup order: full ID, then name, then unique ID prefix. */
-  private find(ref: string): FakeContainer | undefined {
-    const byId = this.containers.get(ref);
-    if (byId) return byId;
-    const name = ref.replace(/^\//, '');
-    const all = [...this.containers.values()];
-    const byName = all.find((c) => c.name === name);
-    if (byName) return byName;
-    const byPrefix = /^[0-9a-f]+$/.test(ref) ? all.filter((c) => c.id.startsWith(ref)) : [];
-    return byPrefix.length === 1 ? byPrefix[0] : undefined;
   }
 
   private exit(c: FakeContainer, exitCode: number, oomKilled: boolean): void {
