@@ -169,12 +169,7 @@ export class TaskEngine {
         {
           tasks: () => this.store.list(),
           unloaded: () => this.unloaded,
-          refresh: (arn, container) => {
-            if (this.state !== 'started') return;
-            const r = this.reconcilerFor(arn);
-            r.markForRefresh(container);
-            r.trigger();
-          },
+          refresh: (arn, container) => this.refresh({ arn, container }),
         },
         { clock: opts.clock, policy: opts.relist, log: opts.log },
       );
@@ -393,9 +388,7 @@ export class TaskEngine {
     const owner = this.store.findByDockerId(event.dockerId) ?? this.ownerByLabels(event);
     if (!owner) return;
     this.opts.log.debug('Docker event', { taskArn: owner.arn, container: owner.container, dockerId: event.dockerId, action: event.action });
-    const r = this.reconcilerFor(owner.arn);
-    r.markForRefresh(owner.container);
-    r.trigger();
+    this.refresh(owner);
   }
 
   /**
@@ -407,6 +400,12 @@ export class TaskEngine {
     const owner = this.store.findByDockerId(event.dockerId);
     if (!owner) return;
     this.opts.log.debug('Docker network event', { taskArn: owner.arn, container: owner.container, dockerId: event.dockerId, action: event.action, network: event.network });
+    this.refresh(owner);
+  }
+
+  /** Something says Docker's view of this container changed: its reconciler re-reads it. */
+  private refresh(owner: { arn: string; container: string }): void {
+    if (this.state !== 'started') return;
     const r = this.reconcilerFor(owner.arn);
     r.markForRefresh(owner.container);
     r.trigger();
