@@ -30,6 +30,10 @@ export function endpointRefusalOf(err: unknown): string | undefined {
   if ((err as { level?: unknown } | null)?.level === 'client-authentication') return `the ssh key was refused (${text})`;
   if (/Host denied \(verification failed\)/.test(text)) return 'the ssh host key is not the known one';
   if (typeof code !== 'string') return undefined;
+  // Reached, then cut off in the handshake: what a TLS server that refuses our certificate does.
+  if (code === 'ECONNRESET' && /before secure TLS connection was established/.test(text)) {
+    return `it closed the TLS handshake, so it does not accept our client certificate (${text})`;
+  }
   if (TLS_CERT_CODES.has(code)) return `its TLS certificate is not trusted by our CA (${code}: ${text})`;
   if (/^ERR_SSL_/.test(code)) return `the TLS handshake failed, our client certificate is likely not accepted (${code}: ${text})`;
   return undefined;

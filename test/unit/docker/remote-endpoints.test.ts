@@ -113,6 +113,10 @@ describe('endpointRefusalOf', () => {
     [new Error('Host denied (verification failed)'), /ssh host key is not the known one/],
     [Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }), /not trusted by our CA/],
     [Object.assign(new Error('alert certificate required'), { code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' }), /client certificate is likely not accepted/],
+    [
+      Object.assign(new Error('Client network socket disconnected before secure TLS connection was established'), { code: 'ECONNRESET' }),
+      /does not accept our client certificate/,
+    ],
   ])('%s is a refusal', (err, message) => {
     expect(endpointRefusalOf(err)).toMatch(message);
   });
