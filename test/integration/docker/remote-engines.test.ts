@@ -85,6 +85,10 @@ describe('an ssh:// Docker endpoint', () => {
     const known = readFileSync(join(a.dataDir, 'docker-ssh-known-hosts'), 'utf8');
     const hostKey = readFileSync(`${BASE}/ssh/host_ed25519.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
     expect(known).toBe(`[127.0.0.1]:2222 ${hostKey}\n`);
+    // The dump names the key file, never its contents.
+    const dump = runCli(['state', 'dump', '--data-dir', a.dataDir]);
+    expect(dump.stdout).toContain(`"keyPath":"${SSH_KEY}"`);
+    expect(dump.stdout).not.toContain(readFileSync(SSH_KEY, 'utf8').split('\n')[1]!);
   });
 
   it('refuses to start with a key the host refuses, naming the endpoint', () => {
