@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -95,6 +95,15 @@ describe('an ssh:// Docker endpoint', () => {
     const result = runCli(['run', '--data-dir', dataDir(), '--docker-host', SSH_HOST, '--docker-ssh-key', REFUSED_KEY]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`Docker at ${SSH_HOST} refused the connection: the ssh key was refused`);
+  });
+  it('refuses to start when the host key differs from the known one', () => {
+    const data = dataDir();
+    mkdirSync(data, { recursive: true });
+    const otherKey = readFileSync(`${REFUSED_KEY}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
+    writeFileSync(join(data, 'docker-ssh-known-hosts'), `[127.0.0.1]:2222 ${otherKey}\n`);
+    const result = runCli(['run', '--data-dir', data, '--docker-host', SSH_HOST, '--docker-ssh-key', SSH_KEY]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`Docker at ${SSH_HOST} refused the connection: the ssh host key is not the known one`);
   });
 });
 
