@@ -7,6 +7,8 @@
 #   5. variants 127.0.0.1:5000/berth/variant:0..10 of it, each with different content
 #   6. the password-protected registry on 127.0.0.1:5001 holding it as berth/private:latest
 #      (scripts/setup-auth-registry.sh)
+#   7. the remote endpoints in front of it: TLS on 127.0.0.1:2376, sshd on 127.0.0.1:2222
+#      (scripts/setup-remote-docker.sh)
 # Exits non-zero with a message naming the step that failed; it never leaves the caller guessing.
 set -euo pipefail
 
@@ -178,4 +180,5 @@ start_registry
 build_and_push_image
 build_variants
 bash "$(dirname "$0")/setup-auth-registry.sh" || die "the auth registry (scripts/setup-auth-registry.sh)"
+bash "$(dirname "$0")/setup-remote-docker.sh" || die "the remote Docker endpoints (scripts/setup-remote-docker.sh)"
 say "ready: docker $("$DOCKER" version --format '{{.Server.Version}}'), registry $REGISTRY_ADDR, image $IMAGE"

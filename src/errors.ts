@@ -124,6 +124,18 @@ export class DockerUnavailableError extends BerthError {
   }
 }
 
+/**
+ * A remote Docker endpoint refused us: a TLS certificate it or we do not accept, an ssh key it
+ * refuses, or an ssh host key that differs from the known one. It never fixes itself, so the
+ * agent does not start on it.
+ */
+export class DockerEndpointRefusedError extends BerthError {
+  readonly code = 'DockerEndpointRefused';
+  constructor(readonly endpoint: string, detail: string, options: { cause?: unknown } = {}) {
+    super(`Docker at ${endpoint} refused the connection: ${detail}`, options);
+  }
+}
+
 /** A Docker call did not answer within its deadline. */
 export class DockerTimeoutError extends BerthError {
   readonly code = 'DockerTimeout';

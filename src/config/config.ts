@@ -1,4 +1,5 @@
 import { homedir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { duration, optionalDuration, positiveInt, wholeNumber, yesNo } from './values.js';
@@ -7,6 +8,8 @@ import type { BackoffPolicy } from '../util/backoff.js';
 import { hostCpuUnits, readHost, type HostDescription } from '../engine/admission/host-resources.js';
 import { IMAGE_PULL_BEHAVIORS, type ImagePullBehavior } from '../api/task.js';
 import { loadConfigFile, type RouteConfig } from '../routes/route-config.js';
+import { endpointUrl, parseEndpoint, type TlsFiles } from '../docker/docker-endpoint.js';
+import type { SshAuth } from '../docker/remote-connection.js';
 
 /**
  * Every setting of the agent, resolved once at start-up from flags, then environment, then the
@@ -19,6 +22,10 @@ export interface AgentConfig {
   readonly databasePath: string;
   /** DOCKER_HOST-style endpoint: unix:///path or tcp://host:port. */
   readonly dockerHost: string;
+  /** A tcp:// Docker host over TLS (DOCKER_TLS_VERIFY): the files' paths, never their contents. */
+  readonly dockerTls?: TlsFiles;
+  /** An ssh:// Docker host: the key file or agent socket, and the known-hosts file (paths only). */
+  readonly dockerSsh?: SshAuth;
   /** Deadline for each non-streaming Docker call. */
   readonly dockerTimeoutMs: number;
   /** Deadline for one pull attempt, from when it gets its slot; 0: none (README "Image pulls"). */
@@ -132,6 +139,12 @@ export const DEFAULTS = {
   socketFile: 'agent.sock',
   databaseFile: 'state.db',
   dockerHost: 'unix:///var/run/docker.sock',
+  /** Under the home directory, as the Docker CLI looks for ca.pem, cert.pem and key.pem. */
+  dockerCertDirUnderHome: '.docker',
+  /** Tried in this order when no ssh key is named and no ssh agent runs. */
+  dockerSshKeysUnderHome: ['.ssh/id_ed25519', '.ssh/id_rsa'],
+  /** Under the data directory: the ssh host keys of ssh:// Docker hosts, accepted on first use. */
+  dockerSshKnownHostsFile: 'docker-ssh-known-hosts',
   dockerTimeoutMs: 30_000,
   pullTimeoutMs: 10 * 60_000,
   pullInactivityTimeoutMs: 60_000,
@@ -195,6 +208,10 @@ export interface ConfigFlags {
   readonly dataDir?: string;
   readonly socket?: string;
   readonly dockerHost?: string;
+  readonly dockerTlsVerify?: boolean;
+  readonly dockerCertPath?: string;
+  readonly dockerSshKey?: string;
+  readonly dockerSshKnownHosts?: string;
   readonly concurrency?: string;
   readonly maxConcurrentPulls?: string;
   readonly cleanupWait?: string;
@@ -260,8 +277,8 @@ export function resolveConfig(flags: ConfigFlags = {}, ctx: ConfigContext = defa
     throw new ConfigError(`log format must be json or text, got ${JSON.stringify(logFormat)}`);
   }
   const dockerHost = flags.dockerHost ?? env.DOCKER_HOST ?? DEFAULTS.dockerHost;
-  if (!/^(unix|tcp|http):\/\/./.test(dockerHost)) {
-    throw new ConfigError(`docker host must look like unix:///var/run/docker.sock or tcp://host:port, got ${JSON.stringify(dockerHost)}`);
+  if (!/^(unix|tcp|http|ssh):\/\/./.test(dockerHost)) {
+    throw new ConfigError(`docker host must look like unix:///var/run/docker.sock, tcp://host:port or ssh://user@host, got ${JSON.stringify(dockerHost)}`);
   }
   const relistIntervalMs = duration('relist interval (BERTH_RELIST_INTERVAL)', flags.relistInterval ?? env.BERTH_RELIST_INTERVAL, DEFAULTS.relistIntervalMs);
   if (relistIntervalMs < 1000) throw new ConfigError(`relist interval must be at least 1s, got ${JSON.stringify(flags.relistInterval ?? env.BERTH_RELIST_INTERVAL)}`);
@@ -273,6 +290,7 @@ export function resolveConfig(flags: ConfigFlags = {}, ctx: ConfigContext = defa
     socketPath: resolve(flags.socket ?? env.BERTH_SOCKET ?? join(dataDir, DEFAULTS.socketFile)),
     databasePath: join(dataDir, DEFAULTS.databaseFile),
     dockerHost,
+    ...remoteDocker(dockerHost, flags, ctx, dataDir),
     dockerTimeoutMs: DEFAULTS.dockerTimeoutMs,
     pullTimeoutMs: optionalDuration('image pull timeout (BERTH_IMAGE_PULL_TIMEOUT)', flags.imagePullTimeout ?? env.BERTH_IMAGE_PULL_TIMEOUT, DEFAULTS.pullTimeoutMs),
     pullInactivityTimeoutMs: optionalDuration(
@@ -375,6 +393,34 @@ function configFile(raw: string | undefined): Pick<AgentConfig, 'configFile' | '
   if (raw === undefined || raw === '') return { routes: [] };
   const path = resolve(raw);
   return { configFile: path, routes: loadConfigFile(path).routes };
+}
+
+/** The TLS files or ssh login of a remote Docker host, by the Docker CLI's rules; parsing it here refuses a bad host at start-up. */
+function remoteDocker(dockerHost: string, flags: ConfigFlags, ctx: ConfigContext, dataDir: string): Pick<AgentConfig, 'dockerTls' | 'dockerSsh'> {
+  const { env } = ctx;
+  const verify = flags.dockerTlsVerify ?? yesNo('docker tls verify (--docker-tls-verify, DOCKER_TLS_VERIFY)', env.DOCKER_TLS_VERIFY, false);
+  const certDir = resolve(flags.dockerCertPath ?? (env.DOCKER_CERT_PATH || join(ctx.home, DEFAULTS.dockerCertDirUnderHome)));
+  const dockerTls = verify ? { ca: join(certDir, 'ca.pem'), cert: join(certDir, 'cert.pem'), key: join(certDir, 'key.pem') } : undefined;
+  const endpoint = parseEndpoint(dockerTls === undefined ? { host: dockerHost } : { host: dockerHost, tls: dockerTls });
+  if (endpoint.kind === 'tcp' && dockerTls !== undefined) {
+    const missing = Object.values(dockerTls).find((path) => !existsSync(path));
+    if (missing !== undefined) throw new ConfigError(`Docker host ${endpointUrl(endpoint)}: TLS file ${missing} does not exist (--docker-cert-path, DOCKER_CERT_PATH)`);
+    return { dockerTls };
+  }
+  if (endpoint.kind !== 'ssh') return {};
+  const knownHostsPath = resolve(flags.dockerSshKnownHosts ?? (env.BERTH_DOCKER_SSH_KNOWN_HOSTS || join(dataDir, DEFAULTS.dockerSshKnownHostsFile)));
+  const named = flags.dockerSshKey ?? (env.BERTH_DOCKER_SSH_KEY || undefined);
+  if (named !== undefined) {
+    const keyPath = resolve(named);
+    if (!existsSync(keyPath)) throw new ConfigError(`Docker host ${endpointUrl(endpoint)}: ssh key ${keyPath} does not exist (--docker-ssh-key, BERTH_DOCKER_SSH_KEY)`);
+    return { dockerSsh: { keyPath, knownHostsPath } };
+  }
+  if (env.SSH_AUTH_SOCK) return { dockerSsh: { agentSocket: env.SSH_AUTH_SOCK, knownHostsPath } };
+  const keyPath = DEFAULTS.dockerSshKeysUnderHome.map((under) => join(ctx.home, under)).find((path) => existsSync(path));
+  if (keyPath === undefined) {
+    throw new ConfigError(`Docker host ${endpointUrl(endpoint)} needs an ssh key: give --docker-ssh-key or BERTH_DOCKER_SSH_KEY, run an ssh agent (SSH_AUTH_SOCK), or create ~/.ssh/id_ed25519`);
+  }
+  return { dockerSsh: { keyPath, knownHostsPath } };
 }
 
 /** Docker CLI's rule: `--docker-config` names the file, DOCKER_CONFIG a directory holding config.json. */

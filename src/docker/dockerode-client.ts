@@ -9,6 +9,7 @@ import {
   DockerUnavailableError,
   ImageConflictError,
   ImageNotFoundError,
+  DockerEndpointRefusedError,
   ImagePullError,
   NameConflictError,
   PullCancelledError,
@@ -37,21 +38,26 @@ import type {
   VolumeInfo,
   VolumeSpec,
 } from './docker-client.js';
-import { endpointUrl, parseEndpoint } from './docker-endpoint.js';
+import { endpointUrl, parseEndpoint, type TlsFiles } from './docker-endpoint.js';
+import { connectionOptions, withoutDockerEnv, type SshAuth } from './remote-connection.js';
 import { dockerSinceAfter, ndjsonLines, parseEventLine, parseNetworkEventLine } from './event-lines.js';
 import { toContainerInfo, toImageInfo, toVolumeInfo } from './inspect.js';
 import { demuxLogFrames, rawLogChunks } from './log-frames.js';
 import { parseProgressLine } from './pull-progress-line.js';
 import { pullRefusalDetail, toAuthConfig } from './registry-auth/wire.js';
-import { containerReferenceOf, detailOf, isUnreachable, portConflictOf, settingsRefusalOf, statusOf } from './wire-errors.js';
+import { containerReferenceOf, detailOf, endpointRefusalOf, isUnreachable, portConflictOf, settingsRefusalOf, statusOf } from './wire-errors.js';
 
 export { DEFAULT_DOCKER_SOCKET, dockerOptionsFromEnv } from './docker-endpoint.js';
 
 export interface DockerodeClientOptions {
   /** Path of Docker's Unix socket. Default /var/run/docker.sock when neither this nor `host` is set. */
   readonly socketPath?: string;
-  /** DOCKER_HOST style: `unix:///var/run/docker.sock` or `tcp://127.0.0.1:2375` (plain HTTP). */
+  /** DOCKER_HOST style: `unix:///var/run/docker.sock`, `tcp://127.0.0.1:2376` or `ssh://user@host:port`. */
   readonly host?: string;
+  /** A `tcp://` host spoken to over TLS with these files (server verified against `ca`, `cert`/`key` ours). */
+  readonly tls?: TlsFiles;
+  /** How an `ssh://` host is logged in to and its host key checked. */
+  readonly ssh?: SshAuth;
   /**
    * Deadline for every call that is not a stream; for the event stream, the deadline to connect;
    * for a stop, the deadline on top of the grace period the stop asks for.
@@ -127,14 +133,8 @@ export class DockerodeClient implements DockerClient {
     this.pullTimeoutMs = options.pullTimeoutMs;
     const endpoint = parseEndpoint(options);
     this.endpoint = endpointUrl(endpoint);
-    // Every connection setting is spelled out: docker-modem otherwise merges in DOCKER_HOST,
-    // DOCKER_TLS_VERIFY and DOCKER_CLIENT_TIMEOUT from the environment, and its `timeout` is an idle
-    // timeout that would cut quiet event streams. Deadlines are enforced here instead.
-    this.docker = new Docker(
-      endpoint.kind === 'unix'
-        ? { socketPath: endpoint.socketPath, host: undefined, port: undefined, protocol: 'http', timeout: undefined }
-        : { socketPath: undefined, host: endpoint.host, port: endpoint.port, protocol: 'http', timeout: undefined },
-    );
+    const connection = connectionOptions(endpoint, options.ssh);
+    this.docker = withoutDockerEnv(() => new Docker(connection as Docker.DockerOptions));
     this.loose = this.docker as unknown as LooselyTypedCalls;
   }
 
@@ -473,7 +473,7 @@ export class DockerodeClient implements DockerClient {
       return await Promise.race([run(controller.signal), stopped]);
     } catch (err) {
       if (err instanceof BerthError) throw err;
-      const mapped = isUnreachable(err) ? undefined : options.map?.(err);
+      const mapped = isUnreachable(err) || endpointRefusalOf(err) !== undefined ? undefined : options.map?.(err);
       if (mapped === 'ok') return undefined as T;
       throw mapped ?? this.toBerthError(operation, err);
     } finally {
@@ -484,6 +484,8 @@ export class DockerodeClient implements DockerClient {
 
   private toBerthError(operation: string, err: unknown): BerthError {
     if (err instanceof BerthError) return err;
+    const refusal = endpointRefusalOf(err);
+    if (refusal !== undefined) return new DockerEndpointRefusedError(this.endpoint, refusal, { cause: err });
     if (isUnreachable(err)) {
       return new DockerUnavailableError(`cannot reach Docker at ${this.endpoint} (${operation}): ${errorMessage(err)}`, {
         cause: err,

@@ -23,6 +23,34 @@ const UNREACHABLE_CODES = new Set([
   'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
+/** Why a TLS or ssh endpoint refused the connection, in words; undefined for any other failure. */
+export function endpointRefusalOf(err: unknown): string | undefined {
+  const { code, message } = (err ?? {}) as WireError;
+  const text = typeof message === 'string' ? message : '';
+  if ((err as { level?: unknown } | null)?.level === 'client-authentication') return `the ssh key was refused (${text})`;
+  if (/Host denied \(verification failed\)/.test(text)) return 'the ssh host key is not the known one';
+  if (typeof code !== 'string') return undefined;
+  // Reached, then cut off in the handshake: what a TLS server that refuses our certificate does.
+  if (code === 'ECONNRESET' && /before secure TLS connection was established/.test(text)) {
+    return `it closed the TLS handshake, so it does not accept our client certificate (${text})`;
+  }
+  if (TLS_CERT_CODES.has(code)) return `its TLS certificate is not trusted by our CA (${code}: ${text})`;
+  if (/^ERR_SSL_/.test(code)) return `the TLS handshake failed, our client certificate is likely not accepted (${code}: ${text})`;
+  return undefined;
+}
+
+const TLS_CERT_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 export function statusOf(err: unknown): number | undefined {
   const status = (err as WireError | null)?.statusCode;
   return typeof status === 'number' ? status : undefined;

@@ -2,7 +2,8 @@ import { Option, type Command } from 'commander';
 import { startAgent } from '../../agent.js';
 import type { ConfigFlags } from '../../config/config.js';
 import { DockerodeClient } from '../../docker/dockerode-client.js';
-import { errorMessage, PersistenceError, SchemaVersionError } from '../../errors.js';
+import { DockerEndpointRefusedError, errorMessage, PersistenceError, SchemaVersionError } from '../../errors.js';
+import type { Logger } from '../../log/logger.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { createLogger } from '../../log/logger.js';
 import { openSqliteSaver } from '../../state/sqlite-saver.js';
@@ -23,7 +24,11 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       .option('--data-dir <dir>', 'state directory (env BERTH_DATA_DIR; default /var/lib/berth for root, else ~/.local/state/berth)')
       .option('--socket <path>', 'control socket path (env BERTH_SOCKET; default <data-dir>/agent.sock)')
       .option('--socket-group <group>', 'let this group (name or gid) use the socket, mode 0660 (env BERTH_SOCKET_GROUP; default: owner only)')
-      .option('--docker-host <url>', 'Docker endpoint (env DOCKER_HOST; default unix:///var/run/docker.sock)')
+      .option('--docker-host <url>', 'Docker endpoint: unix:///path, tcp://host:port or ssh://user@host[:port] (env DOCKER_HOST; default unix:///var/run/docker.sock)')
+      .option('--docker-tls-verify', 'speak TLS to a tcp:// Docker host, verifying it against ca.pem and presenting cert.pem/key.pem (env DOCKER_TLS_VERIFY=1; default off)')
+      .option('--docker-cert-path <dir>', 'directory holding ca.pem, cert.pem and key.pem (env DOCKER_CERT_PATH; default ~/.docker)')
+      .option('--docker-ssh-key <file>', 'private key for an ssh:// Docker host (env BERTH_DOCKER_SSH_KEY; default: the ssh agent at SSH_AUTH_SOCK, else ~/.ssh/id_ed25519, ~/.ssh/id_rsa)')
+      .option('--docker-ssh-known-hosts <file>', 'host keys of ssh:// Docker hosts, a new host accepted once and written there (env BERTH_DOCKER_SSH_KNOWN_HOSTS; default <data-dir>/docker-ssh-known-hosts)')
       .option('--concurrency <n>', 'tasks reconciled at once (env BERTH_RECONCILE_CONCURRENCY; default 8)')
       .option('--max-concurrent-pulls <n>', 'Docker image pulls at once; pulls of the same image are shared (env BERTH_MAX_CONCURRENT_PULLS; default 2)')
       .option('--image-pull-behavior <behavior>', 'default (pull, run a cached image if the pull fails), always, once or prefer-cached (env BERTH_IMAGE_PULL_BEHAVIOR; default default)')
@@ -79,9 +84,12 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
     }
     const docker = new DockerodeClient({
       host: config.dockerHost,
+      ...(config.dockerTls === undefined ? {} : { tls: config.dockerTls }),
+      ...(config.dockerSsh === undefined ? {} : { ssh: config.dockerSsh }),
       // No pull deadline of its own: the engine's ImagePuller enforces the configured pull timeouts.
       timeoutMs: config.dockerTimeoutMs,
     });
+    await checkRemoteEndpoint(docker, config.dockerHost, log);
     let agent;
     try {
       agent = await startAgent({ config, docker, saver, log });
@@ -102,4 +110,20 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       process.once('SIGINT', () => stop('SIGINT'));
     });
   });
+}
+
+/**
+ * A remote endpoint is tried once before starting. A refusal (certificate, ssh key, host key)
+ * never fixes itself: the agent does not start (exit 2). An unreachable one may be an outage: the
+ * agent starts as it does with a local Docker that is down, health answering 503 until it answers.
+ */
+async function checkRemoteEndpoint(docker: DockerodeClient, dockerHost: string, log: Logger): Promise<void> {
+  if (dockerHost.startsWith('unix://')) return;
+  try {
+    await docker.ping();
+    log.info('Docker answers', { dockerHost });
+  } catch (error) {
+    if (error instanceof DockerEndpointRefusedError) throw new CliError(error.message, EXIT.usage);
+    log.error('Docker is unreachable at start-up; starting anyway, health reports 503 until it answers', { dockerHost, error: errorMessage(error) });
+  }
 }
