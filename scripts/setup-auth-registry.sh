@@ -19,6 +19,8 @@ HTPASSWD_FILE=$STATE_DIR/auth-registry.htpasswd
 
 say() { printf '[setup-auth-registry] %s\n' "$*" >&2; }
 die() { say "FAILED: $*"; exit 1; }
+# shellcheck source=apt-install.sh
+. scripts/apt-install.sh
 
 status_of() { curl -sS -m 3 -o /dev/null -w '%{http_code}' "$@" 2>/dev/null || true; }
 anonymous_status() { status_of "http://$BERTH_AUTH_REGISTRY/v2/"; }
@@ -35,11 +37,7 @@ wait_for_401() {
 install_htpasswd() {
   command -v htpasswd >/dev/null 2>&1 && return 0
   say "installing apache2-utils (htpasswd)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq apache2-utils >/dev/null 2>&1 || {
-    apt-get update -qq >/dev/null || die "apt-get update"
-    apt-get install -y -qq apache2-utils >/dev/null || die "apt-get install apache2-utils"
-  }
+  apt_install apache2-utils
 }
 
 write_htpasswd() {

@@ -20,6 +20,8 @@ SSH_PORT=${BERTH_SSH_DOCKER_PORT:-2222}
 
 say() { printf '[setup-remote-docker] %s\n' "$*" >&2; }
 die() { say "FAILED: $*"; exit 1; }
+# shellcheck source=apt-install.sh
+. scripts/apt-install.sh
 
 # A CA in $1 (once), then a certificate $2 signed by it for $3 (serverAuth or clientAuth).
 make_ca() {
@@ -73,11 +75,7 @@ start_tls_endpoint() {
 install_sshd() {
   [ -x /usr/sbin/sshd ] && return 0
   say "installing openssh-server"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq openssh-server >/dev/null 2>&1 || {
-    apt-get update -qq >/dev/null || die "apt-get update"
-    apt-get install -y -qq openssh-server >/dev/null || die "apt-get install openssh-server"
-  }
+  apt_install openssh-server
 }
 
 ssh_answers() {
