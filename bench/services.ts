@@ -10,14 +10,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAgent } from '../src/agent.js';
 import { openNdjson } from '../src/cli/client/ndjson.js';
-import { resolveConfig } from '../src/config/config.js';
 import { ControlClient } from '../src/control/client.js';
-import { FakeDocker } from '../src/docker/fake-docker.js';
-import { silentLogger } from '../src/log/logger.js';
-import { openSqliteSaver } from '../src/state/sqlite-saver.js';
 import { IMAGE } from '../test/support/fixtures.js';
+import { fakeDockerAgent } from './fake-agent.js';
 import { fmt, median, percentile } from './stats.js';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 1_000);
@@ -42,14 +38,7 @@ const task = (i: number): Record<string, unknown> => ({
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-bench-services-'));
-  const config = resolveConfig({ dataDir: join(dir, 'data') }, { env: {}, uid: 1000, home: dir });
-  const agent = await startAgent({
-    config,
-    docker: new FakeDocker({ images: [IMAGE] }),
-    saver: openSqliteSaver(config.databasePath),
-    log: silentLogger(),
-    defaultMetrics: false,
-  });
+  const { agent, config } = await fakeDockerAgent(dir);
   try {
     const client = new ControlClient(config.socketPath, 300_000);
     const posts = await applyTasks(client);

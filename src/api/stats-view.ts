@@ -1,20 +1,8 @@
 import type { ContainerUsage } from '../engine/stats/container-usage.js';
 import type { StatsStatus } from '../engine/stats/stats-poller.js';
 
-/** A running container's latest usage as the socket API and the CLI show it (times ISO-8601). */
-export interface UsageView {
-  readonly taskArn: string;
-  readonly taskFamily: string;
-  readonly container: string;
-  readonly dockerId: string;
-  /** % of one CPU between the last two samples; null until a container's second sample. */
-  readonly cpuPercent: number | null;
-  readonly memoryUsageBytes: number;
-  readonly memoryLimitBytes: number;
-  readonly network: { readonly rxBytes: number; readonly txBytes: number };
-  readonly blockIo: { readonly readBytes: number; readonly writeBytes: number };
-  readonly sampledAt: string;
-}
+/** A running container's latest usage as the socket API and the CLI show it: the sample, its time ISO-8601. */
+export type UsageView = Omit<ContainerUsage, 'sampledAt'> & { readonly sampledAt: string };
 
 /** GET /v1/stats and GET /v1/tasks/{arn}/stats. */
 export interface StatsView {
