@@ -28,7 +28,8 @@ export const AGENT_VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-const AGENT_ID_KEY = 'agent-id';
+/** The agent's ID, made on first start; `agent state restore` carries it over so containers are adopted. */
+export const AGENT_ID_KEY = 'agent-id';
 /** The configuration the agent last started with, so `agent state dump` shows what is in force. */
 export const CONFIG_KEY = 'config';
 

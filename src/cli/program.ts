@@ -8,6 +8,8 @@ import { registerRunCommand } from './commands/run.js';
 import { registerServicesCommand } from './commands/services.js';
 import { examples } from './commands/shared.js';
 import { registerStateCommand } from './commands/state-dump.js';
+import { registerExportCommand } from './commands/state-export.js';
+import { registerRestoreCommand } from './commands/state-restore.js';
 import { registerTaskCommands } from './commands/task.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { cliContext, type CliContext, type CliIo } from './io.js';
@@ -58,7 +60,9 @@ export function buildProgram(ctx: CliContext): Command {
   registerLogsCommand(program, ctx);
   registerRoutesCommand(program, ctx);
   registerServicesCommand(program, ctx);
-  registerStateCommand(program, ctx);
+  const state = registerStateCommand(program, ctx);
+  registerExportCommand(state, ctx);
+  registerRestoreCommand(state, ctx);
   return program;
 }
 

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { DEFAULT_PARSE_OPTIONS, derivedArn, parseTaskInput, type TaskInput } from '../api/schema.js';
+import { isStateDocument, parseStateDocument, type RestorableState } from '../api/export/state-document.js';
+import { DEFAULT_PARSE_OPTIONS, derivedArn, parseTaskInput, type ParseOptions, type TaskInput } from '../api/schema.js';
 import type { DesiredStatus } from '../api/status.js';
 import { ValidationError } from '../errors.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -26,7 +27,7 @@ export interface TaskFile {
  * The agent decides about privileged containers (its --allow-privileged), so the file is not
  * refused for them here; everything else is checked as the agent checks it.
  */
-const LOCAL_CHECK = { ...DEFAULT_PARSE_OPTIONS, allowPrivileged: true };
+export const LOCAL_CHECK = { ...DEFAULT_PARSE_OPTIONS, allowPrivileged: true };
 
 /**
  * Reads a task file (`-` for standard input) as JSON or YAML and validates it with the agent's
@@ -37,6 +38,49 @@ export async function readTaskFile(
   stdin: AsyncIterable<Buffer | string>,
   overrides: TaskFileOverrides = {},
 ): Promise<TaskFile> {
+  const { name, doc } = await readDocument(file, stdin);
+  return taskOf(name, doc, overrides);
+}
+
+/** A file `-f` may give: one task, or an export document (`agent state export`) holding many. */
+export type ApplyFile =
+  | { readonly kind: 'task'; readonly file: TaskFile }
+  | { readonly kind: 'state'; readonly agentId: string; readonly tasks: ReadonlyArray<{ readonly arn: string; readonly body: unknown }> };
+
+/**
+ * Reads a file for `task apply -f`: an export document is checked whole, every problem named by
+ * its task's index (`tasks[2].definition...`), before anything is sent; any other file is one task.
+ */
+export async function readApplyFile(file: string, stdin: AsyncIterable<Buffer | string>, overrides: TaskFileOverrides = {}): Promise<ApplyFile> {
+  const { name, doc } = await readDocument(file, stdin);
+  if (!isStateDocument(doc)) return { kind: 'task', file: taskOf(name, doc, overrides) };
+  if (overrides.arn !== undefined) throw new CliError(`${name} is an export document of many tasks: --arn names only one`, EXIT.usage);
+  const state = readStateDocument(name, doc, LOCAL_CHECK);
+  const bodies = (doc as { tasks: Array<{ definition: Record<string, unknown> }> }).tasks.map((t) => t.definition);
+  return {
+    kind: 'state',
+    agentId: state.agentId,
+    tasks: state.tasks.map((t, i) => ({
+      arn: t.definition.arn,
+      body: overrides.desiredStatus === undefined ? bodies[i] : { ...bodies[i], desiredStatus: overrides.desiredStatus },
+    })),
+  };
+}
+
+/** An export document, validated whole: a CliError lists every bad field by its path. */
+export function readStateDocument(name: string, doc: unknown, options: ParseOptions): RestorableState {
+  try {
+    return parseStateDocument(doc, options);
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      throw new CliError(`${name} is not a valid export document:\n${error.issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`).join('\n')}`, EXIT.usage);
+    }
+    throw error;
+  }
+}
+
+/** The file (`-` for standard input) as JSON or YAML. */
+export async function readDocument(file: string, stdin: AsyncIterable<Buffer | string>): Promise<{ name: string; doc: unknown }> {
   const name = file === '-' ? 'standard input' : file;
   let text: string;
   try {
@@ -44,7 +88,11 @@ export async function readTaskFile(
   } catch (error) {
     throw new CliError(`cannot read ${name}: ${(error as Error).message}`, EXIT.usage);
   }
-  const { body, derived } = withOverrides(parseDocument(name, text, /\.ya?ml$/i.test(file) ? 'yaml' : 'either'), overrides);
+  return { name, doc: parseDocument(name, text, /\.ya?ml$/i.test(file) ? 'yaml' : 'either') };
+}
+
+function taskOf(name: string, doc: unknown, overrides: TaskFileOverrides): TaskFile {
+  const { body, derived } = withOverrides(doc, overrides);
   try {
     return { body, input: parseTaskInput(body, LOCAL_CHECK), ...(derived === undefined ? {} : { derivedArn: derived }) };
   } catch (error) {

@@ -53,7 +53,7 @@ export function resolveGroup(group: string): number {
  * Whether something listens on the socket. Only a refused connection proves the socket stale; any
  * other failure (a full backlog, a slow agent) is treated as alive rather than deleting its socket.
  */
-function answers(path: string): Promise<boolean> {
+export function answers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(path);
     const timer = setTimeout(() => {

@@ -16,8 +16,12 @@ interface DumpFlags {
   readonly stuckAfter: number;
 }
 
-export function registerStateCommand(program: Command, ctx: CliContext): void {
-  const state = examples(program.command('state').description('inspect the agent state database (read-only)'), 'agent state dump');
+/** Returns the `state` command, for its other subcommands (export, restore) to register on. */
+export function registerStateCommand(program: Command, ctx: CliContext): Command {
+  const state = examples(
+    program.command('state').description('inspect the agent state database (dump, export: read-only), or restore one from an export'),
+    'agent state dump',
+  );
   examples(
     state
       .command('dump')
@@ -51,9 +55,10 @@ export function registerStateCommand(program: Command, ctx: CliContext): void {
       reader.close();
     }
   });
+  return state;
 }
 
-function readState(databasePath: string): StateReader {
+export function readState(databasePath: string): StateReader {
   try {
     return openStateReader(databasePath);
   } catch (error) {

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { DESIRED_STATUSES, type DesiredStatus } from '../../api/status.js';
 import type { TaskView } from '../../api/view.js';
 import type { FieldIssue } from '../../errors.js';
-import type { Api } from '../client/api.js';
+import { ApiRefusal, type Api } from '../client/api.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import type { CliContext } from '../io.js';
 import { changeLine } from '../render/events.js';
@@ -10,7 +10,7 @@ import { durationText } from '../render/format.js';
 import { progressDisplay, type ProgressDisplay } from '../render/progress.js';
 import { containerTable } from '../render/task.js';
 import { warningLines } from '../render/warnings.js';
-import { readTaskFile } from '../task-file.js';
+import { readApplyFile } from '../task-file.js';
 import { TaskWatch, type WaitOutcome } from '../wait/task-watch.js';
 import { api, durationOption, examples, withClientFlags, type ClientFlags } from './shared.js';
 
@@ -35,7 +35,7 @@ export function registerApplyCommand(task: Command, ctx: CliContext): void {
       task
         .command('apply')
         .description('create a task from a JSON or YAML file, or raise the desired status of a known one')
-        .requiredOption('-f, --file <file>', 'task definition, JSON or YAML (.yaml/.yml), in the ECS form or the short form; - reads standard input')
+        .requiredOption('-f, --file <file>', 'task definition, JSON or YAML (.yaml/.yml), in the ECS form or the short form, or an export document (agent state export); - reads standard input')
         .option('--arn <arn>', "the task's arn (default: the file's arn, else arn:berth:task/<family>:<revision>)")
         .addOption(new Option('--desired-status <status>', 'set the desired status (default: the file\'s, else RUNNING)').choices(DESIRED_STATUSES))
         .option('--wait', 'follow the task until it is RUNNING (exit 0) or STOPPED (exit 6), showing progress')
@@ -50,11 +50,14 @@ export function registerApplyCommand(task: Command, ctx: CliContext): void {
     'agent task apply -f taskdef.json --desired-status STOPPED',
     'agent task apply -f web.yaml --wait --timeout 2m',
     'cat task.json | agent task apply -f - --wait --json',
+    'agent task apply -f berth-state.yaml   # every task of an export (agent state export)',
   ).action(async (flags: ApplyFlags) => {
-    const file = await readTaskFile(flags.file, ctx.io.stdin ?? process.stdin, {
+    const read = await readApplyFile(flags.file, ctx.io.stdin ?? process.stdin, {
       ...(flags.arn === undefined ? {} : { arn: flags.arn }),
       ...(flags.desiredStatus === undefined ? {} : { desiredStatus: flags.desiredStatus }),
     });
+    if (read.kind === 'state') return applyAll(ctx, api(ctx, flags), read.tasks, flags);
+    const file = read.file;
     if (file.derivedArn) ctx.err(`agent: ${flags.file} has no arn; using ${file.derivedArn} (from its family and revision; --arn sets one)`);
     const client = api(ctx, flags);
     if (!flags.wait) {
@@ -67,6 +70,31 @@ export function registerApplyCommand(task: Command, ctx: CliContext): void {
     const target = file.input.kind === 'definition' ? file.input.task.desiredStatus : file.input.desiredStatus;
     await applyAndWait(ctx, client, { arn, target, body: file.body, flags });
   });
+}
+
+/**
+ * Every task of an export document, one request each, in the document's order. A refused task does
+ * not stop the others: each is reported, and the exit code says some were refused.
+ */
+async function applyAll(ctx: CliContext, client: Api, tasks: ReadonlyArray<{ arn: string; body: unknown }>, flags: ApplyFlags): Promise<void> {
+  if (flags.wait) throw new CliError(`--wait follows one task; ${flags.file} is an export document of ${tasks.length}`, EXIT.usage);
+  const results: Array<Applied | { arn: string; error: string }> = [];
+  let refused = 0;
+  for (const t of tasks) {
+    try {
+      const res = await client.send<Applied>('POST', '/v1/tasks', t.body);
+      for (const line of warningLines(res.body.warnings)) ctx.err(`agent: ${t.arn}: ${line}`);
+      results.push(res.body);
+      if (!flags.json) ctx.out(applied(res.body, res.status));
+    } catch (error) {
+      if (!(error instanceof ApiRefusal)) throw error;
+      refused += 1;
+      results.push({ arn: t.arn, error: error.message });
+      ctx.err(`agent: task ${t.arn}: ${error.message}`);
+    }
+  }
+  if (flags.json) ctx.json(results);
+  if (refused > 0) throw new CliError(`${refused} of ${tasks.length} task(s) of ${flags.file} were refused`, EXIT.rejected);
 }
 
 function applied(t: TaskView, status: number): string {
