@@ -8,7 +8,9 @@ import type { TaskView } from '../../../src/api/view.js';
 import { EXIT } from '../../../src/cli/exit-codes.js';
 import { FakeDocker } from '../../../src/docker/fake-docker.js';
 import { openSqliteSaver } from '../../../src/state/sqlite-saver.js';
+import { bareTask } from '../../contract/saver.contract.js';
 import { IMAGE } from '../../support/fixtures.js';
+import { insertRows, tamper } from '../../support/sqlite-tamper.js';
 import { InProcessAgent, taskBody } from '../../support/in-process-agent.js';
 import { cli } from './support.js';
 
@@ -83,6 +85,17 @@ describe('agent state export', () => {
     expect(run).toEqual({ code: 0, stdout: '', stderr: '' });
     expect(statSync(out).mode & 0o777).toBe(0o600);
     expect((parse((await import('node:fs')).readFileSync(out, 'utf8')) as StateDocument).tasks).toHaveLength(2);
+  });
+
+  it('names on stderr each task whose rows cannot be read, and leaves it out', async () => {
+    await oldAgentWithTwoTasks();
+    const raw = tamper(join(dir('old'), 'state.db'));
+    insertRows(raw, bareTask('arn:move:half'), (rows) => void (rows.containers = []));
+    raw.close();
+    const run = await cli(['state', 'export', '--json', '--data-dir', dir('old')]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('agent: task arn:move:half cannot be read and is not in the export (see `agent state dump`)\n');
+    expect((JSON.parse(run.stdout) as StateDocument).tasks.map((t) => t.definition.arn)).toEqual(['arn:move:one', 'arn:move:two']);
   });
 
   it('refuses a directory no agent has started on', async () => {
