@@ -29,40 +29,28 @@ export interface TaskFile {
  */
 export const LOCAL_CHECK = { ...DEFAULT_PARSE_OPTIONS, allowPrivileged: true };
 
-/**
- * Reads a task file (`-` for standard input) as JSON or YAML and validates it with the agent's
- * own parser, so a mistake is named by its JSON path before anything is sent.
- */
-export async function readTaskFile(
-  file: string,
-  stdin: AsyncIterable<Buffer | string>,
-  overrides: TaskFileOverrides = {},
-): Promise<TaskFile> {
-  const { name, doc } = await readDocument(file, stdin);
-  return taskOf(name, doc, overrides);
-}
-
 /** A file `-f` may give: one task, or an export document (`agent state export`) holding many. */
 export type ApplyFile =
   | { readonly kind: 'task'; readonly file: TaskFile }
-  | { readonly kind: 'state'; readonly agentId: string; readonly tasks: ReadonlyArray<{ readonly arn: string; readonly body: unknown }> };
+  | { readonly kind: 'state'; readonly tasks: ReadonlyArray<{ readonly arn: string; readonly body: unknown }> };
 
 /**
- * Reads a file for `task apply -f`: an export document is checked whole, every problem named by
- * its task's index (`tasks[2].definition...`), before anything is sent; any other file is one task.
+ * Reads a file for `task apply -f` (`-` for standard input) as JSON or YAML and validates it with
+ * the agent's own parser, so a mistake is named by its JSON path before anything is sent. An
+ * export document is checked whole, every problem named by its task's index
+ * (`tasks[2].definition...`); any other file is one task.
  */
 export async function readApplyFile(file: string, stdin: AsyncIterable<Buffer | string>, overrides: TaskFileOverrides = {}): Promise<ApplyFile> {
   const { name, doc } = await readDocument(file, stdin);
   if (!isStateDocument(doc)) return { kind: 'task', file: taskOf(name, doc, overrides) };
   if (overrides.arn !== undefined) throw new CliError(`${name} is an export document of many tasks: --arn names only one`, EXIT.usage);
   const state = readStateDocument(name, doc, LOCAL_CHECK);
-  const bodies = (doc as { tasks: Array<{ definition: Record<string, unknown> }> }).tasks.map((t) => t.definition);
   return {
     kind: 'state',
-    agentId: state.agentId,
-    tasks: state.tasks.map((t, i) => ({
+    // The document's input as written is sent, as for one task: the agent applies its own defaults.
+    tasks: state.tasks.map((t) => ({
       arn: t.definition.arn,
-      body: overrides.desiredStatus === undefined ? bodies[i] : { ...bodies[i], desiredStatus: overrides.desiredStatus },
+      body: overrides.desiredStatus === undefined ? t.input : { ...t.input, desiredStatus: overrides.desiredStatus },
     })),
   };
 }

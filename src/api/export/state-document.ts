@@ -81,7 +81,12 @@ const envelopeSchema = z.strictObject({
 
 export interface RestorableState {
   readonly agentId: string;
-  readonly tasks: ReadonlyArray<{ readonly source: string; readonly definition: TaskDefinition }>;
+  readonly tasks: ReadonlyArray<{
+    readonly source: string;
+    readonly definition: TaskDefinition;
+    /** The definition as the document wrote it. */
+    readonly input: Readonly<Record<string, unknown>>;
+  }>;
 }
 
 /**
@@ -104,7 +109,7 @@ export function parseStateDocument(doc: unknown, options: ParseOptions): Restora
       const earlier = seen.get(input.task.arn);
       if (earlier !== undefined) issues.push({ path: `${at}.arn`, message: `task ${input.task.arn} is also tasks[${earlier}]` });
       seen.set(input.task.arn, i);
-      return [{ source: entry.source, definition: input.task }];
+      return [{ source: entry.source, definition: input.task, input: entry.definition }];
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       issues.push(...error.issues.map((issue) => ({ path: issue.path ? `${at}.${issue.path}` : at, message: issue.message })));
