@@ -158,6 +158,15 @@ describe('agent state restore', () => {
     expect(after.tasks.map((t) => t.arn).sort()).toEqual(['arn:move:one', 'arn:move:two']);
   });
 
+  it('reads the document from standard input with -', async () => {
+    await oldAgentWithTwoTasks();
+    const exportRun = await cli(['state', 'export', '--data-dir', dir('old')]);
+    const run = await cli(['state', 'restore', '-', '--data-dir', dir('piped')], { stdin: exportRun.stdout });
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const dump = JSON.parse((await cli(['state', 'dump', '--json', '--data-dir', dir('piped')])).stdout) as { tasks: Array<{ arn: string; knownStatus: string }> };
+    expect(dump.tasks.map((t) => [t.arn, t.knownStatus])).toEqual([['arn:move:one', 'NONE'], ['arn:move:two', 'NONE']]);
+  });
+
   it("refuses the directory of a running agent, even with --force", async () => {
     const { file } = await exported();
     await agentOn('live');
