@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -84,7 +84,7 @@ describe('agent state export', () => {
     const run = await cli(['state', 'export', '--data-dir', dir('old'), '-o', out]);
     expect(run).toEqual({ code: 0, stdout: '', stderr: '' });
     expect(statSync(out).mode & 0o777).toBe(0o600);
-    expect((parse((await import('node:fs')).readFileSync(out, 'utf8')) as StateDocument).tasks).toHaveLength(2);
+    expect((parse(readFileSync(out, 'utf8')) as StateDocument).tasks).toHaveLength(2);
   });
 
   it('names on stderr each task whose rows cannot be read, and leaves it out', async () => {
@@ -191,6 +191,17 @@ describe('agent state restore', () => {
       stderr: `agent: ${bad} is not a valid export document:\n  tasks[1].definition.containers[0].portMappings[0].containerPort: must be a whole number from 1 to 65535\n`,
     });
     expect(existsSync(dir('fresh'))).toBe(false);
+  });
+
+  it('refuses a database it cannot read, even with --force, and leaves it as it was', async () => {
+    const { file } = await exported();
+    const junk = join(dir('junk'), 'state.db');
+    mkdirSync(dir('junk'));
+    writeFileSync(junk, 'not a database at all, but long enough to be looked at as one'.repeat(4));
+    const run = await cli(['state', 'restore', file, '--force', '--data-dir', dir('junk')]);
+    expect(run.code).toBe(EXIT.state);
+    expect(run.stderr).toMatch(/^agent: cannot read the state database: /);
+    expect(readFileSync(junk, 'utf8')).toMatch(/^not a database/);
   });
 
   it('refuses a file that is one task, not an export', async () => {
