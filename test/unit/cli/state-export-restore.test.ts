@@ -73,6 +73,7 @@ describe('agent state export', () => {
         },
       },
     ]);
+    expect(await cli(['state', 'export', '--json', '--yaml', '--data-dir', dir('old')])).toMatchObject({ code: EXIT.usage, stderr: 'agent: give --json or --yaml, not both\n' });
     const json = await cli(['state', 'export', '--json', '--data-dir', dir('old')]);
     expect({ ...(JSON.parse(json.stdout) as StateDocument), exportedAt: '' }).toEqual({ ...doc, exportedAt: '' });
   });
