@@ -56,6 +56,16 @@ describe('acceptedInput', () => {
       ],
     });
   });
+
+  it('refuses to write a definition that would not read back the same', () => {
+    const def = definition({ arn: 'arn:test:ecs', family: 'web', containerDefinitions: [{ name: 'app', image: IMAGE, healthCheck: { command: ['CMD', 'true'] } }] });
+    expect(() => acceptedInput({ ...def, version: 'v2' })).toThrow(
+      'task arn:test:ecs cannot be written back as input: version "v2" is not an ECS revision and the task uses fields only the ECS form has',
+    );
+    // Saved under rules that allowed it; today's parser makes the container's cpu Docker's minimum.
+    const old = { ...def, containers: [{ ...def.containers[0]!, cpu: 1 }] };
+    expect(() => acceptedInput(old)).toThrow('task arn:test:ecs cannot be written back as input: it would parse to a different definition');
+  });
 });
 
 describe('the export document', () => {
