@@ -12,6 +12,10 @@ export function tasksPrefix(prefix: string, host: string): string {
   return `${hostsPrefix(prefix)}${host}/tasks/`;
 }
 
+export function statusPrefix(prefix: string, host: string): string {
+  return `${hostsPrefix(prefix)}${host}/status/`;
+}
+
 export function statusKey(prefix: string, host: string, arn: string): string {
   return `${hostsPrefix(prefix)}${host}/status/${arn}`;
 }
