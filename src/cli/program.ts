@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { AGENT_VERSION } from '../agent.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import { registerEventsCommand } from './commands/events.js';
+import { registerFleetCommand } from './commands/fleet.js';
 import { registerLogsCommand } from './commands/logs.js';
 import { registerRoutesCommand } from './commands/routes.js';
 import { registerRunCommand } from './commands/run.js';
@@ -59,6 +60,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerRoutesCommand(program, ctx);
   registerServicesCommand(program, ctx);
   registerStateCommand(program, ctx);
+  registerFleetCommand(program, ctx);
   return program;
 }
 
