@@ -15,7 +15,6 @@ import type { SourceItemError, SourceSink, SourceUpdate } from '../sources/task-
  */
 export class InterimSourceDriver implements SourceSink {
   private readonly chains = new Map<string, Promise<void>>();
-  private itemErrors: readonly SourceItemError[] = [];
   private readonly log: Logger;
 
   constructor(
@@ -23,11 +22,6 @@ export class InterimSourceDriver implements SourceSink {
     log: Logger,
   ) {
     this.log = log.child({ component: 'etcd-driver' });
-  }
-
-  /** The source's items it could not take, last reported. */
-  errorsNow(): readonly SourceItemError[] {
-    return this.itemErrors;
   }
 
   update(update: SourceUpdate): void {
@@ -42,14 +36,8 @@ export class InterimSourceDriver implements SourceSink {
     }
   }
 
-  errors(errors: readonly SourceItemError[]): void {
-    this.itemErrors = errors;
-  }
-
-  /** Resolves once every update given so far has been applied. */
-  async settled(): Promise<void> {
-    while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
-  }
+  /** The source logs each bad key as it finds it; showing them in views and `state dump` is the merger's. */
+  errors(_errors: readonly SourceItemError[]): void {}
 
   private enqueue(arn: string, step: () => Promise<void>): void {
     const next = (this.chains.get(arn) ?? Promise.resolve()).then(step).catch((error: unknown) => {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { EtcdUnavailableError } from '../../../src/errors.js';
 import { FakeEtcd } from '../../../src/fleet/fake-etcd.js';
+import { systemClock } from '../../../src/util/clock.js';
 import { etcdClientContract } from '../../contract/etcd-client.contract.js';
 
-const clock = { now: () => Date.now(), setTimeout, clearTimeout } as never;
+const clock = systemClock;
 
 etcdClientContract('fake', async () => {
   const fake = new FakeEtcd(clock);
