@@ -1,3 +1,4 @@
+import PQueue from 'p-queue';
 import type { TaskState } from '../api/task.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -7,6 +8,8 @@ import type { EtcdClient } from './etcd-client.js';
 import type { EtcdLink } from './etcd-link.js';
 import { statusKey, statusPrefix } from './keys.js';
 import { statusFingerprint, taskStatusDoc } from './task-status-doc.js';
+
+const DEFAULT_CONCURRENCY = 32;
 
 /** What the writer needs of the engine: the tasks at start, then every saved task value. */
 export interface TaskFeed {
@@ -26,6 +29,8 @@ export interface StatusWriterOptions {
   readonly backoff: BackoffPolicy;
   readonly log: Logger;
   readonly link?: EtcdLink;
+  /** Status writes in flight at once (default 32). */
+  readonly concurrency?: number;
   /** Told of each write etcd took (metrics, the status-lag bench). */
   readonly onWritten?: (arn: string) => void;
 }
@@ -60,10 +65,12 @@ export class StatusWriter {
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
   private pendingCount = 0;
+  private readonly writes: PQueue;
   private readonly log: Logger;
 
   constructor(private readonly opts: StatusWriterOptions) {
     this.log = opts.log.child({ component: 'etcd-status' });
+    this.writes = new PQueue({ concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY });
   }
 
   /** Subscribes first (no change is lost), then writes every task and deletes status keys of tasks the agent no longer has. */
@@ -78,6 +85,7 @@ export class StatusWriter {
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
+    this.writes.clear();
     for (const slot of this.slots.values()) if (slot.timer) this.opts.clock.clearTimeout(slot.timer);
     if (this.retryTimer) this.opts.clock.clearTimeout(this.retryTimer);
   }
@@ -113,21 +121,30 @@ export class StatusWriter {
     if (slot.inFlight || slot.timer || this.failed.has(arn)) return;
     const wait = slot.lastWriteAt === undefined ? 0 : slot.lastWriteAt + this.opts.intervalMs - this.opts.clock.now();
     if (wait <= 0) {
-      void this.write(arn, slot);
+      this.enqueue(arn, slot);
       return;
     }
     slot.timer = this.opts.clock.setTimeout(() => {
       slot.timer = undefined;
-      void this.write(arn, slot);
+      this.enqueue(arn, slot);
     }, wait);
   }
 
+  /** Writes go out a few at a time: thousands of tasks changing at once must not open thousands of connections. */
+  private enqueue(arn: string, slot: Slot): void {
+    slot.inFlight = true;
+    void this.writes.add(() => this.write(arn, slot));
+  }
+
+  /** Takes the slot's latest value when its turn comes, so a queued write never sends a stale one. */
   private async write(arn: string, slot: Slot): Promise<void> {
     const pending = slot.pending;
-    if (!pending || this.stopped) return;
+    if (!pending || this.stopped) {
+      slot.inFlight = false;
+      return;
+    }
     slot.pending = undefined;
     this.pendingCount--;
-    slot.inFlight = true;
     slot.lastWriteAt = this.opts.clock.now();
     const key = statusKey(this.opts.prefix, this.opts.host, arn);
     try {

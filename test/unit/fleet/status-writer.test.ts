@@ -140,4 +140,24 @@ describe('StatusWriter', () => {
     expect(writer.pending()).toBe(0);
     expect(link.up()).toBe(true);
   });
+
+  it('keeps at most `concurrency` writes in flight when many tasks change at once, and writes each one', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const slow = Object.create(etcd) as FakeEtcd;
+    slow.put = async (key: string, value: string) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 10));
+      inFlight--;
+      return etcd.put(key, value);
+    };
+    const capped = new StatusWriter({ client: slow, prefix: '/berth', host: 'h1', clock: systemClock, random: () => 0.5, intervalMs: 1_000, backoff: { initialMs: 500, maxMs: 4_000, multiplier: 2, jitter: 0 }, log: silentLogger(), concurrency: 4 });
+    const tasks = Array.from({ length: 50 }, (_, i) => ({ ...taskAt({ app: 'RUNNING' }), arn: `arn:test:task/n${i}` }));
+    await capped.start(manualFeed(tasks));
+    await vi.advanceTimersByTimeAsync(500);
+    expect(most).toBe(4);
+    expect(capped.pending()).toBe(0);
+    expect(etcd.puts.filter((p) => p.key.startsWith('/berth/hosts/h1/status/arn:test:task/n'))).toHaveLength(50);
+    await capped.stop();
+  });
 });
