@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import type { EtcdClient } from '../../src/fleet/etcd-client.js';
 
 /** The test cluster of scripts/setup-etcd.sh: three members on loopback. */
 export const ETCD_ENDPOINTS = ['http://127.0.0.1:23791', 'http://127.0.0.1:23792', 'http://127.0.0.1:23793'] as const;
@@ -83,4 +84,10 @@ export async function startTlsEtcd(): Promise<{ endpoint: string; stop(): Promis
   }
   await stop();
   throw new Error(`the TLS etcd did not answer on ${endpoint} within 20 s:\n${output.slice(-2000)}`);
+}
+
+/** Deletes every key under `prefix`, so test runs leave nothing behind in the shared cluster. */
+export async function removePrefix(client: Pick<EtcdClient, 'range' | 'delete'>, prefix: string): Promise<void> {
+  const { kvs } = await client.range(prefix, { keysOnly: true });
+  for (const kv of kvs) await client.delete(kv.key);
 }

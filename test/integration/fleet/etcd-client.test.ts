@@ -1,8 +1,18 @@
 import { gatewayClient } from '../../../src/fleet/etcd-gateway-client.js';
 import { etcdClientContract } from '../../contract/etcd-client.contract.js';
-import { compactEtcd, ETCD_ENDPOINTS, runPrefix } from '../../support/etcd-cluster.js';
+import { compactEtcd, ETCD_ENDPOINTS, removePrefix, runPrefix } from '../../support/etcd-cluster.js';
 
 etcdClientContract('JSON gateway on the three-member test cluster', async () => {
   const client = gatewayClient({ endpoints: [...ETCD_ENDPOINTS] });
-  return { client, prefix: `${runPrefix()}/`, compact: compactEtcd, cleanup: () => client.close() };
+  const prefix = `${runPrefix()}/`;
+  return {
+    client,
+    prefix,
+    compact: compactEtcd,
+    cleanup: async () => {
+      // The contract also writes one key just outside its prefix.
+      await removePrefix(client, prefix.slice(0, -1));
+      await client.close();
+    },
+  };
 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskStatusDoc } from '../../../src/fleet/task-status-doc.js';
 import { gatewayClient } from '../../../src/fleet/etcd-gateway-client.js';
 import { AgentProcess, docker, removeContainersOf, runCli } from '../../support/agent-process.js';
-import { ETCD_ENDPOINTS, etcdHealthy, etcdMember, runPrefix } from '../../support/etcd-cluster.js';
+import { ETCD_ENDPOINTS, etcdHealthy, etcdMember, removePrefix, runPrefix } from '../../support/etcd-cluster.js';
 import { TEST_IMAGE } from '../global-setup.js';
 
 /**
@@ -92,6 +92,7 @@ describe('a fleet of three agents on a three-member etcd cluster', () => {
     for (const agent of agents.values()) await agent.stop();
     for (const id of agentIds.values()) removeContainersOf(id);
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    await removePrefix(etcd, `${PREFIX}/`);
     await etcd.close();
   });
 
