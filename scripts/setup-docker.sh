@@ -9,6 +9,7 @@
 #      (scripts/setup-auth-registry.sh)
 #   7. the remote endpoints in front of it: TLS on 127.0.0.1:2376, sshd on 127.0.0.1:2222
 #      (scripts/setup-remote-docker.sh)
+#   8. the three-member etcd test cluster on 127.0.0.1:23791-23793 (scripts/setup-etcd.sh)
 # Exits non-zero with a message naming the step that failed; it never leaves the caller guessing.
 set -euo pipefail
 
@@ -181,4 +182,5 @@ build_and_push_image
 build_variants
 bash "$(dirname "$0")/setup-auth-registry.sh" || die "the auth registry (scripts/setup-auth-registry.sh)"
 bash "$(dirname "$0")/setup-remote-docker.sh" || die "the remote Docker endpoints (scripts/setup-remote-docker.sh)"
+bash "$(dirname "$0")/setup-etcd.sh" >/dev/null || die "the etcd test cluster (scripts/setup-etcd.sh)"
 say "ready: docker $("$DOCKER" version --format '{{.Server.Version}}'), registry $REGISTRY_ADDR, image $IMAGE"

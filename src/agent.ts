@@ -10,6 +10,8 @@ import { execHelper } from './docker/registry-auth/credential-helper.js';
 import { openRegistryCredentials } from './docker/registry-auth/registry-credentials.js';
 import { capacityOf } from './engine/admission/host-resources.js';
 import { EventRetention } from './engine/event-retention.js';
+import type { EtcdClient } from './fleet/etcd-client.js';
+import { startFleet, type Fleet } from './fleet/fleet.js';
 import { StatsPoller } from './engine/stats/stats-poller.js';
 import { TaskEngine } from './engine/task-engine.js';
 import { BerthError, errorMessage } from './errors.js';
@@ -42,6 +44,8 @@ export interface AgentParts {
   readonly random?: Random;
   /** Process and Node.js metrics (on by default); tests that start many agents turn them off. */
   readonly defaultMetrics?: boolean;
+  /** The etcd the fleet speaks to, when etcd endpoints are configured; absent: the configured endpoints (tests give a FakeEtcd). */
+  readonly etcd?: EtcdClient;
 }
 
 export interface RunningAgent {
@@ -98,6 +102,7 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
   });
   metrics.setStateSource(() => engine.countByStatus());
   let router: EventRouter | undefined;
+  let fleet: Fleet | undefined;
   const routeStatuses = (): RouteStatus[] => router?.statuses() ?? [];
   const delivered = registerRouteMetrics(metrics, routeStatuses);
   const retention = new EventRetention(
@@ -124,7 +129,7 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     deps: {
       engine,
       metadata: metadataOf(config, agentId, docker, engine),
-      health: healthOf(docker, saver, engine, clock, routeStatuses),
+      health: healthOf(docker, saver, engine, clock, routeStatuses, () => fleet?.check()),
       metrics: () => metrics.render(),
       taskInput: { allowPrivileged: config.allowPrivileged, platform: hostPlatform() },
       logs: docker,
@@ -150,7 +155,22 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     await router.start();
     retention.start();
     stats.start();
+    if (config.etcd) {
+      fleet = await startFleet({
+        config: config.etcd,
+        agentId,
+        version: AGENT_VERSION,
+        engine,
+        metrics,
+        parse: { allowPrivileged: config.allowPrivileged, platform: hostPlatform() },
+        clock,
+        random: parts.random ?? systemRandom,
+        log,
+        ...(parts.etcd ? { client: parts.etcd } : {}),
+      });
+    }
   } catch (error) {
+    await fleet?.stop();
     await server.close();
     await stats.stop();
     await retention.stop();
@@ -165,6 +185,7 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     metrics,
     stats,
     close: async () => {
+      await fleet?.stop();
       await server.close();
       await stats.stop();
       await retention.stop();
@@ -214,7 +235,14 @@ function metadataOf(config: AgentConfig, agentId: string, docker: DockerClient, 
   });
 }
 
-function healthOf(docker: DockerClient, saver: Saver, engine: TaskEngine, clock: Clock, routes: () => readonly RouteStatus[]): () => Promise<Health> {
+function healthOf(
+  docker: DockerClient,
+  saver: Saver,
+  engine: TaskEngine,
+  clock: Clock,
+  routes: () => readonly RouteStatus[],
+  etcd: () => { ok: boolean; detail: string } | undefined,
+): () => Promise<Health> {
   return async () => {
     const [dockerCheck, readCheck] = await Promise.all([check(() => docker.ping()), check(() => saver.lastSeq()), engine.writable()]);
     const failure = engine.writeFailure();
@@ -230,10 +258,18 @@ function healthOf(docker: DockerClient, saver: Saver, engine: TaskEngine, clock:
       detail: last === undefined ? 'no pass yet' : `last pass ${Math.round((clock.now() - last) / 1000)} s ago`,
     };
     const routeCheck = routesCheck(routes(), clock);
+    // etcd unreachable degrades, as a failing route does: the agent keeps running what it has.
+    const etcdCheck = etcd();
     return {
       healthy: dockerCheck.ok && dbCheck.ok,
-      degraded: !routeCheck.ok,
-      checks: { docker: dockerCheck, database: dbCheck, reconcile, ...(routes().length > 0 ? { routes: routeCheck } : {}) },
+      degraded: !routeCheck.ok || (etcdCheck !== undefined && !etcdCheck.ok),
+      checks: {
+        docker: dockerCheck,
+        database: dbCheck,
+        reconcile,
+        ...(routes().length > 0 ? { routes: routeCheck } : {}),
+        ...(etcdCheck === undefined ? {} : { etcd: etcdCheck }),
+      },
     };
   };
 }

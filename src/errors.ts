@@ -286,3 +286,19 @@ export class RouteDeliveryError extends BerthError {
     super(`route ${route}: ${message}`, options);
   }
 }
+
+/** No etcd endpoint answered (down, unreachable, no quorum within the deadline). Retry later: the agent keeps running. */
+export class EtcdUnavailableError extends BerthError {
+  readonly code = 'EtcdUnavailable';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, retryable: true });
+  }
+}
+
+/** A watch asked for history etcd has compacted away: the watcher must re-list. */
+export class EtcdCompactedError extends BerthError {
+  readonly code = 'EtcdCompacted';
+  constructor(readonly compactRevision: number) {
+    super(`etcd has compacted history up to revision ${compactRevision}`);
+  }
+}

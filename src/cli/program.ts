@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { AGENT_VERSION } from '../agent.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import { registerEventsCommand } from './commands/events.js';
+import { registerFleetCommand } from './commands/fleet.js';
 import { registerLogsCommand } from './commands/logs.js';
 import { registerRoutesCommand } from './commands/routes.js';
 import { registerRunCommand } from './commands/run.js';
@@ -63,6 +64,7 @@ export function buildProgram(ctx: CliContext): Command {
   const state = registerStateCommand(program, ctx);
   registerExportCommand(state, ctx);
   registerRestoreCommand(state, ctx);
+  registerFleetCommand(program, ctx);
   return program;
 }
 

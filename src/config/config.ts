@@ -93,6 +93,21 @@ export interface AgentConfig {
   readonly cluster: string;
   /** Container usage sampling (`/metrics`, GET /v1/stats, `agent task stats`). */
   readonly stats: StatsConfig;
+  /** The fleet on etcd (README "Fleet on etcd"); absent: no etcd endpoints, the fleet is off. */
+  readonly etcd?: EtcdConfig;
+}
+
+/** Where the agent takes its tasks from and reports to in etcd. */
+export interface EtcdConfig {
+  readonly endpoints: readonly string[];
+  /** TLS files (paths only) for https:// endpoints. */
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
+  /** Every key of the fleet is under it. */
+  readonly prefix: string;
+  /** This agent's host in the layout; absent: the agent ID. */
+  readonly hostName?: string;
+  /** The TTL of the lease `alive` is kept under. */
+  readonly leaseTtlSeconds: number;
 }
 
 /** Container usage sampling, after `docker stats`: one Docker stats call per running container per interval. */
@@ -188,6 +203,11 @@ export const DEFAULTS = {
   /** `agent state dump` flags a task that has not moved toward its desired status for this long. */
   stuckAfterMs: 5 * 60_000,
   stats: { intervalMs: 10_000, maxTasks: 100, concurrency: 4 },
+  etcdPrefix: '/berth',
+  etcdLeaseTtlSeconds: 10,
+  /** A task's status key is written at most this often. */
+  etcdStatusIntervalMs: 1_000,
+  etcdBackoff: { initialMs: 250, maxMs: 10_000, multiplier: 2, jitter: 0.5 },
 } as const;
 
 type PullFields = 'imagePullBehavior' | 'pullRetries' | 'pullRetryBackoff' | 'pullTimeoutMs' | 'pullInactivityTimeoutMs';
@@ -245,6 +265,14 @@ export interface ConfigFlags {
   readonly cluster?: string;
   readonly statsInterval?: string;
   readonly statsMaxTasks?: string;
+  /** `--etcd-endpoints`: a comma list of http(s):// URLs. */
+  readonly etcdEndpoints?: string;
+  readonly etcdCa?: string;
+  readonly etcdCert?: string;
+  readonly etcdKey?: string;
+  readonly etcdPrefix?: string;
+  readonly hostName?: string;
+  readonly etcdLeaseTtl?: string;
 }
 
 export interface ConfigContext {
@@ -349,7 +377,54 @@ export function resolveConfig(flags: ConfigFlags = {}, ctx: ConfigContext = defa
       flags.containerMetadata ?? yesNo('container metadata (BERTH_CONTAINER_METADATA)', env.BERTH_CONTAINER_METADATA, DEFAULTS.containerMetadata),
     cluster: clusterName(flags.cluster ?? env.BERTH_CLUSTER),
     stats: statsConfig(flags, env),
+    ...etcdConfig(flags, env),
   });
+}
+
+/** `--etcd-endpoints` on (a comma list of http:// or https:// URLs) turns the fleet on; the rest only matters then. */
+export function etcdConfig(flags: ConfigFlags, env: ConfigContext['env']): { etcd?: EtcdConfig } {
+  const raw = flags.etcdEndpoints ?? env.BERTH_ETCD_ENDPOINTS;
+  if (raw === undefined || raw.trim() === '') return {};
+  const endpoints = raw.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  for (const endpoint of endpoints) {
+    let url: URL | undefined;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search !== '') {
+      throw new ConfigError(`etcd endpoints (--etcd-endpoints, BERTH_ETCD_ENDPOINTS) must be http:// or https:// URLs separated by commas, got ${JSON.stringify(endpoint)}`);
+    }
+  }
+  const tlsFiles = { ca: flags.etcdCa ?? env.BERTH_ETCD_CA, cert: flags.etcdCert ?? env.BERTH_ETCD_CERT, key: flags.etcdKey ?? env.BERTH_ETCD_KEY };
+  const tls: Record<string, string> = {};
+  for (const [name, path] of Object.entries(tlsFiles)) {
+    if (path === undefined || path === '') continue;
+    const full = resolve(path);
+    if (!existsSync(full)) throw new ConfigError(`etcd TLS ${name} file ${full} does not exist (--etcd-${name}, BERTH_ETCD_${name.toUpperCase()})`);
+    tls[name] = full;
+  }
+  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new ConfigError('etcd TLS needs both --etcd-cert and --etcd-key, or neither');
+  const prefix = flags.etcdPrefix ?? env.BERTH_ETCD_PREFIX ?? DEFAULTS.etcdPrefix;
+  if (!/^\/[A-Za-z0-9_.\/-]*$/.test(prefix) || prefix.includes('//')) {
+    throw new ConfigError(`etcd prefix (--etcd-prefix, BERTH_ETCD_PREFIX) must start with / and hold only letters, digits, _ . - and single slashes, got ${JSON.stringify(prefix)}`);
+  }
+  const hostName = flags.hostName ?? env.BERTH_HOST_NAME;
+  if (hostName !== undefined && !/^[A-Za-z0-9_.-]{1,255}$/.test(hostName)) {
+    throw new ConfigError(`host name (--host-name, BERTH_HOST_NAME) must be 1-255 letters, digits, _ . or -, got ${JSON.stringify(hostName)}`);
+  }
+  const leaseTtlSeconds = positiveInt('etcd lease ttl (--etcd-lease-ttl, BERTH_ETCD_LEASE_TTL) in seconds', flags.etcdLeaseTtl ?? env.BERTH_ETCD_LEASE_TTL, DEFAULTS.etcdLeaseTtlSeconds);
+  if (leaseTtlSeconds < 2) throw new ConfigError(`etcd lease ttl (--etcd-lease-ttl, BERTH_ETCD_LEASE_TTL) must be at least 2 seconds, got ${leaseTtlSeconds}`);
+  return {
+    etcd: Object.freeze({
+      endpoints: Object.freeze(endpoints),
+      ...(Object.keys(tls).length > 0 ? { tls: Object.freeze(tls) } : {}),
+      prefix: prefix.length > 1 && prefix.endsWith('/') ? prefix.slice(0, -1) : prefix,
+      ...(hostName === undefined ? {} : { hostName }),
+      leaseTtlSeconds,
+    }),
+  };
 }
 
 function statsConfig(flags: ConfigFlags, env: ConfigContext['env']): StatsConfig {

@@ -17,7 +17,7 @@ import { UNBOUNDED, type HostCapacity } from './admission/host-resources.js';
 import { DockerEventWatcher } from './docker-event-watcher.js';
 import { Executor, type TransitionObserver } from './executor.js';
 import type { RetryPolicy } from './retry-policy.js';
-import { StateStore, type ChangeListener, type WriteFailure } from './state-store.js';
+import { StateStore, type ChangeListener, type CommitListener, type WriteFailure } from './state-store.js';
 import { TaskReconciler } from './task-reconciler.js';
 import { newTaskState, raiseDesired } from './task-state.js';
 import { PullProgressHub, type ProgressListener } from './pull-progress.js';
@@ -271,6 +271,14 @@ export class TaskEngine {
   findTaskByDockerId(id: string): TaskState | undefined {
     const owner = this.store.findByDockerId(id);
     return owner ? this.store.get(owner.arn) : undefined;
+  }
+
+  /**
+   * Every task value once saved, including its removal (undefined) and changes without an event;
+   * called synchronously, so a listener only notes what changed. Returns the unsubscribe function.
+   */
+  onCommit(listener: CommitListener): () => void {
+    return this.store.onCommit(listener);
   }
 
   /** Every state change, as it is saved, in `seq` order. Returns the unsubscribe function. */

@@ -26,6 +26,14 @@ export default function setup(): void {
   } catch {
     // Nothing listening: reported below.
   }
+  // The fleet tests' three-member etcd cluster (scripts/setup-etcd.sh): every member must answer.
+  for (const port of [23791, 23792, 23793]) {
+    try {
+      execFileSync('curl', ['-fsS', '-m', '5', `http://127.0.0.1:${port}/health`], { stdio: 'pipe' });
+    } catch {
+      problems.push(`etcd test member not answering on 127.0.0.1:${port} (scripts/setup-etcd.sh)`);
+    }
+  }
   if (auth !== '401') problems.push(`auth test registry not answering 401 on ${AUTH_REGISTRY.host} (got ${auth})`);
   if (problems.length > 0) {
     throw new Error(
