@@ -1,13 +1,14 @@
-import { isDeepStrictEqual } from 'node:util';
 import PQueue from 'p-queue';
 import type { StateChange } from '../api/events.js';
 import { ownerOf, ownershipFilter } from '../api/labels.js';
 import type { TaskInput } from '../api/schema.js';
 import { statusRank, type ContainerStatus } from '../api/status.js';
-import type { ImagePullBehavior, TaskDefinition, TaskState } from '../api/task.js';
+import { generationOf, type ImagePullBehavior, type TaskState } from '../api/task.js';
+import { isSameDefinition } from './drift/definition-change.js';
+import { nextGeneration } from './drift/next-generation.js';
 import type { DockerClient, DockerEvent, NetworkEvent } from '../docker/docker-client.js';
 import type { CredentialsFor } from '../docker/registry-auth/registry-credentials.js';
-import { EngineClosedError, TaskConflictError, TaskNotFoundError } from '../errors.js';
+import { EngineClosedError, TaskNotFoundError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Saver } from '../state/saver.js';
 import type { BackoffPolicy } from '../util/backoff.js';
@@ -56,6 +57,8 @@ export interface TaskEngineOptions {
   readonly imageCleanup?: ImageCleanupPolicy;
   /** Each container's metadata file (--container-metadata, README "Container metadata file"); absent: none. */
   readonly containerMetadata?: ContainerMetadataSettings;
+  /** --recreate-on-drift: a container changed behind the agent's back is made anew; absent: only reported. */
+  readonly recreateOnDrift?: boolean;
 }
 
 export interface ContainerMetadataSettings {
@@ -209,9 +212,10 @@ export class TaskEngine {
   }
 
   /**
-   * Accepts a new task, or raises the desired status of a known one. Resolves once the change is
-   * saved. A lower desired status is ignored (desired statuses only rise); a different definition
-   * under a known ARN is a conflict.
+   * Accepts a new task, raises the desired status of a known one, or, for a different definition
+   * under a known ARN, starts its next generation (src/engine/drift/): only the containers whose
+   * definition changed are made anew. Resolves once the change is saved. Within one generation a
+   * lower desired status is ignored (desired statuses only rise).
    */
   async addTask(input: TaskInput): Promise<AddTaskResult> {
     if (this.state !== 'started') throw new EngineClosedError(this.state === 'new' ? 'starting' : 'stopping');
@@ -226,10 +230,9 @@ export class TaskEngine {
         created = true;
         return placed;
       }
-      if (input.kind === 'definition' && !sameDefinition(current, input.task)) {
-        throw new TaskConflictError(
-          `task ${arn} already exists with a different definition; changing a task's definition is not supported`,
-        );
+      if (input.kind === 'definition' && !isSameDefinition(current, input.task)) {
+        this.admission.checkAdmissible({ settings: input.task, definitions: input.task.containers });
+        return nextGeneration(current, input.task, this.opts.clock.now(), this.opts.agentId);
       }
       const desired = input.kind === 'definition' ? input.task.desiredStatus : input.desiredStatus;
       return raiseDesired(current, desired, this.opts.clock.now());
@@ -239,7 +242,9 @@ export class TaskEngine {
     });
     const task = result.after!;
     if (created) this.opts.log.info('Task added', { taskArn: arn, desiredStatus: task.desiredStatus });
-    else if (result.before !== result.after) this.opts.log.info('Task desired status raised', { taskArn: arn, desiredStatus: task.desiredStatus });
+    else if (result.before && generationOf(result.before) !== generationOf(task)) {
+      this.opts.log.info('Task definition changed: new generation', { taskArn: arn, generation: generationOf(task), desiredStatus: task.desiredStatus });
+    } else if (result.before !== result.after) this.opts.log.info('Task desired status raised', { taskArn: arn, desiredStatus: task.desiredStatus });
     if (result.before !== result.after) {
       // A stop request takes a waiting task out of the queue: the one behind it may fit now.
       if (result.before?.waiting) this.admission.schedulePass();
@@ -372,6 +377,7 @@ export class TaskEngine {
         random: this.opts.random,
         retry: this.opts.retry,
         cleanupWaitMs: this.opts.cleanupWaitMs,
+        recreateOnDrift: this.opts.recreateOnDrift ?? false,
         log: this.opts.log,
         onForgotten: (gone) => {
           this.reconcilers.delete(gone);
@@ -429,15 +435,4 @@ export class TaskEngine {
       r.trigger();
     }
   }
-}
-
-function sameDefinition(current: TaskState, def: TaskDefinition): boolean {
-  return (
-    current.family === def.family &&
-    current.version === def.version &&
-    isDeepStrictEqual(
-      current.containers.map((c) => c.definition),
-      def.containers,
-    )
-  );
 }

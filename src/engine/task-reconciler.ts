@@ -23,6 +23,8 @@ export interface ReconcilerDeps {
   readonly random: Random;
   readonly retry: RetryPolicy;
   readonly cleanupWaitMs: number;
+  /** --recreate-on-drift (src/engine/drift/). */
+  readonly recreateOnDrift: boolean;
   readonly log: Logger;
   /** Called once the task has left the state (cleaned up). */
   readonly onForgotten: (arn: string) => void;
@@ -145,7 +147,15 @@ export class TaskReconciler {
     }
     const now = this.deps.clock.now();
     const inFlight = new Map([...this.running].map(([key, r]) => [key, r.kind]));
-    const next = plan({ task, now, cleanupWaitMs: this.deps.cleanupWaitMs, refresh: this.refresh, retryAt: this.failures.retryAt(), inFlight });
+    const next = plan({
+      task,
+      now,
+      cleanupWaitMs: this.deps.cleanupWaitMs,
+      refresh: this.refresh,
+      retryAt: this.failures.retryAt(),
+      inFlight,
+      recreateOnDrift: this.deps.recreateOnDrift,
+    });
     if (next.wakeAt !== undefined) this.wakeAt(next.wakeAt);
     if (next.actions.length === 0) return;
     // What Docker did now could not be recorded: wait for the database instead of acting blind.
@@ -203,6 +213,7 @@ export class TaskReconciler {
     }
     this.saveFailures = 0;
     this.failures.forgetMoved(saved.before, saved.after);
+    if (outcome.kind === 'observed') this.reportDrift(saved.before, saved.after, outcome.container);
     const now = this.deps.clock.now();
     const target = actionTarget(action);
     if (outcome.kind !== 'failed') {
@@ -226,6 +237,20 @@ export class TaskReconciler {
       ...subject(outcome),
       attempt: decision.count.streak,
       error: errorMessage(outcome.error),
+    });
+  }
+
+  /** A container seen drifting for the first time gets one log line; the reason stays in its view. */
+  private reportDrift(before: TaskState | undefined, after: TaskState | undefined, name: string): void {
+    const was = before?.containers.find((c) => c.definition.name === name);
+    const now = after?.containers.find((c) => c.definition.name === name);
+    if (!now?.drift || was?.drift) return;
+    this.log.warn('Container drifted in Docker', {
+      container: name,
+      ...(now.dockerId ? { dockerId: now.dockerId } : {}),
+      reason: now.drift.code,
+      detail: now.drift.message,
+      recreating: this.deps.recreateOnDrift,
     });
   }
 

@@ -43,6 +43,8 @@ const ACTION_KINDS: Readonly<Record<ActionKind, true>> = {
   cancel: true,
   'provision-volume': true,
   cleanup: true,
+  retire: true,
+  recreate: true,
 };
 
 /** From a cached inspect to a slow pull or a stop that waits out a long SIGTERM grace period. */
