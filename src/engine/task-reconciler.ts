@@ -32,8 +32,8 @@ export interface ReconcilerDeps {
   readonly onActivity: (delta: 1 | -1) => void;
 }
 
-/** Actions whose Docker call can take minutes (a pull, a stop with a long stopTimeout, a cleanup that stops). */
-const LONG: ReadonlySet<ActionKind> = new Set<ActionKind>(['pull', 'stop', 'cleanup']);
+/** Actions whose Docker call can take minutes (a pull, a stop with a long stopTimeout, a cleanup or retirement that stops). */
+const LONG: ReadonlySet<ActionKind> = new Set<ActionKind>(['pull', 'stop', 'cleanup', 'retire']);
 
 /** A failed create, start or stop may still have happened in Docker; a failed inspect learned nothing. Re-read before acting again. */
 const REREAD_AFTER_FAILURE: ReadonlySet<ActionKind> = new Set<ActionKind>(['create', 'start', 'stop', 'inspect']);
