@@ -8,7 +8,9 @@ import { isSameDefinition } from './drift/definition-change.js';
 import { nextGeneration } from './drift/next-generation.js';
 import type { DockerClient, DockerEvent, NetworkEvent } from '../docker/docker-client.js';
 import type { CredentialsFor } from '../docker/registry-auth/registry-credentials.js';
-import { EngineClosedError, TaskNotFoundError } from '../errors.js';
+import { EngineClosedError, TaskNotFoundError, errorMessage } from '../errors.js';
+import type { Reason } from '../api/reasons.js';
+import { markDrift } from './drift/drift.js';
 import type { Logger } from '../log/logger.js';
 import type { Saver } from '../state/saver.js';
 import type { BackoffPolicy } from '../util/backoff.js';
@@ -173,6 +175,7 @@ export class TaskEngine {
           tasks: () => this.store.list(),
           unloaded: () => this.unloaded,
           refresh: (arn, container) => this.refresh({ arn, container }),
+          drifted: (arn, container, why) => void this.markDrifted(arn, container, why),
         },
         { clock: opts.clock, policy: opts.relist, log: opts.log },
       );
@@ -415,6 +418,19 @@ export class TaskEngine {
     const r = this.reconcilerFor(owner.arn);
     r.markForRefresh(owner.container);
     r.trigger();
+  }
+
+  /** A drift found by the relist (a re-tagged image): recorded and logged; the reconciler recreates it with --recreate-on-drift. */
+  private async markDrifted(arn: string, container: string, why: Reason): Promise<void> {
+    if (this.state !== 'started') return;
+    try {
+      const saved = await this.store.mutate(arn, (t) => (t ? markDrift(t, container, why, this.opts.clock.now()) : undefined));
+      if (saved.before === saved.after) return;
+      this.opts.log.warn('Container drifted in Docker', { taskArn: arn, container, reason: why.code, detail: why.message, recreating: this.opts.recreateOnDrift ?? false });
+      this.reconcilerFor(arn).trigger();
+    } catch (error) {
+      this.opts.log.warn('Failed to record a drift; the next relist finds it again', { taskArn: arn, container, error: errorMessage(error) });
+    }
   }
 
   /** A container whose ID is not saved yet (its create is still in flight) is found by its labels. */

@@ -30,6 +30,25 @@ export function driftOf(task: TaskState, c: ContainerState, info: ContainerInfo)
   return undefined;
 }
 
+/** Running containers whose image reference now resolves (`imageIds`: ref → local image ID) to another image than their record's. */
+export function retaggedImages(tasks: readonly TaskState[], imageIds: ReadonlyMap<string, string>): { arn: string; container: string; why: Reason }[] {
+  const found: { arn: string; container: string; why: Reason }[] = [];
+  for (const t of tasks) {
+    for (const c of t.containers) {
+      const now = imageIds.get(c.definition.image);
+      if (c.knownStatus !== 'RUNNING' || c.drift || !c.imageId || now === undefined || now === c.imageId) continue;
+      const why = reason('ContainerDrifted', `image ${c.definition.image} of container ${c.definition.name} was re-tagged: it is ${now} now, the container runs ${c.imageId}`);
+      found.push({ arn: t.arn, container: c.definition.name, why });
+    }
+  }
+  return found;
+}
+
+/** Records a drift found outside an inspect (a re-tag); the first one seen is kept. */
+export function markDrift(task: TaskState, name: string, why: Reason, now: number): TaskState {
+  return updateContainer(task, name, (c) => (c.drift || c.knownStatus === 'STOPPED' ? c : { ...c, drift: why }), now);
+}
+
 /**
  * A drifted container's instance (its current Docker ID) becomes retiring and the container starts
  * afresh, in one saved change: the stop that follows is the agent's, never an exit of the task's.

@@ -177,6 +177,35 @@ describe('drift in Docker', () => {
   });
 });
 
+describe('an image re-tagged to another digest', () => {
+  async function retagged(recreateOnDrift: boolean) {
+    const docker = new FakeDocker({ images: [IMAGE] });
+    const made = engineFor({ docker, recreateOnDrift, relist: { intervalMs: 20, orphanGraceMs: 60_000 } });
+    await made.engine.start();
+    await made.engine.addTask({ kind: 'definition', task: gen1 });
+    const first = await waitForTask(made.engine, ARN, converged(1));
+    // Someone pushes a new image under the same tag, and it is pulled onto this host.
+    const pushed = docker.publishImage(IMAGE);
+    await docker.pullImage(IMAGE);
+    return { ...made, first, pushed };
+  }
+
+  it('is found by the relist and reported, the containers left running', async () => {
+    const { engine, first } = await retagged(false);
+    await until(() => engine.getTask(ARN)!.containers.every((c) => c.drift !== undefined));
+    const t = engine.getTask(ARN)!;
+    expect(t.containers[0]!.drift).toMatchObject({ code: 'ContainerDrifted', message: expect.stringContaining('re-tagged') });
+    expect(ids(t)).toEqual(ids(first));
+  });
+
+  it('is recreated from the new image with --recreate-on-drift', async () => {
+    const { engine, docker, first, pushed } = await retagged(true);
+    const t = await waitForTask(engine, ARN, (x) => x.retiring === undefined && x.containers.every((c) => c.knownStatus === 'RUNNING' && c.imageId === pushed.id));
+    expect(Object.values(ids(t)).some((id) => Object.values(ids(first)).includes(id))).toBe(false);
+    expect(docker.containerCount()).toBe(3);
+  });
+});
+
 async function until(condition: () => boolean, ms = 5_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition()) {
