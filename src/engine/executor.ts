@@ -1,6 +1,5 @@
 import { dockerVolumeName, isInstanceOf, isOwnedBy, ownershipFilter, volumeLabels } from '../api/labels.js';
 import { labelMatches } from './drift/definition-hash.js';
-import { hashedSettings } from './drift/definition-change.js';
 import { containerSpec } from './container-spec.js';
 import type { ContainerState, ImagePullBehavior, TaskState } from '../api/task.js';
 import type { ContainerInfo, ContainerSpec, DockerClient, ImageInfo } from '../docker/docker-client.js';
@@ -373,7 +372,7 @@ export class Executor {
    */
   private isOurs(task: TaskState, c: ContainerState, labels: Readonly<Record<string, string>>, id: string): boolean {
     if (task.retiring?.some((r) => r.dockerId === id)) return false;
-    return isInstanceOf(labels, this.agentId, task.arn, c.definition.name, (label) => labelMatches(label, c.definition, hashedSettings(task.settings)));
+    return isInstanceOf(labels, this.agentId, task.arn, c.definition.name, (label) => labelMatches(label, c.definition, task.settings));
   }
 
   /**

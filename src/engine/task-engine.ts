@@ -436,7 +436,10 @@ export class TaskEngine {
   /** A container whose ID is not saved yet (its create is still in flight) is found by its labels. */
   private ownerByLabels(event: DockerEvent): { arn: string; container: string } | undefined {
     const owner = ownerOf(event.labels, this.opts.agentId);
-    if (!owner || !this.store.get(owner.taskArn)) return undefined;
+    const task = owner && this.store.get(owner.taskArn);
+    if (!owner || !task) return undefined;
+    // An old instance being retired: its stop and removal are the agent's own, and say nothing about the new one.
+    if (task.retiring?.some((r) => r.dockerId === event.dockerId)) return undefined;
     return { arn: owner.taskArn, container: owner.containerName };
   }
 

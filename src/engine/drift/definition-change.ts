@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { containerEdges } from '../../api/dependency-edges.js';
 import { generationOf, taskSettings, type ContainerDefinition, type ContainerState, type TaskDefinition, type TaskState } from '../../api/task.js';
-import { definitionHash, hashInputV1, type HashedSettings } from './definition-hash.js';
+import { definitionHash, hashInputV1 } from './definition-hash.js';
 
 /*
  * The one rule for what a new definition of a task changes, container by container: used by the
@@ -35,11 +35,6 @@ export interface DefinitionChange {
   readonly containers: readonly ContainerChange[];
 }
 
-/** The task-level part of a task state or definition that containers are made of. */
-export function hashedSettings(s: HashedSettings): HashedSettings {
-  return { networkMode: s.networkMode, volumes: s.volumes, ...(s.pidMode ? { pidMode: s.pidMode } : {}), ...(s.ipcMode ? { ipcMode: s.ipcMode } : {}) };
-}
-
 /** Whether `next` is exactly the definition the task has: then it is no new generation, only (maybe) a higher desired status. */
 export function isSameDefinition(current: TaskState, next: TaskDefinition): boolean {
   return (
@@ -64,8 +59,8 @@ export function planDefinitionChange(current: TaskState | undefined, next: TaskD
     return { arn: next.arn, currentGeneration, generation: 1, containers: next.containers.map((d) => ({ name: d.name, action: 'create' })) };
   }
   const same = isSameDefinition(current, next);
-  const oldSettings = hashedSettings(current.settings);
-  const newSettings = hashedSettings(taskSettings(next));
+  const oldSettings = current.settings;
+  const newSettings = taskSettings(next);
   const changes = new Map<string, ContainerChange>();
   for (const d of next.containers) {
     const old = current.containers.find((c) => c.definition.name === d.name);
@@ -109,7 +104,7 @@ function stillWanted(c: ContainerState): boolean {
 
 /** The hash label a container made from `d` in `task` carries. */
 export function containerHash(task: Pick<TaskState, 'settings'>, d: ContainerDefinition): string {
-  return definitionHash(d, hashedSettings(task.settings));
+  return definitionHash(d, task.settings);
 }
 
 /** Every leaf that differs between two hash inputs, by path (`container.environment.MODE`, `container.portMappings[0].hostPort`). */

@@ -34,11 +34,28 @@ export const HASHERS: Readonly<Record<string, Hasher>> = {
   v1: (d, settings) => sha256(canonicalJson(hashInputV1(d, settings))),
 };
 
+/**
+ * Hashes of the shipped versions, per definition and settings object: both are immutable values
+ * the state keeps by reference, and every inspect of a container compares its label.
+ */
+const remembered = new WeakMap<ContainerDefinition, WeakMap<HashedSettings, Map<string, string>>>();
+
+function hashOf(version: string, hasher: Hasher, hashers: Readonly<Record<string, Hasher>>, d: ContainerDefinition, settings: HashedSettings): string {
+  if (hashers !== HASHERS) return hasher(d, settings);
+  let bySettings = remembered.get(d);
+  if (!bySettings) remembered.set(d, (bySettings = new WeakMap()));
+  let byVersion = bySettings.get(settings);
+  if (!byVersion) bySettings.set(settings, (byVersion = new Map()));
+  let hash = byVersion.get(version);
+  if (hash === undefined) byVersion.set(version, (hash = hasher(d, settings)));
+  return hash;
+}
+
 /** The label value for a container made from `d` in a task with `settings`, under the current version. */
 export function definitionHash(d: ContainerDefinition, settings: HashedSettings, hashers: Readonly<Record<string, Hasher>> = HASHERS, version = DEFINITION_HASH_VERSION): string {
   const hasher = hashers[version];
   if (!hasher) throw new Error(`unknown definition hash version ${version}`);
-  return `${version}:${hasher(d, settings)}`;
+  return `${version}:${hashOf(version, hasher, hashers, d, settings)}`;
 }
 
 /**
@@ -50,7 +67,7 @@ export function labelMatches(label: string, d: ContainerDefinition, settings: Ha
   if (colon <= 0) return false;
   const version = label.slice(0, colon);
   const hasher = hashers[version];
-  return hasher !== undefined && `${version}:${hasher(d, settings)}` === label;
+  return hasher !== undefined && `${version}:${hashOf(version, hasher, hashers, d, settings)}` === label;
 }
 
 /** The v1 input: what the hash covers, as a plain value (the plan's field-by-field diff walks it too). */

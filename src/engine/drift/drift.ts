@@ -3,7 +3,6 @@ import { reason, type Reason } from '../../api/reasons.js';
 import type { ContainerState, TaskState } from '../../api/task.js';
 import type { ContainerInfo } from '../../docker/docker-client.js';
 import { settle, updateContainer } from '../task-state.js';
-import { hashedSettings } from './definition-change.js';
 import { labelMatches } from './definition-hash.js';
 
 /*
@@ -21,7 +20,7 @@ import { labelMatches } from './definition-hash.js';
 export function driftOf(task: TaskState, c: ContainerState, info: ContainerInfo): Reason | undefined {
   const label = info.labels[LABELS.definitionHash];
   const name = c.definition.name;
-  if (label !== undefined && !labelMatches(label, c.definition, hashedSettings(task.settings))) {
+  if (label !== undefined && !labelMatches(label, c.definition, task.settings)) {
     return reason('ContainerDrifted', `container ${name} (${info.id.slice(0, 12)}) was not made from its definition: its ${LABELS.definitionHash} label is ${label}`);
   }
   if (c.imageId !== undefined && info.imageId !== undefined && info.imageId !== c.imageId) {

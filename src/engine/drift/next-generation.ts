@@ -28,7 +28,8 @@ export function nextGeneration(current: TaskState, def: TaskDefinition, now: num
   });
   const leaving = current.containers.filter((c) => action.get(c.definition.name) !== 'keep' && reachedDocker(current, c));
   const retiring = [...(current.retiring ?? []), ...leaving.map((c) => retiringOf(current, c, leaving))];
-  const { stoppedAt: _stoppedAt, retiring: _retiring, ...rest } = current;
+  // A new definition is accepted under this build's parse rules (TaskState.rules): the old one's number is not inherited.
+  const { stoppedAt: _stoppedAt, retiring: _retiring, rules: _rules, ...rest } = current;
   const restarting = current.knownStatus === 'STOPPED' && def.desiredStatus === 'RUNNING';
   return settle(
     {

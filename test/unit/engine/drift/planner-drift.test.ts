@@ -123,6 +123,7 @@ describe('planDefinitionChange and nextGeneration', () => {
       { name: 'app', dockerId: fakeId('app'), dockerName: current.containers[1]!.dockerName, stopTimeout: 2, after: [] },
       { name: 'side', dockerId: fakeId('side'), dockerName: current.containers[2]!.dockerName, stopTimeout: 2, after: [] },
     ]);
+    expect(nextGeneration({ ...current, rules: 1 }, { ...base, version: '2' }, 2_000, AGENT_ID).rules).toBeUndefined();
     const kept = nextGeneration(current, { ...base, version: '2' }, 2_000, AGENT_ID);
     expect(kept.containers.map((c) => c.dockerId)).toEqual(current.containers.map((c) => c.dockerId));
     expect(kept.retiring).toBeUndefined();
