@@ -80,6 +80,8 @@ export interface PullSettings extends PullRetryPolicy {
 export interface EngineObserver extends TransitionObserver {
   eventStreamReconnect(): void;
   imageRemoved?(): void;
+  /** A container was found drifted (src/engine/drift/). */
+  containerDrifted?(): void;
 }
 
 export interface AddTaskResult {
@@ -381,6 +383,7 @@ export class TaskEngine {
         retry: this.opts.retry,
         cleanupWaitMs: this.opts.cleanupWaitMs,
         recreateOnDrift: this.opts.recreateOnDrift ?? false,
+        onDrift: () => this.opts.observer?.containerDrifted?.(),
         log: this.opts.log,
         onForgotten: (gone) => {
           this.reconcilers.delete(gone);
@@ -427,6 +430,7 @@ export class TaskEngine {
       const saved = await this.store.mutate(arn, (t) => (t ? markDrift(t, container, why, this.opts.clock.now()) : undefined));
       if (saved.before === saved.after) return;
       this.opts.log.warn('Container drifted in Docker', { taskArn: arn, container, reason: why.code, detail: why.message, recreating: this.opts.recreateOnDrift ?? false });
+      this.opts.observer?.containerDrifted?.();
       this.reconcilerFor(arn).trigger();
     } catch (error) {
       this.opts.log.warn('Failed to record a drift; the next relist finds it again', { taskArn: arn, container, error: errorMessage(error) });

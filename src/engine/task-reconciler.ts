@@ -25,6 +25,8 @@ export interface ReconcilerDeps {
   readonly cleanupWaitMs: number;
   /** --recreate-on-drift (src/engine/drift/). */
   readonly recreateOnDrift: boolean;
+  /** Told once per container found drifted (the metric). */
+  readonly onDrift: () => void;
   readonly log: Logger;
   /** Called once the task has left the state (cleaned up). */
   readonly onForgotten: (arn: string) => void;
@@ -252,6 +254,7 @@ export class TaskReconciler {
       detail: now.drift.message,
       recreating: this.deps.recreateOnDrift,
     });
+    this.deps.onDrift();
   }
 
   /** A container already STOPPED (stopped meanwhile by something else, e.g. its volume failing) expects nothing more. */

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LABELS } from '../../../../src/api/labels.js';
 import type { TaskDefinition, TaskState } from '../../../../src/api/task.js';
 import { FakeDocker } from '../../../../src/docker/fake-docker.js';
@@ -144,7 +144,7 @@ describe('a new definition for a running task', () => {
 
 describe('drift in Docker', () => {
   /** The record says `side` was made from another definition than the one Docker's container carries. */
-  async function drifted(recreateOnDrift: boolean) {
+  async function drifted(recreateOnDrift: boolean, containerDrifted = vi.fn()) {
     const docker = new FakeDocker({ images: [IMAGE] });
     const saver = new MemorySaver();
     const { engine, first } = await runningTask(docker, saver);
@@ -152,17 +152,20 @@ describe('drift in Docker', () => {
     const [saved] = await saver.loadTasks();
     const edited = { ...saved!, containers: saved!.containers.map((c) => (c.definition.name === 'side' ? { ...c, definition: { ...c.definition, environment: { X: 'y' } } } : c)) };
     await saver.commit({ put: [edited], events: [] });
-    const restarted = engineFor({ docker, saver, recreateOnDrift });
+    const observer = { observeTransition: vi.fn(), eventStreamReconnect: vi.fn(), containerDrifted };
+    const restarted = engineFor({ docker, saver, recreateOnDrift, observer });
     await restarted.engine.start();
     return { ...restarted, first };
   }
 
   it('is reported (ContainerDrifted) and left alone without --recreate-on-drift', async () => {
-    const { engine, docker, first } = await drifted(false);
+    const containerDrifted = vi.fn();
+    const { engine, docker, first } = await drifted(false, containerDrifted);
     // Drift changes no status, so it makes no state-change event: the view and a log line report it.
     await engine.idle();
     const side = engine.getTask(ARN)!.containers.find((c) => c.definition.name === 'side')!;
     expect(side.drift).toMatchObject({ code: 'ContainerDrifted', message: expect.stringContaining(LABELS.definitionHash) });
+    expect(containerDrifted).toHaveBeenCalledTimes(1);
     expect(ids(engine.getTask(ARN)!)).toEqual(ids(first));
     expect(docker.calls.filter((c) => c.op === 'create')).toHaveLength(3);
   });
