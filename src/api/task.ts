@@ -135,7 +135,7 @@ export type ImagePullBehavior = (typeof IMAGE_PULL_BEHAVIORS)[number];
 /** Where the image a container was created from came from. */
 export type ImageSource = 'pulled' | 'cached' | 'cached-after-failure';
 
-/** A container as the control plane defines it. Immutable once the task is accepted. */
+/** A container as the control plane defines it. Never changed in place: a new definition is a new generation of the task. */
 export interface ContainerDefinition {
   readonly name: string;
   readonly image: string;
