@@ -77,8 +77,8 @@ describe('a new definition for a running task', () => {
     expect(after.containers.find((c) => c.definition.name === 'side')!.definition.essential).toBe(true);
   });
 
-  it('stops dependents before their dependencies, and creates them after, per the new dependsOn', async () => {
-    const { engine, docker, first } = await runningTask();
+  it('stops dependents before their dependencies, and creates them after, per the new dependsOn; the essential ones\' stops never stop the task', async () => {
+    const { engine, docker, events, first } = await runningTask();
     const mark = docker.calls.length;
     const next = withContainer(withContainer(gen1, 'db', { environment: { V: '2' } }), 'app', { environment: { V: '2' } });
     await engine.addTask({ kind: 'definition', task: next });
@@ -89,6 +89,9 @@ describe('a new definition for a running task', () => {
     expect(at('stop', ids(first).app!)).toBeLessThan(at('stop', ids(first).db!));
     expect(at('remove', ids(first).db!)).toBeLessThan(at('create', after.containers[0]!.dockerName));
     expect(at('start', ids(after).db!)).toBeLessThan(at('create', after.containers[1]!.dockerName));
+    expect(after.desiredStatus).toBe('RUNNING');
+    expect(events.filter((e) => e.type === 'task' && e.status === 'STOPPED')).toEqual([]);
+    expect(events.filter((e) => e.reason === 'EssentialContainerExited')).toEqual([]);
   });
 
   it('removes a dropped container and creates a new one', async () => {
