@@ -98,6 +98,7 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     registryCredentials,
     capacity: capacityOf(config.host, { memoryMiB: config.reservedMemoryMiB, cpuUnits: config.reservedCpuUnits }),
     ...(imageCleanupOn(config, log) ? { imageCleanup: config.imageCleanup } : {}),
+    recreateOnDrift: config.recreateOnDrift,
     ...(config.containerMetadata ? { containerMetadata: { root: join(config.dataDir, DEFAULTS.metadataDir), cluster: config.cluster } } : {}),
   });
   metrics.setStateSource(() => engine.countByStatus());

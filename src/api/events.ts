@@ -42,6 +42,8 @@ export interface NewStateChange {
   readonly service?: string;
   /** The container's own docker labels, as defined (never the agent's `berth.*` ones); absent when none. */
   readonly labels?: Readonly<Record<string, string>>;
+  /** The task's generation (src/engine/drift/): absent for the first, so present once a new definition replaced it. */
+  readonly generation?: number;
   /** ISO-8601 timestamp of the change. */
   readonly at: string;
 }

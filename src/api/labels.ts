@@ -9,6 +9,8 @@ export const LABELS = {
   agentId: 'berth.agent-id',
   /** On task-scoped Docker volumes: the volume's name in the task definition. */
   volumeName: 'berth.volume-name',
+  /** What the container was made from (src/engine/drift/definition-hash.ts): `v1:<sha256 hex>`. */
+  definitionHash: 'berth.definition-hash',
 } as const;
 
 export const RESERVED_LABEL_PREFIX = 'berth.';
@@ -42,6 +44,24 @@ export function ownerOf(labels: Readonly<Record<string, string>>, agentId: strin
 export function isOwnedBy(labels: Readonly<Record<string, string>>, agentId: string, taskArn: string, containerName: string): boolean {
   const owner = ownerOf(labels, agentId);
   return owner !== undefined && owner.taskArn === taskArn && owner.containerName === containerName;
+}
+
+/**
+ * The one rule for adopting a container found by name or labels as a container's instance: it is
+ * ours (isOwnedBy) and made from that container's definition, as its hash label says. A stale
+ * one (an older definition) is never adopted as the new one. A container without the label was
+ * made before labels carried hashes and is taken as it always was, so an upgrade recreates nothing.
+ */
+export function isInstanceOf(
+  labels: Readonly<Record<string, string>>,
+  agentId: string,
+  taskArn: string,
+  containerName: string,
+  hashMatches: (label: string) => boolean,
+): boolean {
+  if (!isOwnedBy(labels, agentId, taskArn, containerName)) return false;
+  const label = labels[LABELS.definitionHash];
+  return label === undefined || hashMatches(label);
 }
 
 /** The label filter that lists (or watches) exactly what `ownerOf` may claim: this agent's containers, or one task's one container. */

@@ -45,6 +45,13 @@ export const REASON_CODES = [
    * names (an ambiguous host, an index out of range, an unset value): the container is never created.
    */
   'TemplateVariableUnresolved',
+  /**
+   * Docker's container no longer matches the agent's record: its definition-hash label differs,
+   * or it runs another image than the one recorded. Recreated only with --recreate-on-drift.
+   */
+  'ContainerDrifted',
+  /** The container's old instance was stopped and removed because a new definition changed it. */
+  'ContainerRecreated',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

@@ -135,7 +135,7 @@ export type ImagePullBehavior = (typeof IMAGE_PULL_BEHAVIORS)[number];
 /** Where the image a container was created from came from. */
 export type ImageSource = 'pulled' | 'cached' | 'cached-after-failure';
 
-/** A container as the control plane defines it. Immutable once the task is accepted. */
+/** A container as the control plane defines it. Never changed in place: a new definition is a new generation of the task. */
 export interface ContainerDefinition {
   readonly name: string;
   readonly image: string;
@@ -276,6 +276,11 @@ export interface ContainerState {
   readonly lastRestartAt?: number;
   /** Docker's finishedAt of the exit the last restart followed: a later inspect showing that exit again is not a new one. */
   readonly lastFinishedAt?: number;
+  /**
+   * Present when Docker's container no longer matches the record (src/engine/drift/): changed
+   * behind the agent's back. Recreated only with --recreate-on-drift.
+   */
+  readonly drift?: Reason;
 }
 
 /** One network a container is on; `ipAddress` once Docker has given it one (a bridge network). */
@@ -316,6 +321,34 @@ export interface TaskState {
    * before admission existed.
    */
   readonly waiting?: AdmissionWait;
+  /**
+   * Which definition of the task this is: 1 for the first, one more for each new definition
+   * accepted under the same ARN (src/engine/drift/next-generation.ts). Absent: 1.
+   */
+  readonly generation?: number;
+  /**
+   * Docker containers of earlier generations still to be stopped and removed (recreated or
+   * dropped containers), saved before any of them is touched, so a restart finishes the job.
+   */
+  readonly retiring?: readonly RetiringContainer[];
+}
+
+/** An old instance of a container, made from an earlier definition, that is to be stopped and removed. */
+export interface RetiringContainer {
+  /** The container's name in the task definition. */
+  readonly name: string;
+  /** Absent when its ID was never saved: it is then found by name, if it exists at all. */
+  readonly dockerId?: string;
+  readonly dockerName: string;
+  /** Its own definition's stopTimeout. */
+  readonly stopTimeout: number;
+  /** Other retiring containers that depended on it: they stop first. */
+  readonly after: readonly string[];
+}
+
+/** A task's generation: 1 unless a new definition replaced its first. */
+export function generationOf(task: Pick<TaskState, 'generation'>): number {
+  return task.generation ?? 1;
 }
 
 /** A task's place in the admission queue, and what it waits for (for views; rewritten as that changes). */

@@ -1,5 +1,5 @@
 import type { ContainerStatus, DesiredStatus } from './status.js';
-import { isWaitingForResources, type HealthStatus, type ImageSource, type PortBinding, type TaskState } from './task.js';
+import { generationOf, isWaitingForResources, type HealthStatus, type ImageSource, type PortBinding, type TaskState } from './task.js';
 import type { ReasonCode } from './reasons.js';
 import { taskHealth } from './health.js';
 
@@ -17,6 +17,10 @@ export interface TaskView {
   /** Only while the task waits for host resources: `WaitingForResources`, and what it waits for. */
   readonly reason?: ReasonCode;
   readonly reasonMessage?: string;
+  /** Which definition of the task this is: 1, then one more for each new definition (src/engine/drift/). */
+  readonly generation: number;
+  /** Old instances (of recreated or dropped containers) still being stopped and removed, by name. */
+  readonly retiring?: readonly string[];
   readonly containers: readonly ContainerView[];
 }
 
@@ -46,6 +50,9 @@ export interface ContainerView {
   readonly restartCount?: number;
   readonly lastExitCode?: number;
   readonly lastRestartAt?: string;
+  /** Present when Docker's container changed behind the agent's back: `ContainerDrifted`, and how. */
+  readonly drift?: string;
+  readonly driftMessage?: string;
 }
 
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -61,6 +68,8 @@ export function taskView(t: TaskState): TaskView {
     createdAt: iso(t.createdAt)!,
     ...(t.stoppedAt === undefined ? {} : { stoppedAt: iso(t.stoppedAt) }),
     ...(t.waiting && isWaitingForResources(t) ? { reason: 'WaitingForResources' as const, reasonMessage: t.waiting.message } : {}),
+    generation: generationOf(t),
+    ...(t.retiring && t.retiring.length > 0 ? { retiring: t.retiring.map((r) => r.name) } : {}),
     containers: t.containers.map((c) => ({
       name: c.definition.name,
       image: c.definition.image,
@@ -83,6 +92,7 @@ export function taskView(t: TaskState): TaskView {
       ...(c.restartCount === undefined ? {} : { restartCount: c.restartCount }),
       ...(c.lastExitCode === undefined ? {} : { lastExitCode: c.lastExitCode }),
       ...(c.lastRestartAt === undefined ? {} : { lastRestartAt: iso(c.lastRestartAt) }),
+      ...(c.drift ? { drift: c.drift.code, driftMessage: c.drift.message } : {}),
     })),
   };
 }

@@ -89,6 +89,8 @@ export interface AgentConfig {
   readonly imageCleanup: ImageCleanupConfig;
   /** Each container gets an ECS container metadata file (ECS's ECS_ENABLE_CONTAINER_METADATA). */
   readonly containerMetadata: boolean;
+  /** A container changed behind the agent's back (drift, README "Drift and generations") is made anew; off: only reported. */
+  readonly recreateOnDrift: boolean;
   /** The cluster this agent says it belongs to (the metadata files' `Cluster`, GET /v1/metadata). */
   readonly cluster: string;
   /** Container usage sampling (`/metrics`, GET /v1/stats, `agent task stats`). */
@@ -197,6 +199,7 @@ export const DEFAULTS = {
   reservedCpuUnits: 0,
   imageCleanup: { enabled: true, intervalMs: 30 * 60_000, minimumAgeMs: 60 * 60_000, perPass: 5, exclude: [] as readonly string[] },
   containerMetadata: false,
+  recreateOnDrift: false,
   cluster: 'default',
   /** Under the data directory: one directory per task, one per container in it. */
   metadataDir: 'metadata',
@@ -262,6 +265,7 @@ export interface ConfigFlags {
   readonly imagePullInactivityTimeout?: string;
   readonly imagePullRetries?: string;
   readonly containerMetadata?: boolean;
+  readonly recreateOnDrift?: boolean;
   readonly cluster?: string;
   readonly statsInterval?: string;
   readonly statsMaxTasks?: string;
@@ -375,6 +379,8 @@ export function resolveConfig(flags: ConfigFlags = {}, ctx: ConfigContext = defa
     imageCleanup: imageCleanup(flags, env),
     containerMetadata:
       flags.containerMetadata ?? yesNo('container metadata (BERTH_CONTAINER_METADATA)', env.BERTH_CONTAINER_METADATA, DEFAULTS.containerMetadata),
+    recreateOnDrift:
+      flags.recreateOnDrift ?? yesNo('recreate on drift (BERTH_RECREATE_ON_DRIFT)', env.BERTH_RECREATE_ON_DRIFT, DEFAULTS.recreateOnDrift),
     cluster: clusterName(flags.cluster ?? env.BERTH_CLUSTER),
     stats: statsConfig(flags, env),
     ...etcdConfig(flags, env),

@@ -14,6 +14,7 @@ import { progressRoute } from './progress-route.js';
 import { allStatsRoute, taskStatsRoute, type StatsSource } from './stats-route.js';
 import { servicesRoute } from './services-route.js';
 import { allowOnly } from './query.js';
+import { planRoute } from './plan-route.js';
 
 export interface Metadata {
   readonly agentVersion: string;
@@ -60,6 +61,7 @@ type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, params: Rec
 export function routes(deps: RouteDeps): ReadonlyMap<string, Readonly<Record<string, Handler>>> {
   return new Map<string, Record<string, Handler>>([
     ['/v1/tasks', { GET: (_req, res, url) => listTasks(deps, res, url), POST: (req, res) => postTask(deps, req, res) }],
+    ['/v1/tasks/plan', { POST: (req, res) => planRoute(deps.engine, deps.taskInput, req, res) }],
     ['/v1/events', { GET: (req, res, url) => eventsRoute(deps.engine, req, res, url) }],
     [
       '/metrics',

@@ -28,6 +28,17 @@ export type Action =
    * the task is stopping (no reason given) or because a dependency can no longer be met.
    */
   | { readonly kind: 'abandon'; readonly container: string; readonly reason?: Reason }
+  /**
+   * Stop (with its own stopTimeout) and remove an old instance of a container (task.retiring):
+   * recreated or dropped by a new definition. `byName`: its ID was never saved, so the container
+   * behind the name is removed only if it is ours.
+   */
+  | { readonly kind: 'retire'; readonly container: string; readonly ref: string; readonly byName: boolean; readonly timeoutSeconds: number }
+  /**
+   * The container drifted (changed behind the agent's back) and --recreate-on-drift is set: its
+   * instance becomes retiring and the container starts afresh. No Docker call.
+   */
+  | { readonly kind: 'recreate'; readonly container: string; readonly dockerId: string }
   /** A pull in flight is no longer wanted (the task is stopping): abort it. */
   | { readonly kind: 'cancel'; readonly container: string }
   /**
@@ -58,16 +69,25 @@ export type Outcome =
   | { readonly kind: 'cancelled'; readonly container: string }
   | { readonly kind: 'volume-ready'; readonly volume: string }
   | { readonly kind: 'cleaned' }
+  /** An old instance is gone from Docker (stopped and removed, or it never existed). */
+  | { readonly kind: 'retired'; readonly container: string; readonly ref: string }
+  /** A drifted container's instance is to be replaced. */
+  | { readonly kind: 'recreating'; readonly container: string; readonly dockerId: string }
   | {
       readonly kind: 'failed';
       readonly container?: string;
       readonly volume?: string;
+      /** For a failed retire: the container name whose old instance it was. */
+      readonly retiring?: string;
       readonly action: ActionKind;
       readonly error: unknown;
     };
 
 /** The key a task volume's failures and in-flight work are kept under (container names cannot start with `#`). */
 export const volumeKey = (volume: string): string => `#volume:${volume}`;
+
+/** The key an old instance's retirement is kept under: apart from the new instance's, so its pull runs meanwhile. */
+export const retireKey = (container: string): string => `#retire:${container}`;
 
 /** The key the task's cleanup is kept under. */
 export const CLEANUP_KEY = '#cleanup';
@@ -79,6 +99,8 @@ export function actionTarget(action: Action): string {
       return CLEANUP_KEY;
     case 'provision-volume':
       return volumeKey(action.volume);
+    case 'retire':
+      return retireKey(action.container);
     default:
       return action.container;
   }
@@ -86,6 +108,7 @@ export function actionTarget(action: Action): string {
 
 /** What a failed outcome is about, with the same keys as `actionTarget`. */
 export function failureTarget(o: Extract<Outcome, { kind: 'failed' }>): string {
+  if (o.retiring !== undefined) return retireKey(o.retiring);
   if (o.container !== undefined) return o.container;
   if (o.volume !== undefined) return volumeKey(o.volume);
   return CLEANUP_KEY;

@@ -1,4 +1,5 @@
-import { berthLabels, dockerVolumeName } from '../api/labels.js';
+import { berthLabels, dockerVolumeName, LABELS } from '../api/labels.js';
+import { containerHash } from './drift/definition-change.js';
 import type { ContainerDefinition, ContainerState, TaskState, VolumeDefinition } from '../api/task.js';
 import type { ContainerSpec } from '../docker/docker-client.js';
 import { linkTarget, namespaceOwner } from '../api/dependency-edges.js';
@@ -33,6 +34,7 @@ export function containerSpec(task: TaskState, c: ContainerState, agentId: strin
     labels: {
       ...d.labels,
       ...berthLabels({ taskArn: task.arn, family: task.family, version: task.version, containerName: d.name }, agentId),
+      [LABELS.definitionHash]: containerHash(task, d),
     },
     // Docker ignores published ports without a network of the container's own (host, none).
     portMappings: network === 'bridge' ? d.portMappings : [],

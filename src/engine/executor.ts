@@ -1,4 +1,5 @@
-import { dockerVolumeName, isOwnedBy, ownershipFilter, volumeLabels } from '../api/labels.js';
+import { dockerVolumeName, isInstanceOf, isOwnedBy, ownershipFilter, volumeLabels } from '../api/labels.js';
+import { labelMatches } from './drift/definition-hash.js';
 import { containerSpec } from './container-spec.js';
 import type { ContainerState, ImagePullBehavior, TaskState } from '../api/task.js';
 import type { ContainerInfo, ContainerSpec, DockerClient, ImageInfo } from '../docker/docker-client.js';
@@ -85,6 +86,7 @@ export class Executor {
     if (action.kind === 'cleanup') return this.cleanup(task, action.targets, action.volumes);
     if (action.kind === 'provision-volume') return this.provisionVolume(task, action.volume, action.mode);
     if (action.kind === 'cancel') throw new Error('a cancel is carried out by the reconciler, not by Docker');
+    if (action.kind === 'retire') return this.retire(task, action.container, action.ref, action.byName, action.timeoutSeconds);
     const c = findContainer(task, action.container);
     if (!c) throw new Error(`task ${task.arn} has no container ${action.container}`);
     const log = this.log.child({ taskArn: task.arn, container: c.definition.name, ...(c.dockerId ? { dockerId: c.dockerId } : {}) });
@@ -94,6 +96,9 @@ export class Executor {
           if (action.reason) log.warn('Container will not be created', { reason: action.reason.code, detail: action.reason.message });
           else log.info('Container will not be started: the task is stopping');
           return { kind: 'abandoned', container: action.container, ...(action.reason ? { reason: action.reason } : {}) };
+        case 'recreate':
+          log.warn('Recreating the container, which drifted in Docker (--recreate-on-drift)', { reason: c.drift?.message });
+          return { kind: 'recreating', container: action.container, dockerId: action.dockerId };
         case 'inspect':
           return await this.inspect(task, c, action.ref, log);
         case 'pull':
@@ -114,8 +119,8 @@ export class Executor {
     try {
       const info = await this.docker.inspectContainer(ref);
       log.debug('Inspected container', { dockerId: info.id, state: info.state });
-      if (!c.dockerId && !this.isOurs(task, c, info.labels)) {
-        log.warn('A container holds our name but not our labels; not adopting it', { ref, dockerId: info.id });
+      if (!c.dockerId && !this.isOurs(task, c, info.labels, info.id)) {
+        log.warn('A container holds our name but is not this definition\'s (not our labels, or an older definition); not adopting it', { ref, dockerId: info.id });
         return { kind: 'gone', container: c.definition.name };
       }
       return { kind: 'observed', container: c.definition.name, info };
@@ -138,7 +143,8 @@ export class Executor {
    * the newest is adopted; the relist reports the rest as unknown and removes them after the grace.
    */
   private async findByLabels(task: TaskState, c: ContainerState, log: Logger): Promise<Outcome> {
-    const found = await this.docker.listContainers(ownershipFilter(this.agentId, { taskArn: task.arn, containerName: c.definition.name }));
+    const listed = await this.docker.listContainers(ownershipFilter(this.agentId, { taskArn: task.arn, containerName: c.definition.name }));
+    const found = listed.filter((f) => this.isOurs(task, c, f.labels, f.id));
     if (found.length === 0) return { kind: 'gone', container: c.definition.name };
     const info = (await Promise.all(found.map((f) => this.docker.inspectContainer(f.id)))).reduce((a, b) => ((b.createdAt ?? 0) > (a.createdAt ?? 0) ? b : a));
     log.info('Adopted existing container found by its labels', { dockerId: info.id, dockerName: info.name, state: info.state });
@@ -243,7 +249,14 @@ export class Executor {
   /** A container with our deterministic name exists: made by an earlier run that crashed before saving its ID. */
   private async adopt(task: TaskState, c: ContainerState, name: string, log: Logger): Promise<Outcome> {
     const info = await this.docker.inspectContainer(name);
-    if (!this.isOurs(task, c, info.labels)) {
+    if (isOwnedBy(info.labels, this.agentId, task.arn, c.definition.name) && !this.isOurs(task, c, info.labels, info.id)) {
+      // Ours, but made from an older definition (a retirement lost with a crash): never adopted as the new one.
+      log.warn('Removing a stale container that holds the name, made from an older definition', { dockerId: info.id });
+      await this.docker.stopContainer(info.id, c.definition.stopTimeout);
+      await this.docker.removeContainer(info.id);
+      return this.create(task, c, log);
+    }
+    if (!this.isOurs(task, c, info.labels, info.id)) {
       throw new DockerApiError('create', 409, `name ${name} is taken by a container that does not belong to this task`);
     }
     log.info('Adopted existing container', { dockerId: info.id, state: info.state });
@@ -328,7 +341,7 @@ export class Executor {
         try {
           const c = findContainer(task, container)!;
           // A name alone is only trusted once the container behind it proves to be ours.
-          if (!c.dockerId && !this.isOurs(task, c, (await this.docker.inspectContainer(ref)).labels)) continue;
+          if (!c.dockerId && !isOwnedBy((await this.docker.inspectContainer(ref)).labels, this.agentId, task.arn, c.definition.name)) continue;
           // Stopped already, as a rule; but a record can be behind Docker (a start whose answer was
           // lost), and removing a running container fails forever. Stopping a stopped one is a no-op.
           await this.docker.stopContainer(ref, c.definition.stopTimeout);
@@ -353,9 +366,40 @@ export class Executor {
     return { kind: 'cleaned' };
   }
 
-  /** Labels prove a container is this task's container, made by this agent: only then is it adopted or removed. */
-  private isOurs(task: TaskState, c: ContainerState, labels: Readonly<Record<string, string>>): boolean {
-    return isOwnedBy(labels, this.agentId, task.arn, c.definition.name);
+  /**
+   * Labels prove a container is this task's container, made by this agent from this definition:
+   * only then is it adopted as it. An old instance still retiring never is, whatever its labels.
+   */
+  private isOurs(task: TaskState, c: ContainerState, labels: Readonly<Record<string, string>>, id: string): boolean {
+    if (task.retiring?.some((r) => r.dockerId === id)) return false;
+    return isInstanceOf(labels, this.agentId, task.arn, c.definition.name, (label) => labelMatches(label, c.definition, task.settings));
+  }
+
+  /**
+   * Stops (its own stopTimeout) and removes an old instance of a container. By name, only a
+   * container that is this task's is touched. Gone already counts as done, so a retry after a
+   * crash finishes the job.
+   */
+  private async retire(task: TaskState, container: string, ref: string, byName: boolean, timeoutSeconds: number): Promise<Outcome> {
+    const log = this.log.child({ taskArn: task.arn, container, ...(byName ? { dockerName: ref } : { dockerId: ref }) });
+    try {
+      if (byName && !isOwnedBy((await this.docker.inspectContainer(ref)).labels, this.agentId, task.arn, container)) {
+        log.warn('The name of an old instance is held by a container that is not ours; leaving it');
+        return { kind: 'retired', container, ref };
+      }
+      log.info('Stopping the old container…', { timeoutSeconds });
+      await this.docker.stopContainer(ref, timeoutSeconds);
+      await this.docker.removeContainer(ref);
+      log.info('Removed the old container');
+    } catch (error) {
+      if (error instanceof ContainerNotFoundError) {
+        log.info('The old container is already gone');
+        return { kind: 'retired', container, ref };
+      }
+      log.error('Failed to remove the old container', { error: errorMessage(error) });
+      return { kind: 'failed', retiring: container, action: 'retire', error };
+    }
+    return { kind: 'retired', container, ref };
   }
 }
 

@@ -1,5 +1,5 @@
 import { isWaitingForResources, type ContainerState, type TaskState, type VolumeDefinition } from '../api/task.js';
-import { CLEANUP_KEY, volumeKey, type Action, type ActionKind } from './actions.js';
+import { CLEANUP_KEY, retireKey, volumeKey, type Action, type ActionKind } from './actions.js';
 import { dependencyVerdict, dependentsOf } from './dependencies.js';
 import { reason } from '../api/reasons.js';
 import { resolveEnvironment } from './templates/resolve-templates.js';
@@ -24,6 +24,8 @@ export interface PlanInput {
   readonly retryAt: ReadonlyMap<string, number>;
   /** Containers, volume keys or CLEANUP_KEY with an action still running, and its kind. */
   readonly inFlight?: ReadonlyMap<string, ActionKind>;
+  /** --recreate-on-drift: a container that drifted in Docker is made anew. Absent: reported only. */
+  readonly recreateOnDrift?: boolean;
 }
 
 export interface Plan {
@@ -52,8 +54,17 @@ export function plan(input: PlanInput): Plan {
   // Asked to stop, it leaves the queue and its containers are abandoned below, with no Docker call.
   if (isWaitingForResources(task)) return done();
 
+  // Old instances of recreated or dropped containers go first, dependents before their dependencies.
+  const retiring = task.retiring ?? [];
+  for (const r of retiring) {
+    const key = retireKey(r.name);
+    if (inFlight.has(key) || waiting(key)) continue;
+    if (r.after.some((name) => retiring.some((x) => x.name === name))) continue;
+    actions.push({ kind: 'retire', container: r.name, ref: r.dockerId ?? r.dockerName, byName: r.dockerId === undefined, timeoutSeconds: r.stopTimeout });
+  }
+
   if (isTaskDone(task)) {
-    if (inFlight.size > 0) return done();
+    if (inFlight.size > 0 || retiring.length > 0) return done();
     const due = Math.max((task.stoppedAt ?? now) + input.cleanupWaitMs, input.retryAt.get(CLEANUP_KEY) ?? 0);
     if (due > now) return { actions, wakeAt: due };
     // By name when no ID was saved: a create whose answer was lost may still have made the container.
@@ -77,6 +88,10 @@ export function plan(input: PlanInput): Plan {
     if (!abandonNow && waiting(name)) continue;
     if (input.refresh.has(name)) {
       if (c.knownStatus !== 'STOPPED') actions.push({ kind: 'inspect', container: name, ref: c.dockerId ?? c.dockerName });
+      continue;
+    }
+    if (input.recreateOnDrift && c.drift && c.dockerId && c.desiredStatus === 'RUNNING' && c.knownStatus !== 'STOPPED') {
+      actions.push({ kind: 'recreate', container: name, dockerId: c.dockerId });
       continue;
     }
     const step = c.desiredStatus === 'STOPPED' ? stopStep(task, c) : bringUpStep(input, c, volumesWanted, wakeNoLaterThan);
@@ -122,6 +137,8 @@ function bringUpStep(
     case 'NONE':
       return { kind: 'pull', container, image: c.definition.image };
     case 'PULLED': {
+      // Its old instance holds the name (and maybe its ports) until it is removed.
+      if (task.retiring?.some((r) => r.name === container)) return undefined;
       const verdict = dependencyVerdict(task, c, now);
       if (verdict.kind === 'failed') return { kind: 'abandon', container, reason: verdict.reason };
       if (verdict.kind === 'wait') {
@@ -181,6 +198,10 @@ export function formatAction(a: Action): string {
       return a.reason ? `abandon ${a.container} ${a.reason.code}: ${a.reason.message}` : `abandon ${a.container}`;
     case 'cancel':
       return `cancel pull ${a.container}`;
+    case 'retire':
+      return `retire ${a.container} ${/^[0-9a-f]{64}$/.test(a.ref) ? a.ref.slice(0, 12) : a.ref} timeout=${a.timeoutSeconds}s`;
+    case 'recreate':
+      return `recreate drifted ${a.container} ${a.dockerId.slice(0, 12)}`;
     case 'provision-volume':
       return `${a.mode === 'create' ? 'create' : 'require'} volume ${a.volume}`;
     case 'cleanup': {

@@ -41,6 +41,8 @@ export function examineRelist({ tasks, listed, previouslyUnknown, unloaded, agen
   const accounted = new Set<string>();
   const refresh: Array<{ arn: string; container: string }> = [];
   for (const t of tasks) {
+    // An old instance still being retired is the task's to remove, not an orphan.
+    for (const r of t.retiring ?? []) if (r.dockerId && byId.has(r.dockerId)) accounted.add(r.dockerId);
     for (const c of t.containers) {
       const mine = c.dockerId ? byId.get(c.dockerId) : listed.find((l) => isOwnedBy(l.labels, agentId, t.arn, c.definition.name));
       if (mine) accounted.add(mine.id);

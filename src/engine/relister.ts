@@ -1,5 +1,7 @@
 import { ownershipFilter } from '../api/labels.js';
 import type { TaskState } from '../api/task.js';
+import type { Reason } from '../api/reasons.js';
+import { retaggedImages } from './drift/drift.js';
 import type { DockerClient } from '../docker/docker-client.js';
 import { ContainerNotFoundError, errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -19,6 +21,8 @@ export interface RelistHooks {
   /** ARNs of tasks the saver holds but could not load: their containers are left alone. */
   unloaded(): ReadonlySet<string>;
   refresh(arn: string, container: string): void;
+  /** A running container's image tag now names another image than the one it was made from (src/engine/drift/). */
+  drifted(arn: string, container: string, why: Reason): void;
 }
 
 /** Seconds Docker gives an orphan between SIGTERM and SIGKILL. */
@@ -59,6 +63,7 @@ export class Relister {
     const now = this.opts.clock.now();
     const found = examineRelist({ tasks: this.hooks.tasks(), listed, previouslyUnknown: this.unknown, unloaded: this.hooks.unloaded(), agentId: this.agentId, now });
     for (const r of found.refresh) this.hooks.refresh(r.arn, r.container);
+    await this.checkImages();
     for (const h of found.held) {
       if (this.held.has(h.id)) continue;
       this.held.add(h.id);
@@ -73,6 +78,24 @@ export class Relister {
       this.unknown.set(u.id, u.firstSeen);
       if (now - u.firstSeen >= this.opts.policy.orphanGraceMs) await this.removeOrphan(u.id, u.name);
     }
+  }
+
+  /**
+   * Re-tag drift: one image inspect per distinct image reference of the running containers (not
+   * per container, nor per event), compared with the image ID each container's record was made from.
+   */
+  private async checkImages(): Promise<void> {
+    const tasks = this.hooks.tasks();
+    const refs = new Set(tasks.flatMap((t) => t.containers.filter((c) => c.knownStatus === 'RUNNING' && c.imageId && !c.drift).map((c) => c.definition.image)));
+    const now = new Map<string, string>();
+    for (const ref of refs) {
+      try {
+        now.set(ref, (await this.docker.inspectImage(ref)).id);
+      } catch {
+        // Removed or unreadable: nothing to compare with this pass.
+      }
+    }
+    for (const d of retaggedImages(tasks, now)) this.hooks.drifted(d.arn, d.container, d.why);
   }
 
   private async removeOrphan(id: string, name: string): Promise<void> {

@@ -1,6 +1,6 @@
 import type { ContainerAction, NewStateChange } from '../api/events.js';
 import { serviceName } from '../api/labels.js';
-import type { ContainerState, TaskState } from '../api/task.js';
+import { generationOf, type ContainerState, type TaskState } from '../api/task.js';
 import { statusRank } from '../api/status.js';
 import { restartReason } from './restart-policy.js';
 import { taskStopReason } from './task-state.js';
@@ -16,6 +16,11 @@ export function stateChanges(before: TaskState | undefined, after: TaskState, at
   const events: NewStateChange[] = [];
   for (const c of after.containers) {
     const was = before?.containers.find((p) => p.definition.name === c.definition.name);
+    if (was && isReplaced(was, c)) {
+      // A new definition (or drift) replaced its instance: the old one ends; the new one reports from its first status on.
+      if (was.knownStatus !== 'STOPPED') events.push(replacedChange(after, was, at));
+      continue;
+    }
     if (was && (c.restartCount ?? 0) > (was.restartCount ?? 0)) {
       events.push(...restartChanges(after, was, c, at));
       continue;
@@ -35,17 +40,43 @@ export function stateChanges(before: TaskState | undefined, after: TaskState, at
     }
     events.push(containerChange(after, c, at, moveAction(previous, c)));
   }
-  if ((before?.knownStatus ?? 'NONE') !== after.knownStatus) {
+  for (const was of before?.containers ?? []) {
+    if (was.knownStatus !== 'STOPPED' && !after.containers.some((c) => c.definition.name === was.definition.name)) events.push(replacedChange(after, was, at));
+  }
+  const newGeneration = before !== undefined && generationOf(before) !== generationOf(after);
+  if ((before?.knownStatus ?? 'NONE') !== after.knownStatus || newGeneration) {
     const why = after.knownStatus === 'STOPPED' ? taskStopReason(after) : undefined;
     events.push({
       type: 'task',
       taskArn: after.arn,
       status: after.knownStatus,
       ...(why ? { reason: why.code, reasonMessage: why.message } : {}),
+      ...generationField(after),
       at,
     });
   }
   return events;
+}
+
+/** Absent for the first generation, as restartCount is for the first incarnation. */
+function generationField(task: TaskState): { generation?: number } {
+  return task.generation !== undefined && task.generation > 1 ? { generation: task.generation } : {};
+}
+
+/** A container's record back at NONE after it got further: its instance was replaced (nothing else moves a status back to NONE). */
+function isReplaced(was: ContainerState, c: ContainerState): boolean {
+  return c.knownStatus === 'NONE' && was.knownStatus !== 'NONE';
+}
+
+/** The end of an old instance, recreated or dropped: it is being stopped and removed by the agent. */
+function replacedChange(task: TaskState, was: ContainerState, at: string): NewStateChange {
+  const ended: ContainerState = {
+    ...was,
+    knownStatus: 'STOPPED',
+    exitCode: undefined,
+    reason: { code: 'ContainerRecreated', message: `container ${was.definition.name} is replaced: its old instance is stopped and removed` },
+  };
+  return containerChange(task, ended, at, was.knownStatus === 'RUNNING' ? 'stop' : undefined);
 }
 
 /**
@@ -91,6 +122,7 @@ function containerChange(task: TaskState, c: ContainerState, at: string, action:
     ...(action ? { action } : {}),
     service: serviceName(task.family, c.definition.name),
     ...(Object.keys(labels).length > 0 ? { labels } : {}),
+    ...generationField(task),
     at,
   };
 }

@@ -1,13 +1,16 @@
-import { isDeepStrictEqual } from 'node:util';
 import PQueue from 'p-queue';
 import type { StateChange } from '../api/events.js';
 import { ownerOf, ownershipFilter } from '../api/labels.js';
 import type { TaskInput } from '../api/schema.js';
 import { statusRank, type ContainerStatus } from '../api/status.js';
-import type { ImagePullBehavior, TaskDefinition, TaskState } from '../api/task.js';
+import { generationOf, type ImagePullBehavior, type TaskState } from '../api/task.js';
+import { isSameDefinition } from './drift/definition-change.js';
+import { nextGeneration } from './drift/next-generation.js';
 import type { DockerClient, DockerEvent, NetworkEvent } from '../docker/docker-client.js';
 import type { CredentialsFor } from '../docker/registry-auth/registry-credentials.js';
-import { EngineClosedError, TaskConflictError, TaskNotFoundError } from '../errors.js';
+import { EngineClosedError, TaskNotFoundError, errorMessage } from '../errors.js';
+import type { Reason } from '../api/reasons.js';
+import { markDrift } from './drift/drift.js';
 import type { Logger } from '../log/logger.js';
 import type { Saver } from '../state/saver.js';
 import type { BackoffPolicy } from '../util/backoff.js';
@@ -56,6 +59,8 @@ export interface TaskEngineOptions {
   readonly imageCleanup?: ImageCleanupPolicy;
   /** Each container's metadata file (--container-metadata, README "Container metadata file"); absent: none. */
   readonly containerMetadata?: ContainerMetadataSettings;
+  /** --recreate-on-drift: a container changed behind the agent's back is made anew; absent: only reported. */
+  readonly recreateOnDrift?: boolean;
 }
 
 export interface ContainerMetadataSettings {
@@ -75,6 +80,8 @@ export interface PullSettings extends PullRetryPolicy {
 export interface EngineObserver extends TransitionObserver {
   eventStreamReconnect(): void;
   imageRemoved?(): void;
+  /** A container was found drifted (src/engine/drift/). */
+  containerDrifted?(): void;
 }
 
 export interface AddTaskResult {
@@ -170,6 +177,7 @@ export class TaskEngine {
           tasks: () => this.store.list(),
           unloaded: () => this.unloaded,
           refresh: (arn, container) => this.refresh({ arn, container }),
+          drifted: (arn, container, why) => void this.markDrifted(arn, container, why),
         },
         { clock: opts.clock, policy: opts.relist, log: opts.log },
       );
@@ -209,9 +217,10 @@ export class TaskEngine {
   }
 
   /**
-   * Accepts a new task, or raises the desired status of a known one. Resolves once the change is
-   * saved. A lower desired status is ignored (desired statuses only rise); a different definition
-   * under a known ARN is a conflict.
+   * Accepts a new task, raises the desired status of a known one, or, for a different definition
+   * under a known ARN, starts its next generation (src/engine/drift/): only the containers whose
+   * definition changed are made anew. Resolves once the change is saved. Within one generation a
+   * lower desired status is ignored (desired statuses only rise).
    */
   async addTask(input: TaskInput): Promise<AddTaskResult> {
     if (this.state !== 'started') throw new EngineClosedError(this.state === 'new' ? 'starting' : 'stopping');
@@ -226,10 +235,9 @@ export class TaskEngine {
         created = true;
         return placed;
       }
-      if (input.kind === 'definition' && !sameDefinition(current, input.task)) {
-        throw new TaskConflictError(
-          `task ${arn} already exists with a different definition; changing a task's definition is not supported`,
-        );
+      if (input.kind === 'definition' && !isSameDefinition(current, input.task)) {
+        this.admission.checkAdmissible({ settings: input.task, definitions: input.task.containers });
+        return nextGeneration(current, input.task, this.opts.clock.now(), this.opts.agentId);
       }
       const desired = input.kind === 'definition' ? input.task.desiredStatus : input.desiredStatus;
       return raiseDesired(current, desired, this.opts.clock.now());
@@ -239,7 +247,9 @@ export class TaskEngine {
     });
     const task = result.after!;
     if (created) this.opts.log.info('Task added', { taskArn: arn, desiredStatus: task.desiredStatus });
-    else if (result.before !== result.after) this.opts.log.info('Task desired status raised', { taskArn: arn, desiredStatus: task.desiredStatus });
+    else if (result.before && generationOf(result.before) !== generationOf(task)) {
+      this.opts.log.info('Task definition changed: new generation', { taskArn: arn, generation: generationOf(task), desiredStatus: task.desiredStatus });
+    } else if (result.before !== result.after) this.opts.log.info('Task desired status raised', { taskArn: arn, desiredStatus: task.desiredStatus });
     if (result.before !== result.after) {
       // A stop request takes a waiting task out of the queue: the one behind it may fit now.
       if (result.before?.waiting) this.admission.schedulePass();
@@ -380,6 +390,8 @@ export class TaskEngine {
         random: this.opts.random,
         retry: this.opts.retry,
         cleanupWaitMs: this.opts.cleanupWaitMs,
+        recreateOnDrift: this.opts.recreateOnDrift ?? false,
+        onDrift: () => this.opts.observer?.containerDrifted?.(),
         log: this.opts.log,
         onForgotten: (gone) => {
           this.reconcilers.delete(gone);
@@ -419,10 +431,27 @@ export class TaskEngine {
     r.trigger();
   }
 
+  /** A drift found by the relist (a re-tagged image): recorded and logged; the reconciler recreates it with --recreate-on-drift. */
+  private async markDrifted(arn: string, container: string, why: Reason): Promise<void> {
+    if (this.state !== 'started') return;
+    try {
+      const saved = await this.store.mutate(arn, (t) => (t ? markDrift(t, container, why, this.opts.clock.now()) : undefined));
+      if (saved.before === saved.after) return;
+      this.opts.log.warn('Container drifted in Docker', { taskArn: arn, container, reason: why.code, detail: why.message, recreating: this.opts.recreateOnDrift ?? false });
+      this.opts.observer?.containerDrifted?.();
+      this.reconcilerFor(arn).trigger();
+    } catch (error) {
+      this.opts.log.warn('Failed to record a drift; the next relist finds it again', { taskArn: arn, container, error: errorMessage(error) });
+    }
+  }
+
   /** A container whose ID is not saved yet (its create is still in flight) is found by its labels. */
   private ownerByLabels(event: DockerEvent): { arn: string; container: string } | undefined {
     const owner = ownerOf(event.labels, this.opts.agentId);
-    if (!owner || !this.store.get(owner.taskArn)) return undefined;
+    const task = owner && this.store.get(owner.taskArn);
+    if (!owner || !task) return undefined;
+    // An old instance being retired: its stop and removal are the agent's own, and say nothing about the new one.
+    if (task.retiring?.some((r) => r.dockerId === event.dockerId)) return undefined;
     return { arn: owner.taskArn, container: owner.containerName };
   }
 
@@ -437,15 +466,4 @@ export class TaskEngine {
       r.trigger();
     }
   }
-}
-
-function sameDefinition(current: TaskState, def: TaskDefinition): boolean {
-  return (
-    current.family === def.family &&
-    current.version === def.version &&
-    isDeepStrictEqual(
-      current.containers.map((c) => c.definition),
-      def.containers,
-    )
-  );
 }

@@ -23,6 +23,10 @@ export interface ReconcilerDeps {
   readonly random: Random;
   readonly retry: RetryPolicy;
   readonly cleanupWaitMs: number;
+  /** --recreate-on-drift (src/engine/drift/). */
+  readonly recreateOnDrift: boolean;
+  /** Told once per container found drifted (the metric). */
+  readonly onDrift: () => void;
   readonly log: Logger;
   /** Called once the task has left the state (cleaned up). */
   readonly onForgotten: (arn: string) => void;
@@ -30,8 +34,8 @@ export interface ReconcilerDeps {
   readonly onActivity: (delta: 1 | -1) => void;
 }
 
-/** Actions whose Docker call can take minutes (a pull, a stop with a long stopTimeout, a cleanup that stops). */
-const LONG: ReadonlySet<ActionKind> = new Set<ActionKind>(['pull', 'stop', 'cleanup']);
+/** Actions whose Docker call can take minutes (a pull, a stop with a long stopTimeout, a cleanup or retirement that stops). */
+const LONG: ReadonlySet<ActionKind> = new Set<ActionKind>(['pull', 'stop', 'cleanup', 'retire']);
 
 /** A failed create, start or stop may still have happened in Docker; a failed inspect learned nothing. Re-read before acting again. */
 const REREAD_AFTER_FAILURE: ReadonlySet<ActionKind> = new Set<ActionKind>(['create', 'start', 'stop', 'inspect']);
@@ -145,7 +149,15 @@ export class TaskReconciler {
     }
     const now = this.deps.clock.now();
     const inFlight = new Map([...this.running].map(([key, r]) => [key, r.kind]));
-    const next = plan({ task, now, cleanupWaitMs: this.deps.cleanupWaitMs, refresh: this.refresh, retryAt: this.failures.retryAt(), inFlight });
+    const next = plan({
+      task,
+      now,
+      cleanupWaitMs: this.deps.cleanupWaitMs,
+      refresh: this.refresh,
+      retryAt: this.failures.retryAt(),
+      inFlight,
+      recreateOnDrift: this.deps.recreateOnDrift,
+    });
     if (next.wakeAt !== undefined) this.wakeAt(next.wakeAt);
     if (next.actions.length === 0) return;
     // What Docker did now could not be recorded: wait for the database instead of acting blind.
@@ -203,6 +215,7 @@ export class TaskReconciler {
     }
     this.saveFailures = 0;
     this.failures.forgetMoved(saved.before, saved.after);
+    if (outcome.kind === 'observed') this.reportDrift(saved.before, saved.after, outcome.container);
     const now = this.deps.clock.now();
     const target = actionTarget(action);
     if (outcome.kind !== 'failed') {
@@ -227,6 +240,21 @@ export class TaskReconciler {
       attempt: decision.count.streak,
       error: errorMessage(outcome.error),
     });
+  }
+
+  /** A container seen drifting for the first time gets one log line; the reason stays in its view. */
+  private reportDrift(before: TaskState | undefined, after: TaskState | undefined, name: string): void {
+    const was = before?.containers.find((c) => c.definition.name === name);
+    const now = after?.containers.find((c) => c.definition.name === name);
+    if (!now?.drift || was?.drift) return;
+    this.log.warn('Container drifted in Docker', {
+      container: name,
+      ...(now.dockerId ? { dockerId: now.dockerId } : {}),
+      reason: now.drift.code,
+      detail: now.drift.message,
+      recreating: this.deps.recreateOnDrift,
+    });
+    this.deps.onDrift();
   }
 
   /** A container already STOPPED (stopped meanwhile by something else, e.g. its volume failing) expects nothing more. */

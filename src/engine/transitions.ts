@@ -8,6 +8,7 @@ import type { ActionKind, Outcome } from './actions.js';
 import { isAnsweredExit, restartDecision } from './restart-policy.js';
 import { findContainer, taskStopReason, updateContainer } from './task-state.js';
 import { withImage } from './images/image-facts.js';
+import { driftOf, retire, retired } from './drift/drift.js';
 
 /**
  * Pure: how an outcome changes a task. Statuses only move forward, so a late, duplicate or
@@ -42,6 +43,10 @@ export function applyOutcome(task: TaskState, outcome: Outcome, now: number): Ta
       return updateContainer(task, outcome.container, (c) => gone(c, now), now);
     case 'observed':
       return updateContainer(task, outcome.container, (c) => observe(task, c, outcome.info, now), now);
+    case 'retired':
+      return retired(task, outcome.container, outcome.ref, now);
+    case 'recreating':
+      return retire(task, outcome.container, outcome.dockerId, now);
   }
 }
 
@@ -123,6 +128,7 @@ function observe(task: TaskState, c: ContainerState, info: ContainerInfo, now: n
     ...runtimeFacts(c, info),
     // Docker reads a stopped container as unhealthy: the last verdict while it ran is the one kept.
     ...optional('health', statusOf(info) === 'STOPPED' ? c.health : healthOf(c, info)),
+    ...optional('drift', c.drift ?? driftOf(task, c, info)),
   };
   let next: ContainerState;
   if (docker === 'STOPPED') {

@@ -43,6 +43,8 @@ const ACTION_KINDS: Readonly<Record<ActionKind, true>> = {
   cancel: true,
   'provision-volume': true,
   cleanup: true,
+  retire: true,
+  recreate: true,
 };
 
 /** From a cached inspect to a slow pull or a stop that waits out a long SIGTERM grace period. */
@@ -63,7 +65,7 @@ export const DB_WRITE_BUCKETS: readonly number[] = [
  * - `berth_docker_api_errors_total{call,code}`, `berth_docker_api_duration_seconds{call}`
  * - `berth_event_stream_reconnects_total`, `berth_events_written_total`
  * - `berth_db_write_duration_seconds`, `berth_db_write_errors_total`
- * - `berth_images_removed_total`
+ * - `berth_images_removed_total`, `berth_containers_drifted_total`
  * - `berth_route_*` (src/metrics/route-metrics.ts)
  * - `berth_container_cpu_percent`, `berth_container_memory_usage_bytes`, `berth_container_memory_limit_bytes`,
  *   `berth_container_network_rx_bytes`, `…_tx_bytes`, `berth_container_block_read_bytes`, `…_write_bytes`
@@ -86,6 +88,7 @@ export class AgentMetrics {
   readonly #dbWriteSeconds: Histogram;
   readonly #dbWriteErrors: Counter;
   readonly #imagesRemoved: Counter;
+  readonly #containersDrifted: Counter;
 
   constructor(options: AgentMetricsOptions = {}) {
     const prefix = (this.prefix = options.prefix ?? 'berth_');
@@ -161,6 +164,12 @@ export class AgentMetrics {
       registers,
     });
 
+    this.#containersDrifted = new Counter({
+      name: `${prefix}containers_drifted_total`,
+      help: 'Containers found changed behind the agent\'s back (drift), each counted once per instance.',
+      registers,
+    });
+
     this.#imagesRemoved = new Counter({
       name: `${prefix}images_removed_total`,
       help: 'Unused images the periodic image cleanup removed.',
@@ -223,6 +232,10 @@ export class AgentMetrics {
 
   imageRemoved(): void {
     this.#imagesRemoved.inc();
+  }
+
+  containerDrifted(): void {
+    this.#containersDrifted.inc();
   }
 
   /** The body and content type for `GET /metrics`. */

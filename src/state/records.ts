@@ -2,7 +2,7 @@ import { CONTAINER_ACTIONS, type NewStateChange } from '../api/events.js';
 import type { ImageRecord } from '../api/image-record.js';
 import { PARSE_RULES_VERSION } from '../api/rules-version.js';
 import { CONTAINER_STATUSES, DESIRED_STATUSES } from '../api/status.js';
-import type { AdmissionWait, ContainerState, NetworkAttachment, TaskState } from '../api/task.js';
+import type { AdmissionWait, ContainerState, NetworkAttachment, RetiringContainer, TaskState } from '../api/task.js';
 import { array, boolean, integer, nonEmptyText, object, oneOf, optional, positiveInteger, record, text } from './codec.js';
 import { storedRecord } from './record.js';
 import { containerDefinition, healthStatus, portBinding, reason, reasonCode, SETTINGS_DEFAULTS, taskSettings } from './stored-model.js';
@@ -43,6 +43,8 @@ export const TASK = storedRecord<TaskRecord>({
     stoppedAt: optional(integer),
     cleanedUp: optional(boolean),
     waiting: optional(object<AdmissionWait>({ position: integer, message: text })),
+    generation: optional(positiveInteger),
+    retiring: optional(array(object<RetiringContainer>({ name: text, dockerId: optional(text), dockerName: text, stopTimeout: integer, after: array(text) }))),
   },
   defaults: { settings: SETTINGS_DEFAULTS, provisionedVolumes: [] },
   columns: {
@@ -90,6 +92,7 @@ export const CONTAINER = storedRecord<ContainerState>({
     lastExitCode: optional(integer),
     lastRestartAt: optional(integer),
     lastFinishedAt: optional(integer),
+    drift: optional(reason),
   },
   columns: {
     definition: 'definition',
@@ -124,6 +127,7 @@ export const EVENT = storedRecord<NewStateChange>({
     action: optional(oneOf(CONTAINER_ACTIONS)),
     service: optional(text),
     labels: optional(record(text)),
+    generation: optional(positiveInteger),
     at: nonEmptyText,
   },
   columns: {

@@ -388,7 +388,7 @@ export function describeSaverContract(name: string, open: () => Promise<SaverUnd
       ['a volume of an unknown kind', { put: [{ ...bareTask(), settings: { networkMode: 'bridge', volumes: [{ name: 'v', kind: 'efs' } as never] } }] }, /put\[0\]\.settings\.volumes\[0\]\.kind is "efs"/],
       // It would be saved and then dropped on load: a key the records do not declare cannot round-trip.
       ['a definition key the stored model does not declare', { put: [withDefinition({ gpu: true })] }, /put\[0\]\.containers\[0\]\.definition\.gpu is not a field of the stored model/],
-      ['a task field the records do not declare', { put: [{ ...bareTask(), generation: 2 } as TaskState] }, /put\[0\]\.generation is not a field of the stored model/],
+      ['a task field the records do not declare', { put: [{ ...bareTask(), shard: 2 } as TaskState] }, /put\[0\]\.shard is not a field of the stored model/],
       ['a definition without its image', { put: [withDefinition({ image: undefined })] }, /put\[0\]\.containers\[0\]\.definition\.image is missing/],
       ['a number JSON cannot hold', { put: [withDefinition({ memory: Infinity })] }, /definition\.memory must be a finite number, got Infinity/],
       ['a class instance where JSON is kept', { put: [withDefinition({ environment: new Map() })] }, /definition\.environment must be an object/],

@@ -47,6 +47,7 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       .option('--image-cleanup-per-pass <n>', 'images removed at most per cleanup pass, least recently used first (env BERTH_IMAGE_CLEANUP_PER_PASS; default 5)')
       .option('--image-cleanup-exclude <refs>', 'images never removed, comma-separated; may be repeated (env BERTH_IMAGE_CLEANUP_EXCLUDE; default none)', collect)
       .option('--no-image-cleanup', 'never remove images (env BERTH_IMAGE_CLEANUP_ENABLED=false; default: cleanup on)')
+      .option('--recreate-on-drift', 'make a container changed behind the agent\'s back anew (env BERTH_RECREATE_ON_DRIFT; default: only reported)')
       .option('--container-metadata', 'give each container an ECS container metadata file, its path in ECS_CONTAINER_METADATA_FILE (env BERTH_CONTAINER_METADATA; default: off)')
       .option('--cluster <name>', "the cluster name this agent reports, the metadata files' Cluster (env BERTH_CLUSTER; default default)")
       .option('--stats-interval <duration>', 'how often each running container\'s usage is sampled for /metrics and agent task stats (env BERTH_STATS_INTERVAL; default 10s, at least 1s)')

@@ -5,6 +5,7 @@ import type { CliContext } from '../io.js';
 import { inspectView, taskTable } from '../render/task.js';
 import { api, examples, withClientFlags, type ClientFlags } from './shared.js';
 import { registerApplyCommand } from './task-apply.js';
+import { registerPlanCommand } from './task-plan.js';
 import { registerStatsCommand } from './task-stats.js';
 
 interface LsFlags extends ClientFlags {
@@ -20,6 +21,7 @@ export function registerTaskCommands(program: Command, ctx: CliContext): void {
     'agent task stats',
   );
   registerApplyCommand(task, ctx);
+  registerPlanCommand(task, ctx);
 
   examples(
     withClientFlags(

@@ -155,13 +155,14 @@ describe('agent task apply', () => {
     expect(run.stderr).toContain(`cannot reach the agent on ${a.dir}/nobody.sock`);
   });
 
-  it('exits 4 with the agent\'s code and message when it refuses', async () => {
-    const file = writeFile(a, 'task.json', taskBody('arn:apply:conflict'));
+  it('applies a changed definition as the task\'s next generation', async () => {
+    const file = writeFile(a, 'task.json', taskBody('arn:apply:changed'));
     expect((await cli(['task', 'apply', '-f', file, ...at(a)])).code).toBe(0);
-    const changed = writeFile(a, 'changed.json', taskBody('arn:apply:conflict', { family: 'other' }));
-    const run = await cli(['task', 'apply', '-f', changed, '--wait', ...at(a)]);
-    expect(run.code).toBe(EXIT.rejected);
-    expect(run.stderr).toMatch(/agent refused \(409 TaskConflict\)/);
+    const changed = writeFile(a, 'changed.json', taskBody('arn:apply:changed', { family: 'other' }));
+    const run = await cli(['task', 'apply', '-f', changed, ...at(a)]);
+    expect(run.code).toBe(EXIT.ok);
+    expect(run.stdout).toMatch(/^task arn:apply:changed updated: desired RUNNING/);
+    expect((await a.client.get<TaskView>('/v1/tasks?taskarn=arn:apply:changed')).body).toMatchObject({ family: 'other', generation: 2 });
   });
 
   it('applies an ECS task definition as written, deriving and printing the arn, and prints the agent\'s warnings', async () => {

@@ -34,6 +34,13 @@ describe('resolveConfig', () => {
     );
   });
 
+  it('only reports drift unless --recreate-on-drift or BERTH_RECREATE_ON_DRIFT', () => {
+    expect(resolveConfig({}, ctx())).toMatchObject({ recreateOnDrift: false });
+    expect(resolveConfig({ recreateOnDrift: true }, ctx())).toMatchObject({ recreateOnDrift: true });
+    expect(resolveConfig({}, ctx({ BERTH_RECREATE_ON_DRIFT: '1' }))).toMatchObject({ recreateOnDrift: true });
+    expect(() => resolveConfig({}, ctx({ BERTH_RECREATE_ON_DRIFT: 'perhaps' }))).toThrow(/BERTH_RECREATE_ON_DRIFT/);
+  });
+
   it('gives containers no metadata file unless --container-metadata or BERTH_CONTAINER_METADATA, as ECS; the cluster is default unless named', () => {
     expect(resolveConfig({}, ctx())).toMatchObject({ containerMetadata: false, cluster: 'default' });
     expect(resolveConfig({ containerMetadata: true, cluster: 'prod-1' }, ctx({ BERTH_CLUSTER: 'other' }))).toMatchObject({ containerMetadata: true, cluster: 'prod-1' });

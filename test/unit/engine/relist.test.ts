@@ -62,7 +62,7 @@ describe('Relister', () => {
     await docker.startContainer(mine);
     const theirs = await docker.createContainer({ ...containerSpec(stray, stray.containers[0]!, 'other-agent'), name: 'theirs' });
     const refresh = vi.fn();
-    const r = new Relister(docker, AGENT, { tasks: () => [], unloaded: () => new Set(), refresh }, {
+    const r = new Relister(docker, AGENT, { tasks: () => [], unloaded: () => new Set(), refresh, drifted: vi.fn() }, {
       clock: systemClock,
       policy: { intervalMs: 1_000, orphanGraceMs: 5_000 },
       log: silentLogger(),
@@ -81,7 +81,7 @@ describe('Relister', () => {
     const docker = new FakeDocker({ images: [IMAGE] });
     const task = taskAt({ app: 'RUNNING' });
     const refresh = vi.fn();
-    const r = new Relister(docker, AGENT, { tasks: () => [task], unloaded: () => new Set(), refresh }, {
+    const r = new Relister(docker, AGENT, { tasks: () => [task], unloaded: () => new Set(), refresh, drifted: vi.fn() }, {
       clock: systemClock,
       policy: { intervalMs: 1_000, orphanGraceMs: 5_000 },
       log: silentLogger(),

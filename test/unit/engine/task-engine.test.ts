@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LABELS } from '../../../src/api/labels.js';
 import { FakeDocker } from '../../../src/docker/fake-docker.js';
-import { DockerUnavailableError, ImagePullError, TaskConflictError, TaskNotFoundError } from '../../../src/errors.js';
+import { DockerUnavailableError, ImagePullError, TaskNotFoundError } from '../../../src/errors.js';
 import { MemorySaver } from '../../../src/state/memory-saver.js';
 import { containerDef, IMAGE, taskDef } from '../../support/fixtures.js';
 import { AGENT_ID, trackedEngines, running, stopped, waitForTask } from '../../support/engine-harness.js';
@@ -49,11 +49,11 @@ describe('TaskEngine', () => {
     expect(docker.calls.filter((c) => c.op === 'create')).toHaveLength(2);
   });
 
-  it('rejects a different definition under a known ARN, and a status change for an unknown one', async () => {
+  it('takes a different definition under a known ARN as its next generation, and rejects a status change for an unknown one', async () => {
     const { engine } = engineFor();
     await engine.start();
     await engine.addTask({ kind: 'definition', task: twoContainers });
-    await expect(engine.addTask({ kind: 'definition', task: { ...twoContainers, version: '2' } })).rejects.toBeInstanceOf(TaskConflictError);
+    expect((await engine.addTask({ kind: 'definition', task: { ...twoContainers, version: '2' } })).task).toMatchObject({ version: '2', generation: 2 });
     await expect(engine.addTask({ kind: 'desired-status', arn: 'arn:none', desiredStatus: 'STOPPED' })).rejects.toBeInstanceOf(TaskNotFoundError);
   });
 

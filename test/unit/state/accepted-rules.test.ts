@@ -81,7 +81,7 @@ describe('a saved definition is checked against the stored model, never against 
     // downgrade; quarantining it would stop a task over a field this build could not honour anyway.
     // The cost: this build's next save of the task drops the key.
     edit("UPDATE containers SET definition = json_set(definition, '$.gpu', json('true')), extra = '{\"gpuCount\":3}'");
-    edit("UPDATE tasks SET extra = json_set(extra, '$.generation', 2)");
+    edit("UPDATE tasks SET extra = json_set(extra, '$.shard', 2)");
     const reports: QuarantineReport[] = [];
     expect(await open(reports).loadTasks()).toStrictEqual([bareTask()]);
     expect(reports).toEqual([]);
