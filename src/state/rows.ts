@@ -1,6 +1,6 @@
 import type { NewStateChange, StateChange } from '../api/events.js';
 import type { ImageRecord } from '../api/image-record.js';
-import type { TaskState } from '../api/task.js';
+import type { ContainerState, TaskState } from '../api/task.js';
 import { PersistenceError } from '../errors.js';
 import { INVALID } from './codec.js';
 import type { Row } from './record.js';
@@ -18,15 +18,11 @@ export type { Row } from './record.js';
 export type EventRow = Row & { readonly seq: number };
 
 export function taskToRows(task: TaskState): { task: Row; containers: Row[] } {
-  return {
-    task: TASK.toRow(task),
-    containers: task.containers.map((c, position) => ({
-      task_arn: task.arn,
-      name: c.definition.name,
-      position,
-      ...CONTAINER.toRow(c),
-    })),
-  };
+  return { task: TASK.toRow(task), containers: task.containers.map((c, position) => containerToRow(task.arn, c, position)) };
+}
+
+export function containerToRow(arn: string, container: ContainerState, position: number): Row {
+  return { task_arn: arn, name: container.definition.name, position, ...CONTAINER.toRow(container) };
 }
 
 export function eventToRow(event: NewStateChange): Row {
@@ -47,7 +43,15 @@ export function rowToEvent(row: EventRow): StateChange {
  * would be dropped, a task without containers would load as half-written). Both savers call it, so
  * the in-memory fake refuses exactly what production refuses and with the same message.
  */
+/**
+ * Container values that passed `checkCommit` once. A value the engine saved is never changed (a
+ * change is a new object), so it passes again: a transition checks the container it changed, not
+ * every container of its task.
+ */
+const checked = new WeakSet<ContainerState>();
+
 export function checkCommit(commit: StateCommit): void {
+
   const issues: string[] = [];
   const issue = (path: string, message: string): void => void issues.push(`${path} ${message}`);
   const removed = new Set(commit.remove ?? []);
@@ -69,7 +73,10 @@ export function checkCommit(commit: StateCommit): void {
     const names = new Set<string>();
     containers.forEach((c, j) => {
       const cat = `${at}.containers[${j}]`;
-      if (!CONTAINER.check(c, cat, issue)) return;
+      if (!checked.has(c)) {
+        if (!CONTAINER.check(c, cat, issue)) return;
+        checked.add(c);
+      }
       const name = c.definition.name;
       if (names.has(name)) issue(`${cat}.definition.name`, `duplicates container name ${JSON.stringify(name)}`);
       names.add(name);

@@ -37,6 +37,7 @@ export function readStatements(db: Database.Database) {
 
 export function writeStatements(db: Database.Database) {
   const taskUpdates = TASK_COLUMNS.filter((c) => c !== 'arn').map((c) => `${c} = excluded.${c}`);
+  const containerUpdates = CONTAINER_COLUMNS.filter((c) => c !== 'task_arn' && c !== 'name').map((c) => `${c} = @${c}`);
   return {
     // An upsert, not INSERT OR REPLACE: REPLACE deletes the old row first, firing the cascade.
     upsertTask: db.prepare<Row>(
@@ -47,6 +48,10 @@ export function writeStatements(db: Database.Database) {
     deleteContainers: db.prepare<[string]>('DELETE FROM containers WHERE task_arn = ?'),
     insertContainer: db.prepare<Row>(
       `INSERT INTO containers (${list(CONTAINER_COLUMNS)}) VALUES (${list(CONTAINER_COLUMNS, '@')})`,
+    ),
+    // One container of a task whose containers keep their names and positions.
+    updateContainer: db.prepare<Row>(
+      `UPDATE containers SET ${containerUpdates.join(', ')} WHERE task_arn = @task_arn AND name = @name`,
     ),
     insertEvent: db.prepare<Row>(
       `INSERT INTO events (${list(EVENT_COLUMNS)}) VALUES (${list(EVENT_COLUMNS, '@')})`,

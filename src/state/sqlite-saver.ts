@@ -3,12 +3,13 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { StateChange } from '../api/events.js';
 import type { ImageRecord } from '../api/image-record.js';
-import type { TaskState } from '../api/task.js';
+import type { ContainerState, TaskState } from '../api/task.js';
 import { BerthError, PersistenceError } from '../errors.js';
 import { decodeTasks, type Decoded } from './decode.js';
 import { currentSchemaVersion, migrate } from './migrate.js';
+import { TASK } from './records.js';
 import { moveToQuarantine, type QuarantineReport } from './quarantine.js';
-import { checkCommit, checkImageChange, checkMeta, checkPaging, checkRetention, eventToRow, imageToRow, rowToEvent, rowToImage, taskToRows } from './rows.js';
+import { checkCommit, checkImageChange, checkMeta, checkPaging, checkRetention, containerToRow, eventToRow, imageToRow, rowToEvent, rowToImage } from './rows.js';
 import type { EventRetention, ImageChange, Saver, StateCommit } from './saver.js';
 import {
   corruptionDetail,
@@ -102,6 +103,13 @@ export class SqliteSaver implements Saver {
   readonly #onQuarantine: ((entry: QuarantineReport) => void) | undefined;
   /** Tasks the last load skipped because moving them to quarantine failed. */
   #unmoved: string[] = [];
+  /**
+   * Each task's containers as last written, by reference. The engine never changes a value it has
+   * saved (every change is a new object), so a container whose value is the same object as last
+   * time has the same row and is not written again: a transition writes the container it changed,
+   * not the whole task.
+   */
+  readonly #written = new Map<string, readonly ContainerState[]>();
   #closed = false;
 
   constructor(db: Database.Database, path: string, onQuarantine?: (entry: QuarantineReport) => void) {
@@ -120,10 +128,16 @@ export class SqliteSaver implements Saver {
     this.#commit = db.transaction((commit: StateCommit) => {
       for (const arn of commit.remove ?? []) write.deleteTask.run(arn);
       for (const task of commit.put ?? []) {
-        const rows = taskToRows(task);
-        write.upsertTask.run(rows.task);
-        write.deleteContainers.run(task.arn);
-        for (const row of rows.containers) write.insertContainer.run(row);
+        write.upsertTask.run(TASK.toRow(task));
+        const before = this.#written.get(task.arn);
+        if (before && sameLayout(before, task.containers)) {
+          task.containers.forEach((c, position) => {
+            if (c !== before[position]) write.updateContainer.run(containerToRow(task.arn, c, position));
+          });
+        } else {
+          write.deleteContainers.run(task.arn);
+          task.containers.forEach((c, position) => write.insertContainer.run(containerToRow(task.arn, c, position)));
+        }
       }
       // checkCommit proved each event round-trips, so the saved one is the given one with its seq.
       return (commit.events ?? []).map((event) => ({ ...event, seq: Number(write.insertEvent.run(eventToRow(event)).lastInsertRowid) }));
@@ -160,6 +174,8 @@ export class SqliteSaver implements Saver {
     });
     // Outside the transaction: a callback that throws must not undo (or re-report) the move.
     for (const report of reports) this.#onQuarantine?.(report);
+    this.#written.clear();
+    for (const task of tasks) this.#written.set(task.arn, task.containers);
     return tasks;
   }
 
@@ -168,7 +184,11 @@ export class SqliteSaver implements Saver {
     checkCommit(commit);
     // IMMEDIATE takes the write lock up front, so a busy database waits in busy_timeout instead
     // of failing mid-transaction when a read lock cannot be upgraded.
-    return this.#run('saving state', () => this.#commit.immediate(commit));
+    const events = this.#run('saving state', () => this.#commit.immediate(commit));
+    // Only once the transaction has committed: a rolled-back write must be written whole next time.
+    for (const arn of commit.remove ?? []) this.#written.delete(arn);
+    for (const task of commit.put ?? []) this.#written.set(task.arn, task.containers);
+    return events;
   }
 
   async eventsAfter(after: number, limit: number): Promise<StateChange[]> {
@@ -244,3 +264,7 @@ export class SqliteSaver implements Saver {
   }
 }
 
+/** The same container names at the same positions: the rows can be updated in place. */
+function sameLayout(before: readonly ContainerState[], after: readonly ContainerState[]): boolean {
+  return before.length === after.length && after.every((c, i) => c.definition.name === before[i]!.definition.name);
+}
