@@ -45,6 +45,10 @@ export const REASON_CODES = [
    * names (an ambiguous host, an index out of range, an unset value): the container is never created.
    */
   'TemplateVariableUnresolved',
+  /** Task events only: another task source claims the task's arn too; the message names the owner and the others (README "Task sources"). */
+  'SourceConflict',
+  /** Task events only: the task is claimed by one source again. */
+  'SourceConflictResolved',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

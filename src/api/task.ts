@@ -316,6 +316,10 @@ export interface TaskState {
    * before admission existed.
    */
   readonly waiting?: AdmissionWait;
+  /** The task source that owns the task (src/sources/); absent: accepted before sources existed. */
+  readonly source?: string;
+  /** Other sources claiming the same arn, in claim order (README "Task sources"); absent or empty: none. */
+  readonly conflicts?: readonly string[];
 }
 
 /** A task's place in the admission queue, and what it waits for (for views; rewritten as that changes). */

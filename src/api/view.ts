@@ -17,6 +17,10 @@ export interface TaskView {
   /** Only while the task waits for host resources: `WaitingForResources`, and what it waits for. */
   readonly reason?: ReasonCode;
   readonly reasonMessage?: string;
+  /** The task source that owns the task (README "Task sources"); absent: accepted before sources existed. */
+  readonly source?: string;
+  /** Other sources claiming the same arn; absent: none. */
+  readonly conflicts?: readonly string[];
   readonly containers: readonly ContainerView[];
 }
 
@@ -61,6 +65,8 @@ export function taskView(t: TaskState): TaskView {
     createdAt: iso(t.createdAt)!,
     ...(t.stoppedAt === undefined ? {} : { stoppedAt: iso(t.stoppedAt) }),
     ...(t.waiting && isWaitingForResources(t) ? { reason: 'WaitingForResources' as const, reasonMessage: t.waiting.message } : {}),
+    ...(t.source === undefined ? {} : { source: t.source }),
+    ...(t.conflicts && t.conflicts.length > 0 ? { conflicts: t.conflicts } : {}),
     containers: t.containers.map((c) => ({
       name: c.definition.name,
       image: c.definition.image,

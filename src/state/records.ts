@@ -43,6 +43,8 @@ export const TASK = storedRecord<TaskRecord>({
     stoppedAt: optional(integer),
     cleanedUp: optional(boolean),
     waiting: optional(object<AdmissionWait>({ position: integer, message: text })),
+    source: optional(text),
+    conflicts: optional(array(text)),
   },
   defaults: { settings: SETTINGS_DEFAULTS, provisionedVolumes: [] },
   columns: {
