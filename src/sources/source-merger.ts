@@ -36,8 +36,8 @@ export interface SourceMergerOptions {
 interface Pass {
   readonly done: Promise<ArnOutcome>;
   resolve(outcome: ArnOutcome): void;
-  /** An explicit request (the api's ADD): the engine is asked even when the definition is the one it has. */
-  force: boolean;
+  /** Sources that asked explicitly (the api's ADD): when one owns the arn, the engine is asked even for the definition it has. */
+  readonly forcedBy: Set<string>;
 }
 
 /**
@@ -164,23 +164,24 @@ export class SourceMerger {
     if (this.state !== 'started') return touched;
     const changed = this.sets.apply(source, update);
     if (force && update.op === 'ADD') changed.add(update.task.definition.arn);
-    for (const arn of changed) touched.set(arn, this.touch(arn, force));
+    for (const arn of changed) touched.set(arn, this.touch(arn, force ? source : undefined));
     if (update.revision !== undefined) this.revisions.set(source, { ...this.revisions.get(source), latest: update.revision });
     if (this.isIdle()) void this.saveRevisions();
     return touched;
   }
 
-  private touch(arn: string, force: boolean): Promise<ArnOutcome> {
+  private touch(arn: string, forcedBy: string | undefined): Promise<ArnOutcome> {
     const waiting = this.pending.get(arn);
     if (waiting) {
-      waiting.force ||= force;
+      if (forcedBy !== undefined) waiting.forcedBy.add(forcedBy);
       return waiting.done;
     }
     let resolve!: (o: ArnOutcome) => void;
     const done = new Promise<ArnOutcome>((r) => (resolve = r));
-    this.pending.set(arn, { done, resolve, force });
-    // One pass per arn at a time: a pass running now picks this one up when it ends.
-    if (!this.running.has(arn)) void this.queue.add(() => this.runPass(arn));
+    this.pending.set(arn, { done, resolve, forcedBy: new Set(forcedBy === undefined ? [] : [forcedBy]) });
+    // One pass per arn at a time: a pass running now picks this one up when it ends. Started on
+    // the next turn, so a burst delivered in one go (a rescan, a re-list) is one pass per arn.
+    if (!this.running.has(arn)) setImmediate(() => void this.queue.add(() => this.runPass(arn)));
     return done;
   }
 
@@ -190,7 +191,7 @@ export class SourceMerger {
     this.pending.delete(arn);
     this.running.add(arn);
     try {
-      pass.resolve(await this.pass(arn, pass.force));
+      pass.resolve(await this.pass(arn, pass.forcedBy));
     } catch (error) {
       pass.resolve({ kind: 'error', error });
     } finally {
@@ -201,8 +202,9 @@ export class SourceMerger {
   }
 
   /** Brings the engine and the saved rows of one arn to the merged state as it is now. */
-  private async pass(arn: string, force: boolean): Promise<ArnOutcome> {
+  private async pass(arn: string, forcedBy: ReadonlySet<string>): Promise<ArnOutcome> {
     const owner = this.sets.owner(arn);
+    const force = owner !== undefined && forcedBy.has(owner.source);
     const before = this.applied.get(arn);
     let outcome: ArnOutcome;
     if (!owner) {
