@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
-import { DEFAULT_PARSE_OPTIONS, derivedArn, parseTaskInput, type TaskInput } from '../api/schema.js';
+import { DEFAULT_PARSE_OPTIONS, parseTaskInput, type TaskInput } from '../api/schema.js';
+import { formatOf, parseTaskText, withDerivedArn } from '../api/task-document.js';
 import type { DesiredStatus } from '../api/status.js';
 import { ValidationError } from '../errors.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -44,7 +44,7 @@ export async function readTaskFile(
   } catch (error) {
     throw new CliError(`cannot read ${name}: ${(error as Error).message}`, EXIT.usage);
   }
-  const { body, derived } = withOverrides(parseDocument(name, text, /\.ya?ml$/i.test(file) ? 'yaml' : 'either'), overrides);
+  const { body, derived } = withOverrides(parseDocument(name, text, formatOf(file)), overrides);
   try {
     return { body, input: parseTaskInput(body, LOCAL_CHECK), ...(derived === undefined ? {} : { derivedArn: derived }) };
   } catch (error) {
@@ -62,36 +62,13 @@ function withOverrides(doc: unknown, overrides: TaskFileOverrides): { body: unkn
   const body: Record<string, unknown> = { ...doc };
   if (overrides.desiredStatus !== undefined) body.desiredStatus = overrides.desiredStatus;
   if (overrides.arn !== undefined) return { body: { ...body, arn: overrides.arn } };
-  if (body.arn !== undefined) return { body };
-  const derived = derivedArn(body);
-  return derived === undefined ? { body } : { body: { ...body, arn: derived }, derived };
+  return withDerivedArn(body);
 }
 
 function parseDocument(name: string, text: string, format: 'yaml' | 'either'): unknown {
-  if (format === 'yaml') return yaml(name, text);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (jsonError) {
-    let doc: unknown;
-    try {
-      doc = parseYaml(text);
-    } catch {
-      throw new CliError(`${name} is neither valid JSON nor valid YAML: ${(jsonError as Error).message}`, EXIT.usage);
-    }
-    // Nearly any text is a YAML scalar; only a mapping means the author wrote YAML on purpose.
-    if (typeof doc !== 'object' || doc === null) {
-      throw new CliError(`${name} is not valid JSON (${(jsonError as Error).message}) and is not a YAML mapping`, EXIT.usage);
-    }
-    return doc;
-  }
-}
-
-function yaml(name: string, text: string): unknown {
-  try {
-    return parseYaml(text);
-  } catch (error) {
-    throw new CliError(`${name} is not valid YAML: ${(error as Error).message}`, EXIT.usage);
-  }
+  const parsed = parseTaskText(name, text, format);
+  if (!parsed.ok) throw new CliError(parsed.message, EXIT.usage);
+  return parsed.doc;
 }
 
 async function readAll(stream: AsyncIterable<Buffer | string>): Promise<string> {
