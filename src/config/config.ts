@@ -93,6 +93,18 @@ export interface AgentConfig {
   readonly cluster: string;
   /** Container usage sampling (`/metrics`, GET /v1/stats, `agent task stats`). */
   readonly stats: StatsConfig;
+  /** The watched manifest directory (`--manifests`, README "Task sources"); absent: off. */
+  readonly manifests?: ManifestsConfig;
+}
+
+/** Each `*.json` / `*.yaml` / `*.yml` file in `dir` is one task of the `manifests` source. */
+export interface ManifestsConfig {
+  /** Absolute path. */
+  readonly dir: string;
+  /** A change seen by the directory watch is rescanned after this much quiet. */
+  readonly debounceMs: number;
+  /** The safety net for changes the watch misses (network file systems, a watch that failed). */
+  readonly rescanIntervalMs: number;
 }
 
 /** Container usage sampling, after `docker stats`: one Docker stats call per running container per interval. */
@@ -188,6 +200,7 @@ export const DEFAULTS = {
   /** `agent state dump` flags a task that has not moved toward its desired status for this long. */
   stuckAfterMs: 5 * 60_000,
   stats: { intervalMs: 10_000, maxTasks: 100, concurrency: 4 },
+  manifests: { debounceMs: 200, rescanIntervalMs: 30_000 },
 } as const;
 
 type PullFields = 'imagePullBehavior' | 'pullRetries' | 'pullRetryBackoff' | 'pullTimeoutMs' | 'pullInactivityTimeoutMs';
@@ -245,6 +258,7 @@ export interface ConfigFlags {
   readonly cluster?: string;
   readonly statsInterval?: string;
   readonly statsMaxTasks?: string;
+  readonly manifests?: string;
 }
 
 export interface ConfigContext {
@@ -349,6 +363,7 @@ export function resolveConfig(flags: ConfigFlags = {}, ctx: ConfigContext = defa
       flags.containerMetadata ?? yesNo('container metadata (BERTH_CONTAINER_METADATA)', env.BERTH_CONTAINER_METADATA, DEFAULTS.containerMetadata),
     cluster: clusterName(flags.cluster ?? env.BERTH_CLUSTER),
     stats: statsConfig(flags, env),
+    ...manifestsConfig(flags.manifests ?? env.BERTH_MANIFESTS),
   });
 }
 
@@ -440,6 +455,14 @@ function reserved(what: string, unit: string, raw: string | undefined, fallback:
 }
 
 /** ECS's rule for cluster names. */
+/** Off unless a directory is given; one that is not there stops the start, naming it. */
+function manifestsConfig(raw: string | undefined): { manifests?: ManifestsConfig } {
+  if (raw === undefined || raw === '') return {};
+  const dir = resolve(raw);
+  if (!existsSync(dir)) throw new ConfigError(`manifests directory (--manifests, BERTH_MANIFESTS) ${JSON.stringify(raw)} does not exist`);
+  return { manifests: Object.freeze({ dir, ...DEFAULTS.manifests }) };
+}
+
 function clusterName(raw: string | undefined): string {
   if (raw === undefined || raw === '') return DEFAULTS.cluster;
   if (!/^[A-Za-z0-9_-]{1,255}$/.test(raw)) {

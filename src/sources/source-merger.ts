@@ -91,7 +91,9 @@ export class SourceMerger {
     for (const [name, revision] of Object.entries(saved.revisions)) this.revisions.set(name, { latest: revision, saved: revision });
     this.state = 'started';
     for (const source of this.watched.values()) {
-      await source.start(this.sinkFor(source.name), { ...(this.revisions.get(source.name)?.saved === undefined ? {} : { revision: this.revisions.get(source.name)!.saved! }) });
+      const revision = this.revisions.get(source.name)?.saved;
+      const tasks = this.sets.claimsOf(source.name).map((c) => c.task);
+      await source.start(this.sinkFor(source.name), { tasks, ...(revision === undefined ? {} : { revision }) });
     }
     this.opts.log.info('Task sources started', { sources: [...this.watched.keys()], savedTasks: saved.tasks.length });
   }

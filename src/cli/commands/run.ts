@@ -51,6 +51,7 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       .option('--cluster <name>', "the cluster name this agent reports, the metadata files' Cluster (env BERTH_CLUSTER; default default)")
       .option('--stats-interval <duration>', 'how often each running container\'s usage is sampled for /metrics and agent task stats (env BERTH_STATS_INTERVAL; default 10s, at least 1s)')
       .option('--stats-max-tasks <n>', 'sample usage only while at most this many tasks have a running container, 0 for never (env BERTH_STATS_MAX_TASKS; default 100)')
+      .option('--manifests <dir>', 'watch this directory: each *.json, *.yaml or *.yml file in it is one task of the manifests source (env BERTH_MANIFESTS; default: off)')
       .option('--event-retention-count <n>', 'keep at most this many events on the feed (env BERTH_EVENT_RETENTION_COUNT; default 100000)')
       .option('--event-retention-age <duration>', 'keep no event older than this, e.g. 12h, 7d (env BERTH_EVENT_RETENTION_AGE; default 7d)')
       .option('--event-retention-interval <duration>', 'how often event retention runs (env BERTH_EVENT_RETENTION_INTERVAL; default 1m)')

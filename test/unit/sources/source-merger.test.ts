@@ -192,7 +192,7 @@ describe('SourceMerger: persistence', () => {
       for (const t of one.engine.tasks.values()) engine.tasks.set(t.arn, t);
       const again = handSource('etcd');
       const two = await merger(store.open(), engine, [again]);
-      expect(again.saved).toEqual({ revision: '17' });
+      expect(again.saved).toMatchObject({ revision: "17" });
       again.sink!.update({ op: 'SET', tasks: [sourced(def('a')), sourced(def('b')), sourced(def('c', '2'))], revision: '18' });
       await two.m.idle();
       expect(engine.calls).toEqual([]);
