@@ -1,7 +1,7 @@
 import PQueue from 'p-queue';
 import type { TaskInput } from '../api/schema.js';
 import type { TaskState } from '../api/task.js';
-import { errorMessage, TaskNotFoundError } from '../errors.js';
+import { EngineClosedError, errorMessage, TaskNotFoundError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { SavedSourceTask, Saver } from '../state/saver.js';
 import { SourceSets, type Claim } from './source-sets.js';
@@ -113,9 +113,18 @@ export class SourceMerger {
    * Applies a pushed source's update (the api's, a PUT's) and resolves, per arn it touched, with
    * what the pass did. The sets change at once; the answer waits for the engine.
    */
-  push(source: string, update: SourceUpdate, options: { force?: boolean } = {}): Promise<Map<string, ArnOutcome>> {
+  async push(source: string, update: SourceUpdate, options: { force?: boolean } = {}): Promise<Map<string, ArnOutcome>> {
+    if (this.state !== 'started') throw new EngineClosedError(this.state === 'new' ? 'starting' : 'stopping');
     const touched = this.apply(source, update, options.force ?? false);
-    return Promise.all([...touched].map(async ([arn, done]) => [arn, await done] as const)).then((entries) => new Map(entries));
+    const entries = await Promise.all([...touched].map(async ([arn, done]) => [arn, this.asSeenBy(source, arn, await done)] as const));
+    return new Map(entries);
+  }
+
+  /** A claim that another source's ownership holds back is `waiting`, whatever the pass did for the owner. */
+  private asSeenBy(source: string, arn: string, outcome: ArnOutcome): ArnOutcome {
+    const owner = this.sets.owner(arn)?.source;
+    const claims = this.sets.claimants(arn).some((c) => c.source === source);
+    return owner !== undefined && owner !== source && claims ? { kind: 'waiting', owner } : outcome;
   }
 
   /** The sink a watched source delivers to. */
@@ -193,7 +202,8 @@ export class SourceMerger {
     this.pending.delete(arn);
     this.running.add(arn);
     try {
-      pass.resolve(await this.pass(arn, pass.forcedBy));
+      // Answered as soon as the engine has answered; the bookkeeping after it does not delay a client.
+      pass.resolve(await this.pass(arn, pass.forcedBy, pass.resolve));
     } catch (error) {
       pass.resolve({ kind: 'error', error });
     } finally {
@@ -204,7 +214,7 @@ export class SourceMerger {
   }
 
   /** Brings the engine and the saved rows of one arn to the merged state as it is now. */
-  private async pass(arn: string, forcedBy: ReadonlySet<string>): Promise<ArnOutcome> {
+  private async pass(arn: string, forcedBy: ReadonlySet<string>, answer: (outcome: ArnOutcome) => void): Promise<ArnOutcome> {
     const owner = this.sets.owner(arn);
     const force = owner !== undefined && forcedBy.has(owner.source);
     const before = this.applied.get(arn);
@@ -228,6 +238,7 @@ export class SourceMerger {
       this.clearRefused(arn);
       outcome = { kind: 'unchanged' };
     }
+    answer(outcome);
     await this.recordOnTask(arn);
     await this.saveRows(arn);
     return outcome;

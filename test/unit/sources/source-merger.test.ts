@@ -83,7 +83,7 @@ describe('SourceMerger: conflicts', () => {
     const { m, engine } = await merger();
     await m.push('api', { op: 'ADD', task: sourced(def('a', '1'), 'POST /v1/tasks') });
     const outcome = await m.push('fleet', { op: 'SET', tasks: [sourced(def('a', '2'), 'a.json')] });
-    expect(outcome.get(arnOf('a'))).toEqual({ kind: 'unchanged' });
+    expect(outcome.get(arnOf('a'))).toEqual({ kind: 'waiting', owner: 'api' });
     expect(engine.definitionCalls(arnOf('a')).map((d) => d.containers[0]!.image)).toEqual(['registry.test/app:1']);
     const conflict = { arn: arnOf('a'), owner: 'api', claimants: ['api', 'fleet'] };
     expect(statusOf(m, 'api')).toMatchObject({ tasks: [{ arn: arnOf('a'), state: 'applied' }], conflicts: [conflict] });
@@ -104,7 +104,7 @@ describe('SourceMerger: conflicts', () => {
     const { m, engine } = await merger();
     await m.push('fleet', { op: 'ADD', task: sourced(def('a')) });
     const outcome = await m.push('api', { op: 'ADD', task: sourced(def('a'), 'POST /v1/tasks') }, { force: true });
-    expect(outcome.get(arnOf('a'))).toEqual({ kind: 'unchanged' });
+    expect(outcome.get(arnOf('a'))).toEqual({ kind: 'waiting', owner: 'fleet' });
     expect(engine.definitionCalls(arnOf('a'))).toHaveLength(1);
     expect(statusOf(m, 'api').tasks).toEqual([{ arn: arnOf('a'), origin: 'POST /v1/tasks', state: 'conflict', owner: 'fleet' }]);
     expect(statusOf(m, 'fleet').conflicts).toEqual([{ arn: arnOf('a'), owner: 'fleet', claimants: ['fleet', 'api'] }]);
