@@ -4,6 +4,7 @@ import { ConfigError, errorMessage } from '../errors.js';
 import { registerEventsCommand } from './commands/events.js';
 import { registerLogsCommand } from './commands/logs.js';
 import { registerRoutesCommand } from './commands/routes.js';
+import { registerSourcesCommand } from './commands/sources.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerServicesCommand } from './commands/services.js';
 import { examples } from './commands/shared.js';
@@ -57,6 +58,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerEventsCommand(program, ctx);
   registerLogsCommand(program, ctx);
   registerRoutesCommand(program, ctx);
+  registerSourcesCommand(program, ctx);
   registerServicesCommand(program, ctx);
   registerStateCommand(program, ctx);
   return program;

@@ -3,6 +3,7 @@ import { parseTaskInput, type ParseOptions } from '../api/schema.js';
 import { taskView } from '../api/view.js';
 import type { TaskEngine } from '../engine/task-engine.js';
 import { ValidationError, type FieldIssue } from '../errors.js';
+import { WATCHED_SOURCE_NAMES } from '../sources/saved-sources.js';
 import type { ArnOutcome, SourceMerger } from '../sources/source-merger.js';
 import type { SourcedTask } from '../sources/task-source.js';
 import { HttpError, readJsonBody, sendJson } from './http.js';
@@ -14,8 +15,6 @@ export const API_SOURCE = 'api';
 /** A pushed source's name: short, lowercase, safe in a path and a log line. */
 export const SOURCE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
-/** Names the agent reads itself; a PUT to one would fight its directory or etcd. */
-const WATCHED_NAMES: ReadonlySet<string> = new Set(['manifests', 'etcd']);
 
 export interface SourcesDeps {
   readonly engine: TaskEngine;
@@ -40,7 +39,7 @@ export async function putSourceTasks(deps: SourcesDeps, req: IncomingMessage, re
   if (!SOURCE_NAME.test(name)) {
     throw new HttpError(400, 'InvalidSourceName', `source name must match ${SOURCE_NAME.source}, got ${JSON.stringify(name)}`);
   }
-  if (WATCHED_NAMES.has(name) || deps.sources.isWatched(name)) {
+  if (WATCHED_SOURCE_NAMES.has(name) || deps.sources.isWatched(name)) {
     throw new HttpError(409, 'SourceWatched', `source ${name} is read by the agent itself (its directory or etcd); its set cannot be put over the socket`);
   }
   const { tasks, warnings } = parseSet(await readJsonBody(req), deps.taskInput);

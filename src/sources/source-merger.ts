@@ -4,6 +4,7 @@ import type { TaskState } from '../api/task.js';
 import { EngineClosedError, errorMessage, TaskNotFoundError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { SavedSourceTask, Saver } from '../state/saver.js';
+import { SOURCE_ERRORS_KEY_PREFIX } from './saved-sources.js';
 import { SourceSets, type Claim } from './source-sets.js';
 import { sourceStatuses, type SourceStatus } from './source-status.js';
 import type { SourceItemError, SourceSink, SourceUpdate, TaskSource } from './task-source.js';
@@ -134,6 +135,10 @@ export class SourceMerger {
       errors: (errors) => {
         this.itemErrors.set(name, errors);
         for (const e of errors) this.opts.log.warn('Task source item refused', { source: name, origin: e.origin, error: e.message });
+        // Kept for `state dump`, which reads the database without the agent; one small value per source.
+        this.opts.saver.setMeta(SOURCE_ERRORS_KEY_PREFIX + name, JSON.stringify(errors)).catch((error: unknown) =>
+          this.opts.log.warn('Could not save a task source\'s item errors', { source: name, error: errorMessage(error) }),
+        );
       },
     };
   }
