@@ -4,6 +4,7 @@ import type { TaskState } from '../api/task.js';
 import { EngineClosedError, errorMessage, TaskNotFoundError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { SavedSourceTask, Saver } from '../state/saver.js';
+import { RowBatch } from './row-batch.js';
 import { SOURCE_ERRORS_KEY_PREFIX } from './saved-sources.js';
 import { SourceSets, type Claim } from './source-sets.js';
 import { sourceStatuses, type SourceStatus } from './source-status.js';
@@ -64,11 +65,13 @@ export class SourceMerger {
   private readonly revisions = new Map<string, { latest?: string; saved?: string }>();
   private readonly watched = new Map<string, TaskSource>();
   private readonly queue: PQueue;
+  private readonly rows: RowBatch;
   private idleWaiters: Array<() => void> = [];
   private state: 'new' | 'started' | 'stopped' = 'new';
 
   constructor(private readonly opts: SourceMergerOptions) {
     this.queue = new PQueue({ concurrency: opts.concurrency ?? 32 });
+    this.rows = new RowBatch(opts.saver);
   }
 
   /** A source the merger starts and stops (`manifests`, `etcd`); register before `start`. */
@@ -129,7 +132,7 @@ export class SourceMerger {
   }
 
   /** The sink a watched source delivers to. */
-  sinkFor(name: string): SourceSink {
+  private sinkFor(name: string): SourceSink {
     return {
       update: (update) => void this.apply(name, update, false),
       errors: (errors) => {
@@ -284,7 +287,7 @@ export class SourceMerger {
     for (const source of saved.keys()) if (!current.has(source)) change.remove.push({ source, arn });
     if (change.put.length === 0 && change.remove.length === 0) return;
     try {
-      await this.opts.saver.saveSources(change);
+      await this.rows.save(change);
     } catch (error) {
       // The engine has the change; the rows follow at this arn's next pass or the source's next re-delivery.
       this.opts.log.warn('Could not save a task source row', { taskArn: arn, error: errorMessage(error) });
@@ -320,7 +323,7 @@ export class SourceMerger {
     const revisions = [...this.revisions].flatMap(([source, r]) => (r.latest !== undefined && r.latest !== r.saved ? [{ source, revision: r.latest }] : []));
     if (revisions.length === 0) return;
     try {
-      await this.opts.saver.saveSources({ revisions });
+      await this.rows.save({ revisions });
       for (const { source, revision } of revisions) this.revisions.set(source, { ...this.revisions.get(source), saved: revision });
     } catch (error) {
       this.opts.log.warn('Could not save task source revisions', { error: errorMessage(error) });
