@@ -24,6 +24,9 @@ import { EventRouter } from './routes/event-router.js';
 import { describeRoute } from './routes/route-config.js';
 import type { RouteStatus } from './routes/route-runner.js';
 import type { Saver } from './state/saver.js';
+import { ManifestsSource } from './sources/manifests-source.js';
+import { SourceMerger } from './sources/source-merger.js';
+import type { TaskSource } from './sources/task-source.js';
 import { systemClock, systemRandom, type Clock, type Random } from './util/clock.js';
 
 export const AGENT_VERSION: string = (
@@ -46,6 +49,11 @@ export interface AgentParts {
   readonly defaultMetrics?: boolean;
   /** The etcd the fleet speaks to, when etcd endpoints are configured; absent: the configured endpoints (tests give a FakeEtcd). */
   readonly etcd?: EtcdClient;
+  /**
+   * Watched task sources besides the manifest directory (an etcd source), merged with the others
+   * (README "Task sources"); started after the engine, stopped before it.
+   */
+  readonly sources?: readonly TaskSource[];
 }
 
 export interface RunningAgent {
@@ -54,6 +62,7 @@ export interface RunningAgent {
   readonly server: ControlServer;
   readonly metrics: AgentMetrics;
   readonly stats: StatsPoller;
+  readonly sources: SourceMerger;
   /** Stops serving, drains the engine, closes the database. */
   close(): Promise<void>;
 }
@@ -118,6 +127,10 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     log,
     () => router?.lowestCursor(),
   );
+  const taskInput = { allowPrivileged: config.allowPrivileged, platform: hostPlatform() };
+  const sources = new SourceMerger({ engine, saver, log });
+  if (config.manifests) sources.register(new ManifestsSource({ ...config.manifests, parse: taskInput, clock, log }));
+  for (const source of parts.sources ?? []) sources.register(source);
   const stats = new StatsPoller(docker, () => engine.listTasks(), { clock, policy: config.stats, log });
   metrics.setUsageSource(() => stats.latest());
 
@@ -132,10 +145,11 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
       metadata: metadataOf(config, agentId, docker, engine),
       health: healthOf(docker, saver, engine, clock, routeStatuses, () => fleet?.check()),
       metrics: () => metrics.render(),
-      taskInput: { allowPrivileged: config.allowPrivileged, platform: hostPlatform() },
+      taskInput,
       logs: docker,
       routes: routeStatuses,
       stats,
+      sources,
     },
     log,
   });
@@ -154,6 +168,7 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
       onDelivered: (route, _record, ms) => delivered(route, ms),
     });
     await router.start();
+    await sources.start();
     retention.start();
     stats.start();
     if (config.etcd) {
@@ -173,6 +188,7 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
   } catch (error) {
     await fleet?.stop();
     await server.close();
+    await sources.stop();
     await stats.stop();
     await retention.stop();
     await router?.stop();
@@ -185,9 +201,11 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     server,
     metrics,
     stats,
+    sources,
     close: async () => {
       await fleet?.stop();
       await server.close();
+      await sources.stop();
       await stats.stop();
       await retention.stop();
       await router?.stop();

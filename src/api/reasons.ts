@@ -52,6 +52,10 @@ export const REASON_CODES = [
   'ContainerDrifted',
   /** The container's old instance was stopped and removed because a new definition changed it. */
   'ContainerRecreated',
+  /** Task events only: another task source claims the task's arn too; the message names the owner and the others (README "Task sources"). */
+  'SourceConflict',
+  /** Task events only: the task is claimed by one source again. */
+  'SourceConflictResolved',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

@@ -321,6 +321,10 @@ export interface TaskState {
    * before admission existed.
    */
   readonly waiting?: AdmissionWait;
+  /** The task source that owns the task (src/sources/); absent: accepted before sources existed. */
+  readonly source?: string;
+  /** Other sources claiming the same arn, in claim order (README "Task sources"); absent or empty: none. */
+  readonly conflicts?: readonly string[];
   /**
    * Which definition of the task this is: 1 for the first, one more for each new definition
    * accepted under the same ARN (src/engine/drift/next-generation.ts). Absent: 1.

@@ -21,6 +21,10 @@ export interface TaskView {
   readonly generation: number;
   /** Old instances (of recreated or dropped containers) still being stopped and removed, by name. */
   readonly retiring?: readonly string[];
+  /** The task source that owns the task (README "Task sources"); absent: accepted before sources existed. */
+  readonly source?: string;
+  /** Other sources claiming the same arn; absent: none. */
+  readonly conflicts?: readonly string[];
   readonly containers: readonly ContainerView[];
 }
 
@@ -70,6 +74,8 @@ export function taskView(t: TaskState): TaskView {
     ...(t.waiting && isWaitingForResources(t) ? { reason: 'WaitingForResources' as const, reasonMessage: t.waiting.message } : {}),
     generation: generationOf(t),
     ...(t.retiring && t.retiring.length > 0 ? { retiring: t.retiring.map((r) => r.name) } : {}),
+    ...(t.source === undefined ? {} : { source: t.source }),
+    ...(t.conflicts && t.conflicts.length > 0 ? { conflicts: t.conflicts } : {}),
     containers: t.containers.map((c) => ({
       name: c.definition.name,
       image: c.definition.image,

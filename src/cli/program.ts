@@ -5,6 +5,7 @@ import { registerEventsCommand } from './commands/events.js';
 import { registerFleetCommand } from './commands/fleet.js';
 import { registerLogsCommand } from './commands/logs.js';
 import { registerRoutesCommand } from './commands/routes.js';
+import { registerSourcesCommand } from './commands/sources.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerServicesCommand } from './commands/services.js';
 import { examples } from './commands/shared.js';
@@ -60,6 +61,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerEventsCommand(program, ctx);
   registerLogsCommand(program, ctx);
   registerRoutesCommand(program, ctx);
+  registerSourcesCommand(program, ctx);
   registerServicesCommand(program, ctx);
   const state = registerStateCommand(program, ctx);
   registerExportCommand(state, ctx);

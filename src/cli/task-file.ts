@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { isStateDocument, parseStateDocument, type RestorableState } from '../api/export/state-document.js';
-import { DEFAULT_PARSE_OPTIONS, derivedArn, parseTaskInput, type ParseOptions, type TaskInput } from '../api/schema.js';
+import { DEFAULT_PARSE_OPTIONS, parseTaskInput, type ParseOptions, type TaskInput } from '../api/schema.js';
+import { formatOf, parseTaskText, withDerivedArn } from '../api/task-document.js';
 import type { DesiredStatus } from '../api/status.js';
 import { ValidationError } from '../errors.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -76,7 +76,7 @@ export async function readDocument(file: string, stdin: AsyncIterable<Buffer | s
   } catch (error) {
     throw new CliError(`cannot read ${name}: ${(error as Error).message}`, EXIT.usage);
   }
-  return { name, doc: parseDocument(name, text, /\.ya?ml$/i.test(file) ? 'yaml' : 'either') };
+  return { name, doc: parseDocument(name, text, formatOf(file)) };
 }
 
 function taskOf(name: string, doc: unknown, overrides: TaskFileOverrides): TaskFile {
@@ -98,36 +98,13 @@ function withOverrides(doc: unknown, overrides: TaskFileOverrides): { body: unkn
   const body: Record<string, unknown> = { ...doc };
   if (overrides.desiredStatus !== undefined) body.desiredStatus = overrides.desiredStatus;
   if (overrides.arn !== undefined) return { body: { ...body, arn: overrides.arn } };
-  if (body.arn !== undefined) return { body };
-  const derived = derivedArn(body);
-  return derived === undefined ? { body } : { body: { ...body, arn: derived }, derived };
+  return withDerivedArn(body);
 }
 
 function parseDocument(name: string, text: string, format: 'yaml' | 'either'): unknown {
-  if (format === 'yaml') return yaml(name, text);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (jsonError) {
-    let doc: unknown;
-    try {
-      doc = parseYaml(text);
-    } catch {
-      throw new CliError(`${name} is neither valid JSON nor valid YAML: ${(jsonError as Error).message}`, EXIT.usage);
-    }
-    // Nearly any text is a YAML scalar; only a mapping means the author wrote YAML on purpose.
-    if (typeof doc !== 'object' || doc === null) {
-      throw new CliError(`${name} is not valid JSON (${(jsonError as Error).message}) and is not a YAML mapping`, EXIT.usage);
-    }
-    return doc;
-  }
-}
-
-function yaml(name: string, text: string): unknown {
-  try {
-    return parseYaml(text);
-  } catch (error) {
-    throw new CliError(`${name} is not valid YAML: ${(error as Error).message}`, EXIT.usage);
-  }
+  const parsed = parseTaskText(name, text, format);
+  if (!parsed.ok) throw new CliError(parsed.message, EXIT.usage);
+  return parsed.doc;
 }
 
 async function readAll(stream: AsyncIterable<Buffer | string>): Promise<string> {

@@ -97,6 +97,8 @@ export interface AgentConfig {
   readonly stats: StatsConfig;
   /** The fleet on etcd (README "Fleet on etcd"); absent: no etcd endpoints, the fleet is off. */
   readonly etcd?: EtcdConfig;
+  /** The watched manifest directory (`--manifests`, README "Task sources"); absent: off. */
+  readonly manifests?: ManifestsConfig;
 }
 
 /** Where the agent takes its tasks from and reports to in etcd. */
@@ -110,6 +112,16 @@ export interface EtcdConfig {
   readonly hostName?: string;
   /** The TTL of the lease `alive` is kept under. */
   readonly leaseTtlSeconds: number;
+}
+
+/** Each `*.json` / `*.yaml` / `*.yml` file in `dir` is one task of the `manifests` source. */
+export interface ManifestsConfig {
+  /** Absolute path. */
+  readonly dir: string;
+  /** A change seen by the directory watch is rescanned after this much quiet. */
+  readonly debounceMs: number;
+  /** The safety net for changes the watch misses (network file systems, a watch that failed). */
+  readonly rescanIntervalMs: number;
 }
 
 /** Container usage sampling, after `docker stats`: one Docker stats call per running container per interval. */
@@ -211,6 +223,7 @@ export const DEFAULTS = {
   /** A task's status key is written at most this often. */
   etcdStatusIntervalMs: 1_000,
   etcdBackoff: { initialMs: 250, maxMs: 10_000, multiplier: 2, jitter: 0.5 },
+  manifests: { debounceMs: 200, rescanIntervalMs: 30_000 },
 } as const;
 
 type PullFields = 'imagePullBehavior' | 'pullRetries' | 'pullRetryBackoff' | 'pullTimeoutMs' | 'pullInactivityTimeoutMs';
@@ -277,6 +290,7 @@ export interface ConfigFlags {
   readonly etcdPrefix?: string;
   readonly hostName?: string;
   readonly etcdLeaseTtl?: string;
+  readonly manifests?: string;
 }
 
 export interface ConfigContext {
@@ -384,6 +398,7 @@ export function resolveConfig(flags: ConfigFlags = {}, ctx: ConfigContext = defa
     cluster: clusterName(flags.cluster ?? env.BERTH_CLUSTER),
     stats: statsConfig(flags, env),
     ...etcdConfig(flags, env),
+    ...manifestsConfig(flags.manifests ?? env.BERTH_MANIFESTS),
   });
 }
 
@@ -521,6 +536,14 @@ function reserved(what: string, unit: string, raw: string | undefined, fallback:
 }
 
 /** ECS's rule for cluster names. */
+/** Off unless a directory is given; one that is not there stops the start, naming it. */
+function manifestsConfig(raw: string | undefined): { manifests?: ManifestsConfig } {
+  if (raw === undefined || raw === '') return {};
+  const dir = resolve(raw);
+  if (!existsSync(dir)) throw new ConfigError(`manifests directory (--manifests, BERTH_MANIFESTS) ${JSON.stringify(raw)} does not exist`);
+  return { manifests: Object.freeze({ dir, ...DEFAULTS.manifests }) };
+}
+
 function clusterName(raw: string | undefined): string {
   if (raw === undefined || raw === '') return DEFAULTS.cluster;
   if (!/^[A-Za-z0-9_-]{1,255}$/.test(raw)) {

@@ -15,6 +15,8 @@ import { allStatsRoute, taskStatsRoute, type StatsSource } from './stats-route.j
 import { servicesRoute } from './services-route.js';
 import { allowOnly } from './query.js';
 import { planRoute } from './plan-route.js';
+import type { SourceMerger } from '../sources/source-merger.js';
+import { addApiTask, listSources, putSourceTasks } from './sources-route.js';
 
 export interface Metadata {
   readonly agentVersion: string;
@@ -48,6 +50,8 @@ export interface RouteDeps {
   readonly routes: () => readonly RouteStatus[];
   /** Containers' latest usage samples. */
   readonly stats: StatsSource;
+  /** The task sources, merged (README "Task sources"). */
+  readonly sources: SourceMerger;
 }
 
 /** `params`: the path's `{name}` captures, decoded (path-params.ts). */
@@ -63,6 +67,8 @@ export function routes(deps: RouteDeps): ReadonlyMap<string, Readonly<Record<str
     ['/v1/tasks', { GET: (_req, res, url) => listTasks(deps, res, url), POST: (req, res) => postTask(deps, req, res) }],
     ['/v1/tasks/plan', { POST: (req, res) => planRoute(deps.engine, deps.taskInput, req, res) }],
     ['/v1/events', { GET: (req, res, url) => eventsRoute(deps.engine, req, res, url) }],
+    ['/v1/sources', { GET: (_req, res, url) => listSources(deps, res, url) }],
+    ['/v1/sources/{name}/tasks', { PUT: (req, res, url, params) => putSourceTasks(deps, req, res, url, params).catch((e: unknown) => Promise.reject(toHttpError(e))) }],
     [
       '/metrics',
       {
@@ -118,6 +124,11 @@ async function postTask(deps: RouteDeps, req: IncomingMessage, res: ServerRespon
   const body = await readJsonBody(req);
   try {
     const input = parseTaskInput(body, deps.taskInput);
+    // A definition is the api source's; a desired status alone raises that of a known task, whichever source it is from.
+    if (input.kind === 'definition') {
+      await addApiTask(deps, { definition: input.task, origin: 'POST /v1/tasks' }, input.warnings, res);
+      return;
+    }
     const result = await deps.engine.addTask(input);
     // The task as it now stands, and what of the definition was accepted without effect.
     sendJson(res, result.created ? 201 : 200, { ...taskView(result.task), warnings: input.warnings });

@@ -55,6 +55,7 @@ export function stateChanges(before: TaskState | undefined, after: TaskState, at
       at,
     });
   }
+  events.push(...conflictChanges(before, after, at));
   return events;
 }
 
@@ -77,6 +78,15 @@ function replacedChange(task: TaskState, was: ContainerState, at: string): NewSt
     reason: { code: 'ContainerRecreated', message: `container ${was.definition.name} is replaced: its old instance is stopped and removed` },
   };
   return containerChange(task, ended, at, was.knownStatus === 'RUNNING' ? 'stop' : undefined);
+}
+
+/** A conflict between task sources starting, changing or ending is a task event of its own (README "Task sources"). */
+function conflictChanges(before: TaskState | undefined, after: TaskState, at: string): NewStateChange[] {
+  const was = (before?.conflicts ?? []).join(', ');
+  const now = (after.conflicts ?? []).join(', ');
+  if (was === now) return [];
+  const message = now ? `also claimed by ${now}; ${after.source ?? 'the first claimant'} keeps it` : `claimed by ${after.source ?? 'one source'} alone again`;
+  return [{ type: 'task', taskArn: after.arn, status: after.knownStatus, reason: now ? 'SourceConflict' : 'SourceConflictResolved', reasonMessage: message, at }];
 }
 
 /**

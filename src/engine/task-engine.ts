@@ -258,6 +258,19 @@ export class TaskEngine {
     return { task, created };
   }
 
+  /**
+   * Records which task source owns the task and which others claim it too (src/sources/), for
+   * views and events; nothing is reconciled. An unknown arn is a no-op.
+   */
+  async recordSources(arn: string, sources: { readonly source: string; readonly conflicts: readonly string[] }): Promise<void> {
+    if (this.state !== 'started') throw new EngineClosedError(this.state === 'new' ? 'starting' : 'stopping');
+    await this.store.mutate(arn, (current) => {
+      if (!current) return undefined;
+      const { conflicts: _was, ...rest } = current;
+      return { ...rest, source: sources.source, ...(sources.conflicts.length > 0 ? { conflicts: sources.conflicts } : {}) };
+    });
+  }
+
   listTasks(): TaskState[] {
     return this.store.list();
   }

@@ -12,9 +12,10 @@ export interface TaskSource {
   readonly name: string;
   /**
    * Starts delivering updates to `sink`. `saved` is the source's last applied revision (etcd's
-   * revision, as text), when one was saved, so a restart neither replays nor misses anything.
+   * revision, as text), when one was saved, so a restart neither replays nor misses anything, and
+   * its last applied set (a manifest directory keeps a file's last good task across a restart).
    */
-  start(sink: SourceSink, saved: { readonly revision?: string }): Promise<void>;
+  start(sink: SourceSink, saved: { readonly revision?: string; readonly tasks?: readonly SourcedTask[] }): Promise<void>;
   stop(): Promise<void>;
 }
 

@@ -5,7 +5,8 @@ import { PersistenceError } from '../errors.js';
 import { rowsToTask } from './decode.js';
 import { checkCommit, checkImageChange, checkMeta, checkPaging, checkRetention, eventToRow, rowToEvent, taskToRows } from './rows.js';
 import type { EventRow, Row } from './rows.js';
-import type { EventRetention, ImageChange, Saver, StateCommit } from './saver.js';
+import type { EventRetention, ImageChange, SavedSources, Saver, SourceChange, StateCommit } from './saver.js';
+import { checkSourceChange, rowToSourceTask, sourceTaskToRow, type SourceTaskRow } from './source-rows.js';
 
 /**
  * An in-memory Saver for engine unit tests, held to the same contract suite as SqliteSaver.
@@ -19,6 +20,9 @@ export class MemorySaver implements Saver {
   #lastSeq = 0;
   #meta = new Map<string, string>();
   #images = new Map<string, ImageRecord>();
+  /** By `source` + NUL + `arn`, as rows, so definitions round-trip through JSON as in SQLite. */
+  #sourceTasks = new Map<string, SourceTaskRow>();
+  #sourceRevisions = new Map<string, string>();
   #failNext: Error | undefined;
   #failWrites: Error | undefined;
   #commits = 0;
@@ -118,6 +122,25 @@ export class MemorySaver implements Saver {
     this.#assertWritable();
     for (const image of change.put ?? []) this.#images.set(image.ref, deepFreeze(structuredClone(image)));
     for (const ref of change.remove ?? []) this.#images.delete(ref);
+  }
+
+  async loadSources(): Promise<SavedSources> {
+    this.#assertOpen();
+    const rows = [...this.#sourceTasks.values()].sort((a, b) => compare(a.source, b.source) || compare(a.arn, b.arn));
+    return deepFreeze({
+      tasks: rows.flatMap((row) => rowToSourceTask(row) ?? []),
+      revisions: Object.fromEntries([...this.#sourceRevisions].sort(([a], [b]) => compare(a, b))),
+    });
+  }
+
+  async saveSources(change: SourceChange): Promise<void> {
+    this.#assertOpen();
+    checkSourceChange(change);
+    this.#assertWritable();
+    const rows = (change.put ?? []).map(sourceTaskToRow);
+    for (const r of change.remove ?? []) this.#sourceTasks.delete(`${r.source}\0${r.arn}`);
+    for (const row of rows) this.#sourceTasks.set(`${row.source}\0${row.arn}`, row);
+    for (const r of change.revisions ?? []) this.#sourceRevisions.set(r.source, r.revision);
   }
 
   async getMeta(key: string): Promise<string | undefined> {

@@ -7,6 +7,8 @@ import { decodeTasks, type LoadProblem } from './decode.js';
 import { currentSchemaVersion, latestSchemaVersion } from './migrate.js';
 import { readQuarantine, type QuarantinedEntry } from './quarantine.js';
 import { rowToImage } from './rows.js';
+import type { SavedSources } from './saver.js';
+import { rowToSourceTask } from './source-rows.js';
 import { corruptionDetail, isCorruption, lastSeq, notReadableError, readStatements, structuralDamage, toPersistenceError } from './sql.js';
 
 /** What `agent state dump` shows: a consistent snapshot, read without ever writing the file. */
@@ -21,6 +23,8 @@ export interface StateReader {
   readonly quarantined: QuarantinedEntry[];
   /** The images the agent tracks (pulled or used), by ref. */
   readonly images: ImageRecord[];
+  /** Each task source's saved set and revision (src/sources/). */
+  readonly sources: SavedSources;
   readonly lastSeq: number;
   readonly eventCount: number;
   close(): void;
@@ -109,12 +113,16 @@ export function openStateReader(path: string, options: { migrationsDir?: string 
     const tasks = read && stage('tasks', () => {
       const decoded = decodeTasks(read.tasks.all(), read.containers.all());
       const quarantined = readQuarantine(db);
+      const sources: SavedSources = {
+        tasks: read.sourceTasks.all().flatMap((row) => rowToSourceTask(row) ?? []),
+        revisions: Object.fromEntries(read.sourceRevisions.all().map((r) => [r.name, r.revision])),
+      };
       const extra = [
         decoded.problems.length > 0 && `${decoded.problems.length} with problems`,
         quarantined.length > 0 && `${quarantined.length} quarantined earlier`,
       ].filter(Boolean);
       return {
-        value: { ...decoded, quarantined },
+        value: { ...decoded, quarantined, sources },
         detail: `${decoded.tasks.length} task(s)${extra.length ? ` (${extra.join(', ')})` : ''}`,
       };
     });

@@ -45,6 +45,8 @@ export const TASK = storedRecord<TaskRecord>({
     waiting: optional(object<AdmissionWait>({ position: integer, message: text })),
     generation: optional(positiveInteger),
     retiring: optional(array(object<RetiringContainer>({ name: text, dockerId: optional(text), dockerName: text, stopTimeout: integer, after: array(text) }))),
+    source: optional(text),
+    conflicts: optional(array(text)),
   },
   defaults: { settings: SETTINGS_DEFAULTS, provisionedVolumes: [] },
   columns: {

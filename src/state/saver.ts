@@ -1,6 +1,6 @@
 import type { NewStateChange, StateChange } from '../api/events.js';
 import type { ImageRecord } from '../api/image-record.js';
-import type { TaskState } from '../api/task.js';
+import type { TaskDefinition, TaskState } from '../api/task.js';
 
 /**
  * Everything one engine step changes, written atomically: the tasks as they now are, the tasks
@@ -27,6 +27,31 @@ export interface EventRetention {
   readonly keepAfter?: number;
   /** Protected or not, at most this many of the newest events are kept. */
   readonly hardCap?: number;
+}
+
+/** One task of one source's saved set (src/sources/): what the source last had applied for that arn. */
+export interface SavedSourceTask {
+  readonly source: string;
+  readonly arn: string;
+  /** Where in the source it came from (a file name, an etcd key). */
+  readonly origin: string;
+  /** Orders claims on one arn across sources: the lowest claim owns it. */
+  readonly claim: number;
+  readonly definition: TaskDefinition;
+}
+
+/** What one step of the source merger changes, written atomically. */
+export interface SourceChange {
+  readonly put?: readonly SavedSourceTask[];
+  readonly remove?: readonly { readonly source: string; readonly arn: string }[];
+  readonly revisions?: readonly { readonly source: string; readonly revision: string }[];
+}
+
+export interface SavedSources {
+  /** Every saved (source, arn), ordered by source then arn. */
+  readonly tasks: readonly SavedSourceTask[];
+  /** Each source's saved revision, when it has one. */
+  readonly revisions: Readonly<Record<string, string>>;
 }
 
 /**
@@ -59,6 +84,10 @@ export interface Saver {
   loadImages(): Promise<ImageRecord[]>;
   /** Inserts or replaces records (by `ref`) and deletes others (an unknown ref is a no-op), atomically. */
   saveImages(change: ImageChange): Promise<void>;
+  /** Every source's saved set and revision (src/sources/). */
+  loadSources(): Promise<SavedSources>;
+  /** Inserts or replaces (by source and arn) and deletes rows, and sets revisions, atomically. */
+  saveSources(change: SourceChange): Promise<void>;
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
   close(): Promise<void>;

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { PersistenceError, errorMessage } from '../errors.js';
 import { CONTAINER, CONTAINER_KEYS, EVENT, IMAGE, TASK } from './records.js';
 import type { EventRow, Row } from './rows.js';
+import type { SourceTaskRow } from './source-rows.js';
 
 /* The statements the SQLite saver and the read-only reader share, and how their errors are told apart. */
 
@@ -32,6 +33,8 @@ export function readStatements(db: Database.Database) {
     quarantinedArns: db.prepare<[], { arn: string }>('SELECT DISTINCT arn FROM quarantine ORDER BY arn'),
     images: db.prepare<[], Row>(`SELECT ${list(IMAGE_COLUMNS)} FROM images ORDER BY ref`),
     allMeta: db.prepare<[], { key: string; value: string }>('SELECT key, value FROM meta ORDER BY key'),
+    sourceTasks: db.prepare<[], SourceTaskRow>('SELECT source, arn, origin, claim, definition FROM source_tasks ORDER BY source, arn'),
+    sourceRevisions: db.prepare<[], { name: string; revision: string }>('SELECT name, revision FROM sources ORDER BY name'),
   };
 }
 
@@ -68,6 +71,14 @@ export function writeStatements(db: Database.Database) {
        ON CONFLICT (ref) DO UPDATE SET ${IMAGE_COLUMNS.filter((c) => c !== 'ref').map((c) => `${c} = excluded.${c}`).join(', ')}`,
     ),
     deleteImage: db.prepare<[string]>('DELETE FROM images WHERE ref = ?'),
+    upsertSourceTask: db.prepare<SourceTaskRow>(
+      `INSERT INTO source_tasks (source, arn, origin, claim, definition) VALUES (@source, @arn, @origin, @claim, @definition)
+       ON CONFLICT (source, arn) DO UPDATE SET origin = excluded.origin, claim = excluded.claim, definition = excluded.definition`,
+    ),
+    deleteSourceTask: db.prepare<[string, string]>('DELETE FROM source_tasks WHERE source = ? AND arn = ?'),
+    setSourceRevision: db.prepare<[string, string]>(
+      'INSERT INTO sources (name, revision) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET revision = excluded.revision',
+    ),
     setMeta: db.prepare<[string, string]>(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ),

@@ -10,7 +10,8 @@ import { currentSchemaVersion, migrate } from './migrate.js';
 import { TASK } from './records.js';
 import { moveToQuarantine, type QuarantineReport } from './quarantine.js';
 import { checkCommit, checkImageChange, checkMeta, checkPaging, checkRetention, containerToRow, eventToRow, imageToRow, rowToEvent, rowToImage } from './rows.js';
-import type { EventRetention, ImageChange, Saver, StateCommit } from './saver.js';
+import type { EventRetention, ImageChange, SavedSources, Saver, SourceChange, StateCommit } from './saver.js';
+import { checkSourceChange, rowToSourceTask, sourceTaskToRow } from './source-rows.js';
 import {
   corruptionDetail,
   isCorruption,
@@ -227,6 +228,24 @@ export class SqliteSaver implements Saver {
         for (const image of change.put ?? []) this.#write.upsertImage.run(imageToRow(image));
         for (const ref of change.remove ?? []) this.#write.deleteImage.run(ref);
       })(),
+    );
+  }
+
+  async loadSources(): Promise<SavedSources> {
+    return this.#run('reading sources', () => ({
+      tasks: this.#read.sourceTasks.all().flatMap((row) => rowToSourceTask(row) ?? []),
+      revisions: Object.fromEntries(this.#read.sourceRevisions.all().map((r) => [r.name, r.revision])),
+    }));
+  }
+
+  async saveSources(change: SourceChange): Promise<void> {
+    checkSourceChange(change);
+    this.#run('writing sources', () =>
+      this.#db.transaction(() => {
+        for (const r of change.remove ?? []) this.#write.deleteSourceTask.run(r.source, r.arn);
+        for (const t of change.put ?? []) this.#write.upsertSourceTask.run(sourceTaskToRow(t));
+        for (const r of change.revisions ?? []) this.#write.setSourceRevision.run(r.source, r.revision);
+      }).immediate(),
     );
   }
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NewStateChange } from '../../src/api/events.js';
 import { PARSE_RULES_VERSION } from '../../src/api/rules-version.js';
-import { containerDefinition, type ContainerDefinition, type ContainerState, type TaskState } from '../../src/api/task.js';
+import { containerDefinition, TASK_DEFAULTS, type ContainerDefinition, type ContainerState, type TaskDefinition, type TaskState } from '../../src/api/task.js';
 import { PersistenceError } from '../../src/errors.js';
 import type { Saver, StateCommit } from '../../src/state/saver.js';
 
@@ -357,6 +357,34 @@ export function describeSaverContract(name: string, open: () => Promise<SaverUnd
       if (sut.reopen) {
         saver = await sut.reopen();
         expect(await saver.loadImages()).toEqual([used]);
+      }
+    });
+
+    it('keeps each source\'s set by (source, arn) and its revision: put replaces, remove deletes, a refused change writes nothing', async () => {
+      const def = (arn: string, image = 'registry.test/app:1'): TaskDefinition => ({
+        ...TASK_DEFAULTS,
+        arn,
+        family: 'web',
+        version: '1',
+        containers: [containerDefinition({ name: 'app', image, environment: { NOTE: 'quote " and ü' } })],
+      });
+      const a = { source: 'api', arn: 'arn:berth:task/a', origin: 'POST /v1/tasks', claim: 1, definition: def('arn:berth:task/a') };
+      const m = { source: 'manifests', arn: 'arn:berth:task/a', origin: 'a.json', claim: 2, definition: def('arn:berth:task/a', 'registry.test/app:2') };
+      const b = { source: 'manifests', arn: 'arn:berth:task/b', origin: 'b.yaml', claim: 3, definition: def('arn:berth:task/b') };
+      expect(await saver.loadSources()).toEqual({ tasks: [], revisions: {} });
+      await saver.saveSources({ put: [b, m, a], revisions: [{ source: 'etcd', revision: '41' }] });
+      expect(await saver.loadSources()).toStrictEqual({ tasks: [a, m, b], revisions: { etcd: '41' } });
+      const moved = { ...b, origin: 'b2.yaml', definition: def('arn:berth:task/b', 'registry.test/app:3') };
+      await saver.saveSources({ put: [moved], remove: [{ source: 'manifests', arn: a.arn }, { source: 'never', arn: 'x' }], revisions: [{ source: 'etcd', revision: '42' }] });
+      const expected = { tasks: [a, moved], revisions: { etcd: '42' } };
+      expect(await saver.loadSources()).toStrictEqual(expected);
+      await expect(saver.saveSources({ put: [{ ...a, arn: 'arn:berth:task/other' }], remove: [{ source: 'api', arn: a.arn }] })).rejects.toThrow(/put\[0\]\.definition\.arn/);
+      await expect(saver.saveSources({ put: [{ ...a, claim: 0 }] })).rejects.toThrow(PersistenceError);
+      await expect(saver.saveSources({ remove: [{ source: '', arn: 'x' }] })).rejects.toThrow(/remove\[0\]\.source/);
+      expect(await saver.loadSources()).toStrictEqual(expected);
+      if (sut.reopen) {
+        saver = await sut.reopen();
+        expect(await saver.loadSources()).toStrictEqual(expected);
       }
     });
 

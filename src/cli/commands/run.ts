@@ -59,6 +59,7 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       .option('--host-name <name>', 'this host\'s name under <prefix>/hosts/ (env BERTH_HOST_NAME; default the agent ID)')
       .option('--etcd-lease-ttl <seconds>', 'TTL of the lease the alive key is kept under (env BERTH_ETCD_LEASE_TTL; default 10)')
       .option('--stats-max-tasks <n>', 'sample usage only while at most this many tasks have a running container, 0 for never (env BERTH_STATS_MAX_TASKS; default 100)')
+      .option('--manifests <dir>', 'watch this directory: each *.json, *.yaml or *.yml file in it is one task of the manifests source (env BERTH_MANIFESTS; default: off)')
       .option('--event-retention-count <n>', 'keep at most this many events on the feed (env BERTH_EVENT_RETENTION_COUNT; default 100000)')
       .option('--event-retention-age <duration>', 'keep no event older than this, e.g. 12h, 7d (env BERTH_EVENT_RETENTION_AGE; default 7d)')
       .option('--event-retention-interval <duration>', 'how often event retention runs (env BERTH_EVENT_RETENTION_INTERVAL; default 1m)')

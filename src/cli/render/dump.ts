@@ -3,6 +3,9 @@ import { isWaitingForResources, type TaskState } from '../../api/task.js';
 import { taskView, type TaskView } from '../../api/view.js';
 import { taskHealth } from '../../api/health.js';
 import { progressOf, type RouteProgress } from '../../routes/route-progress.js';
+import type { SavedSources } from '../../state/saver.js';
+import { savedSourceStatuses } from '../../sources/saved-sources.js';
+import type { SourceStatus } from '../../sources/source-status.js';
 import { age, durationText, exitText, ports, reasonText, restartsText, shortId, table } from './format.js';
 
 export interface DumpInput {
@@ -19,6 +22,8 @@ export interface DumpInput {
   readonly quarantined?: readonly { readonly arn: string; readonly reason: string; readonly quarantinedAt: string }[];
   /** The images the agent tracks; image cleanup removes the unused ones, least recently used first. */
   readonly images?: readonly ImageRecord[];
+  /** Each task source's saved set (README "Task sources"). */
+  readonly sources?: SavedSources;
 }
 
 export interface DumpProblem {
@@ -63,6 +68,7 @@ export interface DumpDocument {
   readonly quarantined: readonly { readonly arn: string; readonly reason: string; readonly quarantinedAt: string }[];
   readonly images: readonly DumpImage[];
   readonly routes: readonly DumpRoute[];
+  readonly sources: readonly SourceStatus[];
 }
 
 /** A route's saved progress; `lag` counts the feed's events after its cursor. */
@@ -99,7 +105,12 @@ export function dumpDocument(dump: DumpInput, now: number, stuckAfterMs: number)
       pulledAt: i.pulledAt === undefined ? null : new Date(i.pulledAt).toISOString(),
     })),
     routes: dumpRoutes(dump),
+    sources: dumpSources(dump),
   };
+}
+
+function dumpSources(dump: DumpInput): SourceStatus[] {
+  return savedSourceStatuses(dump.sources ?? { tasks: [], revisions: {} }, dump.meta);
 }
 
 function dumpRoutes(dump: DumpInput): DumpRoute[] {
@@ -122,6 +133,7 @@ export function formatDump(dump: DumpInput, now: number, stuckAfterMs: number): 
       (waitingCount ? `, ${waitingCount} waiting for resources` : ''),
     ...problemLines(dump),
     ...routeLines(dumpRoutes(dump)),
+    ...sourceLines(dumpSources(dump)),
     '',
     dump.config ? 'configuration (as the agent last started)' : 'configuration: the agent has not started on this database yet',
   ];
@@ -194,6 +206,21 @@ function routeLines(routes: readonly DumpRoute[]): string[] {
       '  ',
     ),
   ];
+}
+
+/** Each source's saved set, and what is wrong with it: conflicts (on every source involved) and bad items. */
+function sourceLines(sources: readonly SourceStatus[]): string[] {
+  if (sources.length === 0) return [];
+  const out = ['', `sources      ${sources.length}`, table(
+    ['source', 'kind', 'tasks', 'conflicts', 'errors', 'revision'],
+    sources.map((s) => [s.name, s.kind, String(s.taskCount), String(s.conflicts.length), String(s.errors.length), s.revision ?? '-']),
+    '  ',
+  )];
+  for (const s of sources) {
+    for (const c of s.conflicts) out.push(`  conflict  ${s.name}: ${c.arn} claimed by ${c.claimants.join(', ')}; ${c.owner} keeps it`);
+    for (const e of s.errors) out.push(`  error     ${s.name}: ${e.origin}: ${e.message}`);
+  }
+  return out;
 }
 
 /** Right under the summary: rows that cost a task are the first thing an operator needs to see. */

@@ -103,12 +103,13 @@ describe('SqliteSaver', () => {
       { version: 3, name: 'quarantine', applied_at: appliedAt },
       { version: 4, name: 'extra_fields', applied_at: appliedAt },
       { version: 5, name: 'images', applied_at: appliedAt },
+      { version: 6, name: 'sources', applied_at: appliedAt },
     ]);
     await saverAt().close();
     await saverAt().close();
     expect(connect({ readonly: true }).prepare('SELECT * FROM schema_migrations').all()).toEqual(applied);
     expect(migrate(connect())).toEqual({ from: LATEST, to: LATEST });
-    expect(LATEST).toBe(5);
+    expect(LATEST).toBe(6);
   });
 
   it('applies a newer migration to an existing database without cascading deletes', async () => {
