@@ -7,9 +7,6 @@
  * - status lag: each task's change to STOPPED, from the agent saving it to its status key in etcd
  *   saying so (a watch on the status prefix), p50/p99 (goal p99 < 1.5 s).
  *
- * Until the source merger lands, the agent's etcd source drives the engine through the interim
- * driver (src/fleet/interim-source-driver.ts); the measurement is the same once the merger does.
- *
  *   npm run bench:etcd
  *   BENCH_TASKS=200 BENCH_ROUNDS=1 npm run bench:etcd
  */

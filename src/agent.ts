@@ -11,7 +11,7 @@ import { openRegistryCredentials } from './docker/registry-auth/registry-credent
 import { capacityOf } from './engine/admission/host-resources.js';
 import { EventRetention } from './engine/event-retention.js';
 import type { EtcdClient } from './fleet/etcd-client.js';
-import { startFleet, type Fleet } from './fleet/fleet.js';
+import { fleetOf } from './fleet/fleet.js';
 import { StatsPoller } from './engine/stats/stats-poller.js';
 import { TaskEngine } from './engine/task-engine.js';
 import { BerthError, errorMessage } from './errors.js';
@@ -112,7 +112,6 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
   });
   metrics.setStateSource(() => engine.countByStatus());
   let router: EventRouter | undefined;
-  let fleet: Fleet | undefined;
   const routeStatuses = (): RouteStatus[] => router?.statuses() ?? [];
   const delivered = registerRouteMetrics(metrics, routeStatuses);
   const retention = new EventRetention(
@@ -131,6 +130,21 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
   const sources = new SourceMerger({ engine, saver, log });
   if (config.manifests) sources.register(new ManifestsSource({ ...config.manifests, parse: taskInput, clock, log }));
   for (const source of parts.sources ?? []) sources.register(source);
+  const fleet = config.etcd
+    ? fleetOf({
+        config: config.etcd,
+        agentId,
+        version: AGENT_VERSION,
+        engine,
+        metrics,
+        parse: taskInput,
+        clock,
+        random: parts.random ?? systemRandom,
+        log,
+        ...(parts.etcd ? { client: parts.etcd } : {}),
+      })
+    : undefined;
+  if (fleet) sources.register(fleet.source);
   const stats = new StatsPoller(docker, () => engine.listTasks(), { clock, policy: config.stats, log });
   metrics.setUsageSource(() => stats.latest());
 
@@ -171,24 +185,11 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     await sources.start();
     retention.start();
     stats.start();
-    if (config.etcd) {
-      fleet = await startFleet({
-        config: config.etcd,
-        agentId,
-        version: AGENT_VERSION,
-        engine,
-        metrics,
-        parse: { allowPrivileged: config.allowPrivileged, platform: hostPlatform() },
-        clock,
-        random: parts.random ?? systemRandom,
-        log,
-        ...(parts.etcd ? { client: parts.etcd } : {}),
-      });
-    }
+    await fleet?.start();
   } catch (error) {
-    await fleet?.stop();
     await server.close();
     await sources.stop();
+    await fleet?.stop();
     await stats.stop();
     await retention.stop();
     await router?.stop();
@@ -203,9 +204,9 @@ export async function startAgent(parts: AgentParts): Promise<RunningAgent> {
     stats,
     sources,
     close: async () => {
-      await fleet?.stop();
       await server.close();
       await sources.stop();
+      await fleet?.stop();
       await stats.stop();
       await retention.stop();
       await router?.stop();

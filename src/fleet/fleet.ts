@@ -5,12 +5,12 @@ import type { Logger } from '../log/logger.js';
 import { registerEtcdMetrics } from '../metrics/etcd-metrics.js';
 import type { AgentMetrics } from '../metrics/metrics.js';
 import { EtcdSource } from '../sources/etcd/etcd-source.js';
+import type { TaskSource } from '../sources/task-source.js';
 import type { Clock, Random } from '../util/clock.js';
 import { Alive } from './alive.js';
 import type { EtcdClient } from './etcd-client.js';
 import { gatewayClient } from './etcd-gateway-client.js';
 import { EtcdLink } from './etcd-link.js';
-import { InterimSourceDriver } from './interim-source-driver.js';
 import { StatusWriter } from './status-writer.js';
 
 export interface FleetParts {
@@ -31,17 +31,21 @@ export interface FleetParts {
 /** The agent's part in a fleet on etcd: its tasks/ keys in, its status/ and alive keys out. */
 export interface Fleet {
   readonly host: string;
+  /** The `etcd` task source, for the merger to register (it starts and stops it with the others). */
+  readonly source: TaskSource;
+  /** Starts writing status and liveness, once the engine has started. */
+  start(): Promise<void>;
   /** Health's `etcd` check (degraded, never unhealthy). */
   check(): { ok: boolean; detail: string };
+  /** Stops writing status and liveness; the merger stops the source. */
   stop(): Promise<void>;
 }
 
 /**
- * Starts the fleet parts after the engine has started; none of them fails the start when etcd is
- * down (each retries, health reports it). The etcd task source drives the engine through the
- * interim driver until the source merger takes its place (see interim-source-driver.ts).
+ * Makes the fleet parts; `start` begins the status and liveness writes after the engine has
+ * started. None of them fails the start when etcd is down: each retries, and health reports it.
  */
-export async function startFleet(parts: FleetParts): Promise<Fleet> {
+export function fleetOf(parts: FleetParts): Fleet {
   const { config, clock, random, engine } = parts;
   const host = config.hostName ?? parts.agentId;
   const log = parts.log.child({ component: 'fleet', host });
@@ -62,16 +66,16 @@ export async function startFleet(parts: FleetParts): Promise<Fleet> {
     ttlSeconds: config.leaseTtlSeconds,
     value: { agentId: parts.agentId, version: parts.version, startedAt: new Date(clock.now()).toISOString() },
   });
-  const source = new EtcdSource({ ...common, parse: parts.parse, random, backoff: DEFAULTS.etcdBackoff });
-  await writer.start(engine);
-  await alive.start();
-  await source.start(new InterimSourceDriver(engine, log), {});
-  log.info('Fleet on etcd started', { endpoints: config.endpoints, prefix: config.prefix });
   return {
     host,
+    source: new EtcdSource({ ...common, parse: parts.parse, random, backoff: DEFAULTS.etcdBackoff }),
+    start: async () => {
+      await writer.start(engine);
+      await alive.start();
+      log.info('Fleet on etcd started', { endpoints: config.endpoints, prefix: config.prefix });
+    },
     check: () => link.check(),
     stop: async () => {
-      await source.stop();
       await alive.stop();
       await writer.stop();
       await client.close();

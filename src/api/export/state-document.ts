@@ -30,12 +30,9 @@ export interface StateDocument {
   readonly tasks: readonly ExportedTask[];
 }
 
-/**
- * Where a task came from. Every task comes from the socket until task sources are merged; then
- * this is the one place that reads the task's source.
- */
-export function sourceOf(_task: TaskState): string {
-  return 'api';
+/** Where a task came from: the source that owns it; a task accepted before sources existed came from the socket. */
+export function sourceOf(task: TaskState): string {
+  return task.source ?? 'api';
 }
 
 /** Tasks the engine has cleaned up are leaving the state: there is nothing of them to carry over. */

@@ -79,7 +79,16 @@ async function write(config: AgentConfig, restored: RestorableState, now: number
   const saver = openSaver(config.databasePath);
   try {
     const existing = (await saver.loadTasks()).map((t) => t.arn);
-    await saver.commit({ remove: existing, put: restored.tasks.map((t) => newTaskState(t.definition, now, restored.agentId)) });
+    const staleSources = (await saver.loadSources()).tasks.map(({ source, arn }) => ({ source, arn }));
+    await saver.commit({
+      remove: existing,
+      put: restored.tasks.map((t) => ({ ...newTaskState(t.definition, now, restored.agentId), source: t.source })),
+    });
+    // Each task back in its source's saved set, so the merger takes it as that source's and does not stop it.
+    await saver.saveSources({
+      remove: staleSources,
+      put: restored.tasks.map((t, i) => ({ source: t.source, arn: t.definition.arn, origin: RESTORED_ORIGIN, claim: i + 1, definition: t.definition })),
+    });
     await saver.setMeta(AGENT_ID_KEY, restored.agentId);
     return existing.length;
   } catch (error) {
@@ -88,6 +97,9 @@ async function write(config: AgentConfig, restored: RestorableState, now: number
     await saver.close();
   }
 }
+
+/** The origin a restored task's saved row names until its source delivers it again (a file name, an etcd key). */
+const RESTORED_ORIGIN = 'agent state restore';
 
 function openSaver(databasePath: string): ReturnType<typeof openSqliteSaver> {
   try {

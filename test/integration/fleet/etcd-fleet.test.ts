@@ -10,8 +10,8 @@ import { TEST_IMAGE } from '../global-setup.js';
 
 /**
  * Three agents (own data directories and ids, one Docker engine) on the three-member test cluster,
- * each its own host under one run's prefix. Until the source merger lands, each agent's etcd source
- * drives its engine through the interim driver (src/fleet/interim-source-driver.ts).
+ * each its own host under one run's prefix; each agent's etcd source is merged with its other
+ * sources (src/sources/), as in production.
  */
 const PREFIX = runPrefix();
 const RUN = PREFIX.split('/').pop()!;

@@ -137,6 +137,30 @@ describe('agent state restore', () => {
     expect(docker.calls.slice(mark).filter((c) => c.op === 'start')).toEqual([]);
   });
 
+  it("carries each task's source over: the restored agent's sources own them, and a source's next SET applies to its own tasks only", async () => {
+    const old = await agentOn('old');
+    await old.client.post('/v1/tasks', taskBody('arn:move:api'));
+    expect((await old.client.send('PUT', '/v1/sources/ci/tasks', { tasks: [taskBody('arn:move:ci')] })).status).toBe(200);
+    await old.untilStatus('arn:move:api', 'RUNNING');
+    await old.untilStatus('arn:move:ci', 'RUNNING');
+    await old.stop();
+    const file = join(root, 'state.yaml');
+    expect((await cli(['state', 'export', '--data-dir', dir('old'), '-o', file])).code).toBe(0);
+    expect((parse(readFileSync(file, 'utf8')) as StateDocument).tasks.map((t) => [t.definition.arn, t.source])).toEqual([
+      ['arn:move:api', 'api'],
+      ['arn:move:ci', 'ci'],
+    ]);
+    expect((await cli(['state', 'restore', file, '--data-dir', dir('new')])).code).toBe(0);
+
+    const a = await agentOn('new');
+    expect((await a.untilStatus('arn:move:ci', 'RUNNING')).source).toBe('ci');
+    expect((await a.untilStatus('arn:move:api', 'RUNNING')).source).toBe('api');
+    // ci's empty set stops ci's task, and leaves the api's alone.
+    expect((await a.client.send('PUT', '/v1/sources/ci/tasks', { tasks: [] })).status).toBe(200);
+    await a.untilStatus('arn:move:ci', 'STOPPED');
+    expect((await a.client.get<TaskView>('/v1/tasks?taskarn=arn:move:api')).body).toMatchObject({ desiredStatus: 'RUNNING', knownStatus: 'RUNNING' });
+  });
+
   it('refuses a directory that holds state, naming it and what it holds, and writes nothing; --force replaces it', async () => {
     const { file, agentId } = await exported();
     const other = await agentOn('other');

@@ -74,16 +74,17 @@ describe('PUT /v1/sources/{name}/tasks', () => {
 });
 
 describe('POST /v1/tasks as the api source, and conflicts', () => {
-  it('answers as before: 201 new, 200 known, 409 a changed definition, 404 a desired status for an unknown arn', async () => {
+  it('answers as before: 201 new, 200 known, 200 and a new generation for a changed definition, 404 a desired status for an unknown arn', async () => {
     const a = await boot();
     const created = await a.client.post<TaskView>('/v1/tasks', taskBody('arn:s:task/a'));
     expect(created).toMatchObject({ status: 201, body: { arn: 'arn:s:task/a', source: 'api' } });
     expect((await a.client.post('/v1/tasks', taskBody('arn:s:task/a'))).status).toBe(200);
-    expect((await a.client.post('/v1/tasks', taskBody('arn:s:task/a', { family: 'other' }))).status).toBe(409);
+    expect(await a.client.post('/v1/tasks', taskBody('arn:s:task/a', { family: 'other' }))).toMatchObject({
+      status: 200,
+      body: { arn: 'arn:s:task/a', family: 'other', generation: 2, source: 'api' },
+    });
     expect((await a.client.post('/v1/tasks', { arn: 'arn:s:task/none', desiredStatus: 'STOPPED' })).status).toBe(404);
-    expect((await sources(a)).find((s) => s.name === 'api')?.tasks).toEqual([
-      { arn: 'arn:s:task/a', origin: 'POST /v1/tasks', state: 'refused', message: expect.stringContaining('different definition') },
-    ]);
+    expect((await sources(a)).find((s) => s.name === 'api')?.tasks).toEqual([{ arn: 'arn:s:task/a', origin: 'POST /v1/tasks', state: 'applied' }]);
   });
 
   it('a pushed source claiming an api task is a conflict on both, in views and events; and a claim on an arn another source owns is a 409 for the api', async () => {
