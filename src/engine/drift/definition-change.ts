@@ -68,7 +68,9 @@ export function planDefinitionChange(current: TaskState | undefined, next: TaskD
       changes.set(d.name, { name: d.name, action: 'create' });
       continue;
     }
-    const diff = diffFields(hashInputV1(old.definition, oldSettings), hashInputV1(d, newSettings));
+    // The hashes are remembered per definition: the field-by-field diff is walked only for a change.
+    const changed = definitionHash(old.definition, oldSettings) !== definitionHash(d, newSettings);
+    const diff = changed ? diffFields(hashInputV1(old.definition, oldSettings), hashInputV1(d, newSettings)) : [];
     if (diff.length > 0) changes.set(d.name, { name: d.name, action: 'recreate', diff });
     else if (!same && !stillWanted(old)) changes.set(d.name, { name: d.name, action: 'recreate', diff, because: `its container is ${old.knownStatus === 'STOPPED' ? 'stopped' : 'stopping'}` });
     else changes.set(d.name, { name: d.name, action: 'keep' });

@@ -80,7 +80,7 @@ export function hashInputV1(d: ContainerDefinition, settings: HashedSettings): R
     ...container
   } = { ...CONTAINER_DEFAULTS, ...d };
   const mounted = new Set(d.mountPoints.map((m) => m.sourceVolume));
-  return dropUndefined({
+  return {
     container: {
       ...container,
       portMappings: container.portMappings.map(({ name: _name, ...p }) => ({ ...PORT_MAPPING_DEFAULTS, ...p })),
@@ -94,21 +94,33 @@ export function hashInputV1(d: ContainerDefinition, settings: HashedSettings): R
       ipcMode: settings.ipcMode,
       volumes: settings.volumes.filter((v) => mounted.has(v.name)).sort((a, b) => a.name.localeCompare(b.name)),
     },
-  }) as Record<string, unknown>;
+  };
 }
 
-/** JSON with every object's keys sorted and undefined-valued keys dropped: one text per value. */
+/**
+ * JSON with every object's keys sorted and undefined-valued keys dropped: one text per value. The
+ * order is the one v1 has always had (it built sorted objects and stringified them): array-index
+ * keys ("0", "7", "10") first in numeric order, as JavaScript enumerates them, then the others by
+ * code unit. Written directly, without building the sorted copies, as every new definition is hashed.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(dropUndefined(value));
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort(keyOrder);
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
 }
 
-function dropUndefined(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(dropUndefined);
-  if (value === null || typeof value !== 'object') return value;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return Object.fromEntries(entries.map(([k, v]) => [k, dropUndefined(v)]));
+function keyOrder(a: string, b: string): number {
+  const ai = isArrayIndex(a);
+  const bi = isArrayIndex(b);
+  if (ai && bi) return Number(a) - Number(b);
+  if (ai !== bi) return ai ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function isArrayIndex(key: string): boolean {
+  return /^(?:0|[1-9]\d*)$/.test(key) && Number(key) < 4294967295;
 }
 
 function sha256(text: string): string {
