@@ -1,10 +1,10 @@
-import type { TaskState } from '../api/task.js';
+import { generationOf, type TaskState } from '../api/task.js';
 
 /** What `<prefix>/hosts/<host>/status/<arn>` holds (README "Fleet on etcd"). */
 export interface TaskStatusDoc {
   readonly arn: string;
-  /** The task's generation, once definitions can change (issue 11 §3); absent before. */
-  readonly generation?: number;
+  /** Which definition of the task this is: 1, then one more for each new definition (README "Drift and generations"). */
+  readonly generation: number;
   readonly knownStatus: string;
   readonly desiredStatus: string;
   readonly containers: readonly {
@@ -20,10 +20,9 @@ export interface TaskStatusDoc {
 }
 
 export function taskStatusDoc(task: TaskState): TaskStatusDoc {
-  const generation = (task as { readonly generation?: unknown }).generation;
   return {
     arn: task.arn,
-    ...(typeof generation === 'number' ? { generation } : {}),
+    generation: generationOf(task),
     knownStatus: task.knownStatus,
     desiredStatus: task.desiredStatus,
     containers: task.containers.map((c) => ({

@@ -60,6 +60,7 @@ describe('StatusWriter', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(JSON.parse(etcd.get(KEY)!)).toEqual({
       arn: 'arn:test:task/t1',
+      generation: 1,
       knownStatus: 'RUNNING',
       desiredStatus: 'RUNNING',
       containers: [
