@@ -9,6 +9,9 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
           testTimeout: 10_000,
+          // The projects run one after another (unit, stress, integration): a stress or real-Docker
+          // file saturating the machine must not overlap the unit tests' timing windows.
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -21,6 +24,7 @@ export default defineConfig({
           hookTimeout: 60_000,
           // Both files saturate the machine; run one at a time so neither starves the other's timeouts.
           fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -34,6 +38,7 @@ export default defineConfig({
           hookTimeout: 120_000,
           // One Docker daemon: integration files run one at a time.
           fileParallelism: false,
+          sequence: { groupOrder: 2 },
         },
       },
     ],
