@@ -17,6 +17,7 @@ import { ControlClient } from '../src/control/client.js';
 import { applyAll, LOAD } from '../test/stress/apply-load.js';
 import { fakeDockerAgent } from './fake-agent.js';
 import { fmt, median, percentile } from './stats.js';
+import { report } from './report.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BASE_DIR = process.env.BENCH_DIR ?? tmpdir();
@@ -85,6 +86,8 @@ async function main(): Promise<void> {
   console.log(`medians of ${ROUNDS} rounds:`);
   console.log(`  apply latency (POST -> 201)   p50 ${fmt(m((r) => r.p50))}   p99 ${fmt(m((r) => r.p99))}`);
   console.log(`  first POST -> all RUNNING     ${fmt(m((r) => r.allRunningMs))}   (${(LOAD.tasks / (m((r) => r.allRunningMs) / 1000)).toFixed(0)} tasks/s)`);
+  report({ scenario: `apply p99, ${LOAD.clients} clients x ${LOAD.tasks} tasks (fake Docker)`, unit: 'ms', berth: m((r) => r.p99), rounds: ROUNDS });
+  report({ scenario: `first POST -> all ${LOAD.tasks} RUNNING (fake Docker)`, unit: 'ms', berth: m((r) => r.allRunningMs), rounds: ROUNDS });
 }
 
 await main();

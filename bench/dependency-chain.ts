@@ -19,6 +19,7 @@ import { DockerodeClient } from '../src/docker/dockerode-client.js';
 import { silentLogger } from '../src/log/logger.js';
 import { openSqliteSaver } from '../src/state/sqlite-saver.js';
 import { fmt, median } from './stats.js';
+import { report } from './report.js';
 
 const IMAGE = process.env.BERTH_TEST_IMAGE ?? '127.0.0.1:5000/berth/busybox:latest';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -137,6 +138,7 @@ async function main(): Promise<void> {
   console.log(`  raw dockerode   median ${fmt(r)}   (create, start, inspect, wait for start or healthy, in order)`);
   console.log(`  berth           median ${fmt(b)}   (POST over the socket -> task RUNNING, every change saved in SQLite)`);
   console.log(`  ratio berth/raw ${(b / r).toFixed(2)}x   (target: at most 1.10x)`);
+  report({ scenario: 'six-container START/HEALTHY chain (real Docker)', unit: 'ms', berth: b, baseline: { name: 'raw dockerode', value: r }, goal: { ratio: 1.1 }, rounds: ROUNDS });
 }
 
 await main();

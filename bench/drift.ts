@@ -16,6 +16,7 @@ import type { TaskEngine } from '../src/engine/task-engine.js';
 import { IMAGE } from '../test/support/fixtures.js';
 import { fakeDockerAgent } from './fake-agent.js';
 import { fmt, median } from './stats.js';
+import { report } from './report.js';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 100);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
   console.log(`  create ${TASKS} containers fresh    median ${fmt(f)}   (rounds: ${freshMs.map((m) => m.toFixed(0)).join(' ')})`);
   console.log(`  recreate ${TASKS} changed ones      median ${fmt(d)}   (stop + remove the old, create + start the new; rounds: ${driftMs.map((m) => m.toFixed(0)).join(' ')})`);
   console.log(`  ratio drift/fresh ${(d / f).toFixed(2)}x   (goal <= ${GOAL}x: ${d / f <= GOAL ? 'met' : 'MISSED'})`);
+  report({ scenario: `drift: ${TASKS} tasks change one of three containers (fake Docker)`, unit: 'ms', berth: d, baseline: { name: 'the same containers created fresh', value: f }, goal: { ratio: GOAL }, rounds: ROUNDS });
 }
 
 await main();

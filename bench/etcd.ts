@@ -24,6 +24,7 @@ import { IMAGE } from '../test/support/fixtures.js';
 import { ETCD_ENDPOINTS } from '../test/support/etcd-cluster.js';
 import { fakeDockerAgent } from './fake-agent.js';
 import { fmt, median, percentile } from './stats.js';
+import { report } from './report.js';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 1_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -169,6 +170,8 @@ async function main(): Promise<void> {
     console.log(`  ratio ${ratio.toFixed(2)}x   (goal <= ${RATIO_GOAL}x: ${ratio <= RATIO_GOAL ? 'met' : 'MISSED'})`);
     console.log(`status lag: STOPPED saved -> status key says STOPPED, ${lags.length} changes`);
     console.log(`  p50 ${fmt(median(lags))}   p99 ${fmt(p99)}   max ${fmt(Math.max(...lags))}   (goal p99 < ${LAG_GOAL_MS} ms: ${p99 < LAG_GOAL_MS ? 'met' : 'MISSED'})`);
+    report({ scenario: `etcd propagation: ${TASKS} task keys -> all RUNNING (fake Docker)`, unit: 'ms', berth: median(viaKeys), baseline: { name: 'the same tasks POSTed over the socket', value: median(socket) }, goal: { ratio: RATIO_GOAL }, rounds: ROUNDS });
+    report({ scenario: 'etcd status lag p99', unit: 'ms', berth: p99, goal: { max: LAG_GOAL_MS }, rounds: ROUNDS });
   } finally {
     await etcd.close();
   }

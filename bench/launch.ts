@@ -12,12 +12,10 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { containerDefinition, TASK_DEFAULTS } from '../src/api/task.js';
 import { DockerodeClient } from '../src/docker/dockerode-client.js';
-import { TaskEngine } from '../src/engine/task-engine.js';
-import { silentLogger } from '../src/log/logger.js';
 import { openSqliteSaver } from '../src/state/sqlite-saver.js';
-import { systemClock, systemRandom } from '../src/util/clock.js';
-import { DEFAULTS, pullSettings } from '../src/config/config.js';
 import { fmt, median } from './stats.js';
+import { benchEngine } from './real-engine.js';
+import { report } from './report.js';
 
 const IMAGE = process.env.BERTH_TEST_IMAGE ?? '127.0.0.1:5000/berth/busybox:latest';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
@@ -45,7 +43,7 @@ async function rawLaunch(i: number): Promise<{ ms: number; id: string }> {
   return { ms: performance.now() - started, id: c.id };
 }
 
-async function berthLaunch(engine: TaskEngine, i: number): Promise<number> {
+async function berthLaunch(engine: ReturnType<typeof benchEngine>, i: number): Promise<number> {
   const arn = `arn:bench:task/${RUN}-${i}`;
   const started = performance.now();
   const running = new Promise<void>((resolve) => {
@@ -82,20 +80,7 @@ async function berthLaunch(engine: TaskEngine, i: number): Promise<number> {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   const saver = openSqliteSaver(join(dir, 'state.db'));
-  const engine = new TaskEngine({
-    docker: new DockerodeClient({ socketPath: '/var/run/docker.sock', timeoutMs: 30_000, pullTimeoutMs: 600_000 }),
-    saver,
-    agentId: RUN,
-    clock: systemClock,
-    random: systemRandom,
-    log: silentLogger(),
-    concurrency: DEFAULTS.reconcileConcurrency,
-    maxConcurrentPulls: DEFAULTS.maxConcurrentPulls,
-    pulls: pullSettings(DEFAULTS),
-    cleanupWaitMs: DEFAULTS.taskCleanupWaitMs,
-    retry: { backoff: DEFAULTS.actionRetryBackoff, maxRetries: DEFAULTS.actionMaxRetries },
-    eventStreamBackoff: DEFAULTS.eventStreamBackoff,
-  });
+  const engine = benchEngine({ docker: new DockerodeClient({ socketPath: '/var/run/docker.sock', timeoutMs: 30_000, pullTimeoutMs: 600_000 }), saver, agentId: RUN });
   await engine.start();
   const rawTimes: number[] = [];
   const berthTimes: number[] = [];
@@ -126,6 +111,7 @@ async function main(): Promise<void> {
   console.log(`  raw dockerode   median ${fmt(r)}`);
   console.log(`  berth engine    median ${fmt(b)}   (POST-equivalent addTask -> task RUNNING event, state saved in SQLite)`);
   console.log(`  ratio berth/raw ${(b / r).toFixed(2)}x`);
+  report({ scenario: 'one-task launch (real Docker)', unit: 'ms', berth: b, baseline: { name: 'raw dockerode', value: r }, rounds: ROUNDS });
 }
 
 await main();

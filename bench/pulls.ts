@@ -15,14 +15,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { containerDefinition, TASK_DEFAULTS } from '../src/api/task.js';
-import { DEFAULTS, pullSettings } from '../src/config/config.js';
+import { DEFAULTS } from '../src/config/config.js';
 import type { PullOptions } from '../src/docker/docker-client.js';
 import { DockerodeClient } from '../src/docker/dockerode-client.js';
-import { TaskEngine } from '../src/engine/task-engine.js';
-import { silentLogger } from '../src/log/logger.js';
 import { openSqliteSaver } from '../src/state/sqlite-saver.js';
-import { systemClock, systemRandom } from '../src/util/clock.js';
 import { fmt, median } from './stats.js';
+import { benchEngine } from './real-engine.js';
+import { report } from './report.js';
 
 const IMAGES = [0, 1, 2].map((v) => `127.0.0.1:5000/berth/variant:${v}`);
 const TASKS = 20;
@@ -74,20 +73,7 @@ async function berthRound(round: number): Promise<{ ms: number; pulls: number }>
       return client.pullImage(image, options);
     },
   });
-  const engine = new TaskEngine({
-    docker: counted,
-    saver,
-    agentId: `${RUN}-${round}`,
-    clock: systemClock,
-    random: systemRandom,
-    log: silentLogger(),
-    concurrency: DEFAULTS.reconcileConcurrency,
-    maxConcurrentPulls: MAX_CONCURRENT_PULLS,
-    pulls: pullSettings(DEFAULTS),
-    cleanupWaitMs: DEFAULTS.taskCleanupWaitMs,
-    retry: { backoff: DEFAULTS.actionRetryBackoff, maxRetries: DEFAULTS.actionMaxRetries },
-    eventStreamBackoff: DEFAULTS.eventStreamBackoff,
-  });
+  const engine = benchEngine({ docker: counted, saver, agentId: `${RUN}-${round}`, maxConcurrentPulls: MAX_CONCURRENT_PULLS });
   await engine.start();
   try {
     const arns = Array.from({ length: TASKS }, (_, i) => `arn:bench:task/${RUN}-${round}-${i}`);
@@ -187,6 +173,7 @@ async function main(): Promise<void> {
   console.log(`  raw dockerode   median ${fmt(r)}   (pull 3 images 2 at a time, then create + start 20 containers, 8 at once)`);
   console.log(`  berth engine    median ${fmt(b)}   (20 addTask at once -> every task RUNNING; exactly ${IMAGES.length} Docker pulls each round)`);
   console.log(`  ratio berth/raw ${(b / r).toFixed(2)}x`);
+  report({ scenario: `${TASKS} tasks sharing ${IMAGES.length} images, nothing cached (real Docker)`, unit: 'ms', berth: b, baseline: { name: 'raw dockerode', value: r }, rounds: ROUNDS });
 }
 
 await main();

@@ -22,6 +22,7 @@ import { FakeDocker } from '../src/docker/fake-docker.js';
 import { silentLogger } from '../src/log/logger.js';
 import { openSqliteSaver } from '../src/state/sqlite-saver.js';
 import { fmt, median } from './stats.js';
+import { report } from './report.js';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 1000);
 const DOCKER_TASKS = Number(process.env.BENCH_DOCKER_TASKS ?? 100);
@@ -77,6 +78,8 @@ async function measure({ label, docker, tasks, image }: Setup): Promise<void> {
     console.log(`restart with ${tasks} RUNNING tasks, ${label}, ${ROUNDS} rounds`);
     console.log(`  start -> socket serving        median ${fmt(median(serve))}`);
     console.log(`  start -> reconciliation done   median ${fmt(median(reconcile))}   (every container re-inspected)`);
+    report({ scenario: `restart with ${tasks} RUNNING tasks, ${label}: serving`, unit: 'ms', berth: median(serve), rounds: ROUNDS });
+    report({ scenario: `restart with ${tasks} RUNNING tasks, ${label}: reconciled`, unit: 'ms', berth: median(reconcile), rounds: ROUNDS });
   } finally {
     await removeContainersOf(docker, agentId);
     rmSync(dir, { recursive: true, force: true });

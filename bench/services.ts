@@ -15,6 +15,7 @@ import { ControlClient } from '../src/control/client.js';
 import { IMAGE } from '../test/support/fixtures.js';
 import { fakeDockerAgent } from './fake-agent.js';
 import { fmt, median, percentile } from './stats.js';
+import { report } from './report.js';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 1_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
     const p99 = percentile(ms, 99);
     console.log(`GET /v1/services: ${TASKS} running tasks on the fake Docker, ${REQUESTS} requests over the socket, ${(bytes / 1024).toFixed(0)} KiB each`);
     console.log(`  latency  p50 ${fmt(p50)}   p99 ${fmt(p99)}   max ${fmt(Math.max(...ms))}   (goal p99 < ${GOAL_MS} ms: ${p99 < GOAL_MS ? 'met' : 'MISSED'})`);
+    report({ scenario: `GET /v1/services p99 at ${TASKS} tasks (fake Docker)`, unit: 'ms', berth: p99, goal: { max: GOAL_MS }, rounds: 1 });
     console.log(`  watch: request sent -> synced line read   p50 ${fmt(median(synced))}   max ${fmt(Math.max(...synced))} (${WATCHES} watches)`);
   } finally {
     await agent.close();

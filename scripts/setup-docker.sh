@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Brings up everything the integration tests and the example agent need, idempotently:
-#   1. Debian's docker.io, docker-registry and busybox-static packages
+#   1. Debian's docker.io, docker-registry, busybox-static and docker-compose (a benchmark baseline) packages
 #   2. a running dockerd (reuses a healthy one, clears a stale pid file)
 #   3. a registry on 127.0.0.1:5000 (reuses one that answers)
 #   4. the test image 127.0.0.1:5000/berth/busybox:latest, built from busybox-static and pushed
@@ -33,6 +33,8 @@ install_packages() {
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
   [ -x /bin/busybox ] && dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
+  # The launch benchmark's third baseline (`docker-compose up -d`); the tests do not use it.
+  command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
   [ ${#missing[@]} -eq 0 ] && return 0
   say "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
