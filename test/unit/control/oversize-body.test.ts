@@ -64,8 +64,22 @@ function uploadThenRead(socketPath: string, bytes: Buffer, deadlineMs: number, f
       finish(false);
     });
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('end', () => finish(true));
-    socket.on('connect', () => socket.write(bytes, (e) => (e ? undefined : socket.resume())));
+    // Done once the server closed and the whole upload went out: a write still failing after the
+    // answer arrived counts, as it does for a client that checks its writes.
+    let written = false;
+    let ended = false;
+    socket.on('end', () => {
+      ended = true;
+      if (written) finish(true);
+    });
+    socket.on('connect', () =>
+      socket.write(bytes, (e) => {
+        if (e) return;
+        written = true;
+        socket.resume();
+        if (ended) finish(true);
+      }),
+    );
   });
 }
 
