@@ -158,6 +158,10 @@ export interface HttpLimits {
   readonly keepAliveTimeoutMs: number;
   /** How often Node checks the two timeouts above. */
   readonly timeoutCheckIntervalMs: number;
+  /** After an error answered before the body was read: how long the rest is read and discarded before closing. */
+  readonly lingerMs: number;
+  /** …and at most how many bytes of it; a client sending more is cut off there. */
+  readonly lingerBytes: number;
 }
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -206,6 +210,8 @@ export const DEFAULTS = {
     requestTimeoutMs: 30_000,
     keepAliveTimeoutMs: 5_000,
     timeoutCheckIntervalMs: 1_000,
+    lingerMs: 2_000,
+    lingerBytes: 8 * 1024 * 1024,
   },
   reservedMemoryMiB: 0,
   reservedCpuUnits: 0,

@@ -74,5 +74,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 }
 
 export function sendError(res: ServerResponse, error: HttpError): void {
-  sendJson(res, error.status, { error: { code: error.code, message: error.message, ...(error.details ?? {}) } });
+  sendJson(res, error.status, errorBody(error));
+}
+
+/** What every error answer carries: `{error:{code,message,…details}}`. */
+export function errorBody(error: HttpError): { error: Record<string, unknown> } {
+  return { error: { code: error.code, message: error.message, ...(error.details ?? {}) } };
 }

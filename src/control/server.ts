@@ -3,8 +3,10 @@ import type { HttpLimits } from '../config/config.js';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '../errors.js';
+import { systemClock } from '../util/clock.js';
 import type { Logger } from '../log/logger.js';
-import { HttpError, sendError } from './http.js';
+import { errorBody, HttpError, sendError } from './http.js';
+import { answerThenLinger } from './linger.js';
 import { findRoute } from './path-params.js';
 import { routes, type RouteDeps } from './routes.js';
 import { prepareSocketPath, resolveGroup } from './socket-path.js';
@@ -74,10 +76,11 @@ export async function startControlServer(options: ControlServerOptions): Promise
         res.destroy();
         return;
       }
-      // An answer given before the body was read: closing stops the client's upload instead of
-      // reading (and discarding) however much it still means to send.
-      if (hasUnreadBody(req)) res.setHeader('connection', 'close');
-      sendError(res, expected ? error : new HttpError(500, 'InternalError', 'the agent failed to handle the request; see its log'));
+      const answer = expected ? error : new HttpError(500, 'InternalError', 'the agent failed to handle the request; see its log');
+      // An answer given before the body was read closes the connection rather than reading however
+      // much the client still means to send, but only after a bounded drain: see answerThenLinger.
+      if (hasUnreadBody(req)) answerThenLinger(req, res, answer.status, JSON.stringify(errorBody(answer)), limits, systemClock);
+      else sendError(res, answer);
     }
   }
 

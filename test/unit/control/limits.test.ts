@@ -20,6 +20,8 @@ async function boot(http: Partial<HttpLimits> = {}): Promise<LoggedAgent> {
     requestTimeoutMs: 800,
     keepAliveTimeoutMs: 10_000,
     timeoutCheckIntervalMs: 100,
+    lingerMs: 300,
+    lingerBytes: 4 * 1024 * 1024,
     ...http,
   });
   return agent;
@@ -155,7 +157,7 @@ describe('connection cap', () => {
 });
 
 describe('body size', () => {
-  it('answers a declared oversize body 413 at once and closes the connection instead of waiting for it', async () => {
+  it('answers a declared oversize body 413 at once and closes the connection once lingerMs passes without the body', async () => {
     const a = await boot();
     const conn = await Connection.open(a.config.socketPath);
     const answer = await conn.ask(post([['content-length', String(MAX_BODY_BYTES + 1)]]));
@@ -178,7 +180,7 @@ describe('body size', () => {
     await stillServes(a);
   });
 
-  it('closes the connection after an error answered before the body was read (415), rather than reading it all', async () => {
+  it('closes the connection after an error answered before the body was read (415) once lingerMs passes without the body', async () => {
     const a = await boot({ requestTimeoutMs: 10_000, headersTimeoutMs: 2_000 });
     const conn = await Connection.open(a.config.socketPath);
     const head = requestHead('POST', '/v1/tasks', [['host', 'agent'], ['content-type', 'text/plain'], ['content-length', '500000']]);
