@@ -52,7 +52,11 @@ export class FakeEventLog<E extends { readonly timeNano: string } = DockerEvent>
   /** Where a stream opened now starts reading: after `sinceNano`, or at the end of the log. */
   cursorFor(sinceNano: string | undefined): number {
     const since = sinceNano === undefined ? undefined : BigInt(sinceNano);
-    const replayFrom = since === undefined ? -1 : this.log.findIndex((e) => (this.work++, BigInt(e.timeNano) > since));
+    const replayFrom = since === undefined ? -1 : this.log.findIndex((e) => {
+      // A replay walks the log (a reconnect's cost, not a transition's): counted all the same.
+      this.work++;
+      return BigInt(e.timeNano) > since;
+    });
     return replayFrom < 0 ? this.log.length : replayFrom;
   }
 
