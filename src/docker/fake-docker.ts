@@ -39,7 +39,8 @@ import {
   normalizeImage,
   raceAbort,
 } from './fake-docker-helpers.js';
-import { bindPorts, checkReferencesAtCreate, checkReferencesAtStart } from './fake-references.js';
+import { checkReferencesAtCreate, checkReferencesAtStart } from './fake-references.js';
+import { FakePorts } from './fake-ports.js';
 import { FakeImages } from './fake-images.js';
 import { FakeLogs } from './fake-logs.js';
 import { FakeStats } from './fake-stats.js';
@@ -90,7 +91,7 @@ export interface FakeDockerOptions {
  *
  * Test controls: `crash`, `setHealth`, `writeLogs`, `connectNetwork`, `disconnectNetwork`, `removeExternally`, `redeliver`, `failNext`, `delayNext`
  * (a held pull ends at once when its signal aborts), `setUnavailable`, `breakEventStreams`, the
- * `calls` log, `events`, `specOf`, `containerCount`, `hasImage`, `hasVolume`, `setStats`.
+ * `calls` log, `work`, `events`, `specOf`, `containerCount`, `hasImage`, `hasVolume`, `setStats`.
  */
 export class FakeDocker implements DockerClient {
   /** Every call, in order, with its main argument (image, name, ID, or labels as JSON). */
@@ -98,11 +99,8 @@ export class FakeDocker implements DockerClient {
   private readonly images = new FakeImages(() => this.log.tickMs());
   private readonly registryUsers: NonNullable<FakeDockerOptions['registryUsers']>;
   private readonly containers = new FakeContainerTable();
-  private readonly volumes = new FakeVolumes((name) =>
-    [...this.containers.values()]
-      .filter((c) => c.spec.mounts?.some((m) => m.type === 'volume' && m.source === name))
-      .map((c) => c.id),
-  );
+  private readonly ports = new FakePorts();
+  private readonly volumes = new FakeVolumes((name) => this.containers.usingVolume(name));
   private readonly log = new FakeEventLog();
   private readonly networkLog = new FakeEventLog<NetworkEvent>();
   private readonly output = new FakeLogs();
@@ -225,6 +223,15 @@ export class FakeDocker implements DockerClient {
     this.usage.set(this.containers.mustFind(idOrName).id, stats);
   }
 
+  /**
+   * The fake's own work so far: containers, ports and events its lookups, filters and streams
+   * looked at. Each call should cost the same however many containers the fake holds; the growth
+   * test (test/unit/scale) checks that this grows with the calls, not faster.
+   */
+  get work(): number {
+    return this.containers.work + this.ports.work + this.log.work + this.networkLog.work;
+  }
+
   containerCount(): number {
     return this.containers.size;
   }
@@ -288,7 +295,7 @@ export class FakeDocker implements DockerClient {
 
   async removeImage(ref: string): Promise<void> {
     await this.enter('image-remove', ref);
-    this.images.remove(ref, (imageId) => [...this.containers.values()].some((c) => c.imageId === imageId));
+    this.images.remove(ref, (imageId) => this.containers.usesImage(imageId));
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
@@ -297,7 +304,7 @@ export class FakeDocker implements DockerClient {
       throw new DockerApiError('create', 400, `Invalid container name (${spec.name})`);
     }
     const name = spec.name.replace(/^\//, '');
-    if ([...this.containers.values()].some((c) => c.name === name)) throw new NameConflictError(name);
+    if (this.containers.named(name)) throw new NameConflictError(name);
     const imageId = this.images.resolve(spec.image);
     if (imageId === undefined) throw new ImageNotFoundError(spec.image);
     checkSettingsAtCreate(spec);
@@ -320,7 +327,7 @@ export class FakeDocker implements DockerClient {
       const other = this.containers.find(ref);
       return other && { ...other, ...(other.spec.ipcMode !== undefined ? { ipcMode: other.spec.ipcMode } : {}) };
     });
-    c.portBindings = bindPorts(c, [...this.containers.values()].flatMap((o) => o.portBindings));
+    c.portBindings = this.ports.bind(c);
     c.state = 'running';
     c.exitCode = undefined;
     c.oomKilled = false;
@@ -381,8 +388,8 @@ export class FakeDocker implements DockerClient {
 
   async listContainers(labels: Readonly<Record<string, string>>): Promise<ContainerSummary[]> {
     await this.enter('list', JSON.stringify(labels));
-    return [...this.containers.values()]
-      .filter((c) => hasLabels(c.spec.labels, labels))
+    return this.containers
+      .withLabels(labels)
       .map((c) => ({ id: c.id, name: c.name, state: c.state, labels: { ...c.spec.labels } }));
   }
 
@@ -466,6 +473,7 @@ export class FakeDocker implements DockerClient {
     c.state = 'exited';
     c.exitCode = exitCode;
     c.oomKilled = oomKilled;
+    this.ports.release(c.portBindings);
     c.portBindings = [];
     c.pid = undefined;
     c.ipAddress = undefined;

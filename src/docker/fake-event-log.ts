@@ -12,6 +12,8 @@ export class FakeEventLog<E extends { readonly timeNano: string } = DockerEvent>
   /** Bumped to break every open stream. */
   private epoch = 0;
   private nowNano = 0n;
+  /** Events looked at by streams and replays, for the growth test: each event costs each open stream one. */
+  work = 0;
 
   get all(): readonly E[] {
     return [...this.log];
@@ -50,7 +52,11 @@ export class FakeEventLog<E extends { readonly timeNano: string } = DockerEvent>
   /** Where a stream opened now starts reading: after `sinceNano`, or at the end of the log. */
   cursorFor(sinceNano: string | undefined): number {
     const since = sinceNano === undefined ? undefined : BigInt(sinceNano);
-    const replayFrom = since === undefined ? -1 : this.log.findIndex((e) => BigInt(e.timeNano) > since);
+    const replayFrom = since === undefined ? -1 : this.log.findIndex((e) => {
+      // A replay walks the log (a reconnect's cost, not a transition's): counted all the same.
+      this.work++;
+      return BigInt(e.timeNano) > since;
+    });
     return replayFrom < 0 ? this.log.length : replayFrom;
   }
 
@@ -79,6 +85,7 @@ export class FakeEventLog<E extends { readonly timeNano: string } = DockerEvent>
         continue;
       }
       cursor++;
+      this.work++;
       if (matches(event)) yield event;
     }
   }

@@ -1,7 +1,6 @@
 // How Docker checks the containers a container refers to, as FakeDocker reproduces it. Measured on
 // Docker 20.10: what is checked at create and what at start, and the words Docker answers with.
-import type { PortBinding } from '../api/task.js';
-import { ContainerReferenceError, DockerApiError, PortConflictError } from '../errors.js';
+import { ContainerReferenceError, DockerApiError } from '../errors.js';
 import type { ContainerSpec, DockerContainerState } from './docker-client.js';
 
 export interface ReferencedContainer {
@@ -74,44 +73,4 @@ export function checkReferencesAtStart(name: string, spec: ContainerSpec, find: 
       `can't join IPC of container ${ipcOther.id}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)`,
     );
   }
-}
-
-const FIRST_DYNAMIC_PORT = 32768;
-const ANY_ADDRESS = new Set(['', '0.0.0.0', '::']);
-
-function overlaps(a: { hostIp: string; protocol: string; hostPort?: number }, b: PortBinding): boolean {
-  return (
-    a.protocol === b.protocol &&
-    a.hostPort === b.hostPort &&
-    (a.hostIp === b.hostIp || ANY_ADDRESS.has(a.hostIp) || ANY_ADDRESS.has(b.hostIp))
-  );
-}
-
-/**
- * The host ports a starting container gets, given what the others hold: a dynamic port is the
- * first free one from 32768 up; a static one held by another container fails as Docker's
- * allocator does. Host and none network modes publish nothing (Docker discards the bindings).
- */
-export function bindPorts(c: { readonly id: string; readonly name: string; readonly spec: ContainerSpec }, held: readonly PortBinding[]): PortBinding[] {
-  if (c.spec.networkMode === 'host' || c.spec.networkMode === 'none') return [];
-  const taken = [...held];
-  return c.spec.portMappings.map((m) => {
-    let hostPort = m.hostPort;
-    if (hostPort === undefined) {
-      // One pass over what is held, not one per candidate port: benchmarks start thousands.
-      const clashing = new Set(taken.filter((b) => overlaps({ ...m, hostPort: b.hostPort }, b)).map((b) => b.hostPort));
-      hostPort = FIRST_DYNAMIC_PORT;
-      while (clashing.has(hostPort)) hostPort++;
-    } else if (taken.some((b) => overlaps(m, b))) {
-      const port = `${m.hostIp}:${hostPort}`;
-      throw new PortConflictError(
-        'start',
-        port,
-        `driver failed programming external connectivity on endpoint ${c.name} (${c.id}): Bind for ${port} failed: port is already allocated`,
-      );
-    }
-    const binding = { containerPort: m.containerPort, hostPort, protocol: m.protocol, hostIp: m.hostIp };
-    taken.push(binding);
-    return binding;
-  });
 }
