@@ -11,6 +11,16 @@ export function liveRestoreEnabled(): boolean {
   return docker('info', '--format', '{{.LiveRestoreEnabled}}') === 'true';
 }
 
+/** Whether a daemon answers on the default socket now. */
+export function dockerdAnswers(): boolean {
+  try {
+    docker('version', '--format', '{{.Server.Version}}');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Stops dockerd as an init system would (SIGTERM) and waits, at most `ms`, for the process to end. */
 export async function stopDockerd(ms = 90_000): Promise<void> {
   const pid = Number(readFileSync(PID_FILE, 'utf8').trim());

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskView } from '../../../src/api/view.js';
 import { AgentProcess, docker, runCli } from '../../support/agent-process.js';
+import { counter } from '../../support/agent-metrics.js';
+import { until } from '../../support/until.js';
 import { TEST_IMAGE } from '../global-setup.js';
 
 const RUN = `it${process.pid}-${Date.now()}`;
@@ -119,7 +121,10 @@ describe('agent on real Docker', () => {
     expect(after.containers.map((c) => c.dockerId)).toEqual(before.containers.map((c) => c.dockerId));
     expect(containersOf(id).sort()).toEqual(before.containers.map((c) => c.dockerId!).sort());
     // The restart learned nothing new, so it reported nothing; the feed continues where it was.
-    await new Promise((r) => setTimeout(r, 500));
+    // The new process has re-read both containers (its own count, from zero) before the feed is read.
+    await until('both containers re-read after the restart', async () => (await counter(agent.client, 'berth_transitions_total', 'kind="inspect"')) >= 2, {
+      context: () => agent.log().slice(-3000),
+    });
     expect((await agent.client.get<{ events: unknown[] }>(`/v1/events?after=${lastSeq}`)).body.events).toEqual([]);
 
     const web = after.containers.find((c) => c.name === 'web')!;

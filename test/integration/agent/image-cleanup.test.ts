@@ -13,6 +13,7 @@ import { MemorySaver } from '../../../src/state/memory-saver.js';
 import { systemClock } from '../../../src/util/clock.js';
 import { AgentProcess, docker, removeContainersOf } from '../../support/agent-process.js';
 import { recordingLogger } from '../../support/recording-logger.js';
+import { until } from '../../support/until.js';
 import { TEST_IMAGE } from '../global-setup.js';
 
 /*
@@ -202,7 +203,14 @@ describe('disk pressure: 50 short tasks over 10 images, one after another', () =
 
     // Docker's own record: no image went while a container of this agent made from it existed,
     // and each variant nobody else held was deleted after every one of its uses.
-    await new Promise((r) => setTimeout(r, 500));
+    // Docker sends its events in order: once a marker container's create has come through the pipe,
+    // every event before it has too. Another agent ID keeps it out of the rows read below.
+    const marker = docker('create', '--label', `berth.agent-id=${agentId}-marker`, TEST_IMAGE, 'true');
+    try {
+      await until('the marker event from docker events', () => followed.includes(marker));
+    } finally {
+      docker('rm', '-f', marker);
+    }
     follower.kill();
     const rows = followed.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string, string, string, string, string]);
     const idOf = new Map<string, string>();

@@ -110,6 +110,7 @@ describe('task sources on real Docker', () => {
       const label = labels[i % FILES]!;
       writeFileSync(join(manifests, `${label}.json`), JSON.stringify(body(label, i)));
       last.set(label, i);
+      // Paces the rewrites so the watcher sees them one by one; nothing is waited for here.
       await new Promise((r) => setTimeout(r, 30));
     }
     for (const label of labels) {

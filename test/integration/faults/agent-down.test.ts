@@ -1,18 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, expect, it } from 'vitest';
-import { AgentProcess, docker, removeContainersOf } from '../../support/agent-process.js';
+import { expect, it } from 'vitest';
+import { docker } from '../../support/agent-process.js';
+import { useFaultAgents } from '../../support/fault-agents.js';
 import { TEST_IMAGE } from '../global-setup.js';
 
-const dataRoot = mkdtempSync(join(tmpdir(), 'berth-down-'));
-let agent: AgentProcess | undefined;
-let agentId = '';
-afterEach(async () => {
-  await agent?.stop('SIGTERM');
-  removeContainersOf(agentId);
-});
-afterAll(() => rmSync(dataRoot, { recursive: true, force: true }));
+const faults = useFaultAgents('down');
 
 const task = (arn: string, essential: boolean) => ({
   arn,
@@ -25,9 +16,7 @@ const task = (arn: string, essential: boolean) => ({
 });
 
 it('containers removed or stopped while the agent was down are reported once it is back', async () => {
-  agent = new AgentProcess(join(dataRoot, 'data'));
-  await agent.start();
-  agentId = (await agent.client.get<{ agentId: string }>('/v1/metadata')).body.agentId;
+  const agent = await faults.started('data');
   const run = `${process.pid}-${Date.now()}`;
   await agent.client.post('/v1/tasks', task(`arn:down/${run}/removed`, true));
   await agent.client.post('/v1/tasks', task(`arn:down/${run}/stopped`, true));

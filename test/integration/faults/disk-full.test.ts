@@ -4,19 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import type { TaskView } from '../../../src/api/view.js';
-import { AgentProcess, docker, removeContainersOf } from '../../support/agent-process.js';
+import { docker, type AgentProcess } from '../../support/agent-process.js';
+import { relistPasses } from '../../support/agent-metrics.js';
 import { expectCleanFeed, expectStateMatchesDocker, readFeed } from '../../support/docker-truth.js';
+import { useFaultAgents, type FaultAgent } from '../../support/fault-agents.js';
+import { until } from '../../support/until.js';
 import { TEST_IMAGE } from '../global-setup.js';
 
+const faults = useFaultAgents('full');
 // A small filesystem of the test's own under the state database, so filling it touches nothing else.
 const mountPoint = mkdtempSync(join(tmpdir(), 'berth-full-'));
 execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', mountPoint], { stdio: 'pipe' });
-const dataDir = join(mountPoint, 'data');
-let agent: AgentProcess | undefined;
-let agentId = '';
-afterAll(async () => {
-  await agent?.stop('SIGTERM');
-  removeContainersOf(agentId);
+// The agents are stopped and their data removed after each test, before this runs.
+afterAll(() => {
   execFileSync('umount', ['-l', mountPoint], { stdio: 'pipe' });
   rmSync(mountPoint, { recursive: true, force: true });
 });
@@ -50,7 +50,7 @@ function fill(dir: string): string[] {
 }
 
 /** This agent's containers as Docker sees them: ID and state, sorted. */
-const dockerView = (): string =>
+const dockerView = (agentId: string): string =>
   docker('ps', '-a', '--no-trunc', '--filter', `label=berth.agent-id=${agentId}`, '--format', '{{.ID}} {{.State}}').split('\n').sort().join('\n');
 
 /** Docker calls that act on or read a container, from the agent's own metrics (pings and lists left out). */
@@ -62,16 +62,6 @@ async function containerCalls(a: AgentProcess): Promise<number> {
 
 const arn = (name: string): string => `arn:full/${process.pid}/${name}`;
 
-async function poll<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms\n--- agent log ---\n${agent?.log().slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** Since when health says writes fail, or undefined while they succeed. */
 async function failingSince(a: AgentProcess): Promise<string | undefined> {
   const h = await a.client.get<{ checks: { database: { ok: boolean; detail?: string } } }>('/v1/health');
@@ -79,29 +69,34 @@ async function failingSince(a: AgentProcess): Promise<string | undefined> {
 }
 
 /**
- * A 3 s window inside one failure episode, starting 2 s into it (health names the same `since` at both ends): no Docker
- * call about a container in it, and Docker's containers unchanged. Tries a few windows, because a
- * write that squeezes into SQLite's slack ends an episode early.
+ * A window of three relist passes (about 3 s) inside one failure episode (health names the same
+ * `since` at both ends): no Docker call about a container in it, and Docker's containers
+ * unchanged. Tries a few windows, because a write that squeezes into SQLite's slack ends an
+ * episode early.
  */
-async function pausedWindow(a: AgentProcess): Promise<{ calls: number }> {
+async function pausedWindow(a: FaultAgent): Promise<{ calls: number }> {
+  const context = () => `--- agent log ---\n${a.log().slice(-4000)}`;
   for (let attempt = 0; attempt < 10; attempt++) {
-    const since = await poll('health reporting failing writes', () => failingSince(a));
-    // Steps already acting when the episode began may still be finishing their Docker calls.
-    await new Promise((r) => setTimeout(r, 2_000));
-    const first = { docker: dockerView(), calls: await containerCalls(a) };
-    await new Promise((r) => setTimeout(r, 3_000));
-    const second = { docker: dockerView(), calls: await containerCalls(a) };
+    const since = await until('health reporting failing writes', () => failingSince(a), { context });
+    // Steps already acting when the episode began may still be finishing their Docker calls: the
+    // window opens once a whole relist pass went by without one.
+    await until('the steps in flight to finish their Docker calls', async () => {
+      const calls = await containerCalls(a);
+      await relistPasses(a.client, 1, context);
+      return (await containerCalls(a)) === calls;
+    }, { ms: 60_000, context });
+    const first = { docker: dockerView(a.agentId), calls: await containerCalls(a) };
+    await relistPasses(a.client, 3, context);
+    const second = { docker: dockerView(a.agentId), calls: await containerCalls(a) };
     if ((await failingSince(a)) !== since) continue;
     expect(second).toEqual(first);
     return first;
   }
-  throw new Error(`writes never kept failing for 3 s in a row\n--- agent log ---\n${a.log().slice(-4000)}`);
+  throw new Error(`writes never kept failing for three relist passes in a row\n${context()}`);
 }
 
 it('on a full disk the agent refuses what it cannot save with 503, makes no Docker call while writes fail, survives a crash and restart, and recovers with nothing lost when space returns', async () => {
-  agent = new AgentProcess(dataDir, ['--relist-interval', '1s']);
-  await agent.start();
-  agentId = (await agent.client.get<{ agentId: string }>('/v1/metadata')).body.agentId;
+  const agent = await faults.started('data', ['--relist-interval', '1s'], { dataDir: join(mountPoint, 'data') });
   expect((await agent.client.post('/v1/tasks', taskBody(arn('steady')))).status).toBe(201);
   await agent.waitForTask(arn('steady'), (t) => t?.knownStatus === 'RUNNING');
 
@@ -140,7 +135,7 @@ it('on a full disk the agent refuses what it cannot save with 503, makes no Dock
   await agent.waitForTask(arn('rising-1'), (t) => t?.knownStatus === 'RUNNING');
   await agent.waitForTask(arn('rising-2'), (t) => t?.knownStatus === 'RUNNING');
   for (const name of accepted) await agent.waitForTask(arn(name), (t) => t?.knownStatus === 'RUNNING');
-  await poll('health 200 once space is back', async () => ((await agent!.client.get('/v1/health')).status === 200 ? true : undefined));
+  await until('health 200 once space is back', async () => (await agent.client.get('/v1/health')).status === 200, { context: () => agent.log().slice(-4000) });
   // The refused requests changed nothing: the task was not made, the stop did not happen.
   expect(await agent.task(arn(refused!.name))).toBeUndefined();
   if (stopRefused) expect((await agent.task(arn('steady')))!.knownStatus).toBe('RUNNING');
@@ -151,13 +146,13 @@ it('on a full disk the agent refuses what it cannot save with 503, makes no Dock
 
   // Nothing lost: a crash now and a restart bring back the same tasks, containers and feed.
   const names = ['steady', 'rising-1', 'rising-2', ...accepted, refused!.name].map(arn);
-  const before: TaskView[] = await Promise.all(names.map(async (a) => (await agent!.task(a))!));
+  const before: TaskView[] = await Promise.all(names.map(async (a) => (await agent.task(a))!));
   const feedBefore = await readFeed(agent.client);
   await agent.stop('SIGKILL');
   await agent.start();
-  const after: TaskView[] = await Promise.all(names.map(async (a) => (await agent!.task(a))!));
+  const after: TaskView[] = await Promise.all(names.map(async (a) => (await agent.task(a))!));
   expect(after).toEqual(before);
   expect(await readFeed(agent.client)).toEqual(feedBefore);
-  expectStateMatchesDocker(agentId, after);
+  expectStateMatchesDocker(agent.agentId, after);
   expectCleanFeed(feedBefore);
 }, 180_000);

@@ -1,59 +1,41 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import type { StateChange } from '../../../src/api/events.js';
 import type { TaskView } from '../../../src/api/view.js';
-import { AgentProcess, removeContainersOf } from '../../support/agent-process.js';
+import { counter, eventStreamErrors, relistPasses } from '../../support/agent-metrics.js';
 import { expectCleanFeed, expectStateMatchesDocker, readFeed } from '../../support/docker-truth.js';
-import { ensureDockerd, startDockerd, stopDockerd } from '../../support/dockerd.js';
+import { dockerdAnswers, ensureDockerd, startDockerd, stopDockerd } from '../../support/dockerd.js';
+import { useFaultAgents, type FaultAgent } from '../../support/fault-agents.js';
+import { until } from '../../support/until.js';
 import { TEST_IMAGE } from '../global-setup.js';
 
-const dataRoot = mkdtempSync(join(tmpdir(), 'berth-dockerd-'));
-let agent: AgentProcess | undefined;
-let agentId = '';
-/** Started while the daemon was down. */
-let cold: { agent: AgentProcess; id: string } | undefined;
-afterEach(async () => {
-  await agent?.stop('SIGTERM');
-  await cold?.agent.stop('SIGTERM');
-  removeContainersOf(agentId);
-  removeContainersOf(cold?.id ?? '');
-  cold = undefined;
+const faults = useFaultAgents('dockerd');
+/** The agent that ran through the restart, for the assertions after it. */
+let agent: FaultAgent | undefined;
+// Registered after the agents' clean-up, so it runs before it: a test that failed with the daemon
+// down gets it back, and the clean-up can remove the test's containers.
+afterEach(() => {
+  if (!dockerdAnswers()) startDockerd({ liveRestore: false });
 });
 // The rest of the suite runs against a daemon started the usual way.
-afterAll(async () => {
-  await ensureDockerd({ liveRestore: false });
-  rmSync(dataRoot, { recursive: true, force: true });
-});
+afterAll(() => ensureDockerd({ liveRestore: false }));
 
 // A shell that exits with a known code on SIGTERM, which is how Docker stops containers at shutdown.
-const until = (code: number): string[] => ['sh', '-c', `trap 'exit ${code}' TERM; while true; do sleep 0.2; done`];
+const exitingOnTerm = (code: number): string[] => ['sh', '-c', `trap 'exit ${code}' TERM; while true; do sleep 0.2; done`];
 const EXIT = { main: 3, side: 5 } as const;
 const taskBody = (arn: string) => ({
   arn,
   family: 'dockerd',
   version: '1',
   containers: [
-    { name: 'main', image: TEST_IMAGE, command: until(EXIT.main), essential: true, stopTimeout: 5 },
-    { name: 'side', image: TEST_IMAGE, command: until(EXIT.side), essential: false, stopTimeout: 5 },
+    { name: 'main', image: TEST_IMAGE, command: exitingOnTerm(EXIT.main), essential: true, stopTimeout: 5 },
+    { name: 'side', image: TEST_IMAGE, command: exitingOnTerm(EXIT.side), essential: false, stopTimeout: 5 },
   ],
 });
 
-async function poll<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} did not happen within ${ms} ms\n--- agent log ---\n${agent?.log().slice(-4000)}`);
-}
+const logTail = (): string => `--- agent log ---\n${agent?.log().slice(-4000)}`;
+const poll = (what: string, check: () => Promise<boolean>, ms = 60_000): Promise<true> => until(what, check, { ms, context: logTail });
 
-async function reconnects(a: AgentProcess): Promise<number> {
-  const text = (await a.client.get<string>('/metrics')).body;
-  return Number(/^berth_event_stream_reconnects_total (\d+)/m.exec(text)?.[1] ?? NaN);
-}
+const reconnects = (a: FaultAgent): Promise<number> => counter(a.client, 'berth_event_stream_reconnects_total');
 
 /**
  * Two running tasks, then dockerd stops and starts again. Returns what the agent reported while the
@@ -61,45 +43,44 @@ async function reconnects(a: AgentProcess): Promise<number> {
  */
 async function restartDockerdUnderAgent(liveRestore: boolean, tag: string) {
   await ensureDockerd({ liveRestore });
-  agent = new AgentProcess(join(dataRoot, tag), ['--relist-interval', '1s']);
-  await agent.start();
-  agentId = (await agent.client.get<{ agentId: string }>('/v1/metadata')).body.agentId;
+  agent = await faults.started(tag, ['--relist-interval', '1s']);
+  const a = agent;
   const arns = [0, 1].map((i) => `arn:dockerd/${process.pid}/${tag}-${i}`);
   for (const arn of arns) expect((await agent.client.post('/v1/tasks', taskBody(arn))).status).toBe(201);
   for (const arn of arns) await agent.waitForTask(arn, (t) => t?.knownStatus === 'RUNNING');
   const beforeRestart = (await readFeed(agent.client)).at(-1)!.seq;
 
+  const logFrom = agent.log().length;
   await stopDockerd();
-  // Answers the daemon gave before it exited may still be landing; the outage starts after them.
-  await new Promise((r) => setTimeout(r, 500));
+  // What the daemon sent before it exited came through the event stream ahead of its end: once the
+  // agent has seen the stream end, the outage starts.
+  await poll('the event stream to end', async () => /Docker event stream (ended|broke); reopening/.test(a.log().slice(logFrom)));
+  await poll('health 503 naming Docker', async () => {
+    const h = await a.client.get<{ checks: { docker: { ok: boolean } } }>('/v1/health');
+    return h.status === 503 && !h.body.checks.docker.ok;
+  });
   const outageFrom = (await readFeed(agent.client)).at(-1)!.seq;
   const reconnectsAtOutage = await reconnects(agent);
-  const a = agent;
-  const health = await poll('health 503 naming Docker', async () => {
-    const h = await a.client.get<{ checks: { docker: { ok: boolean } } }>('/v1/health');
-    return h.status === 503 && !h.body.checks.docker.ok ? h.body : undefined;
-  });
-  expect(health.checks.docker.ok).toBe(false);
   // The agent keeps accepting and saving work while Docker is gone.
   const late = `arn:dockerd/${process.pid}/${tag}-late`;
   expect((await agent.client.post('/v1/tasks', taskBody(late))).status).toBe(201);
   // And an agent started now starts: it serves, says Docker is down, and takes a task.
-  const coldAgent = new AgentProcess(join(dataRoot, `${tag}-cold`));
-  await coldAgent.start({ healthy: false });
+  const coldAgent = await faults.started(`${tag}-cold`, [], { healthy: false });
   const coldHealth = await coldAgent.client.get<{ checks: { docker: { ok: boolean } } }>('/v1/health');
   expect([coldHealth.status, coldHealth.body.checks.docker.ok]).toEqual([503, false]);
-  cold = { agent: coldAgent, id: (await coldAgent.client.get<{ agentId: string }>('/v1/metadata')).body.agentId };
   const coldTask = `arn:dockerd/${process.pid}/${tag}-cold`;
   expect((await coldAgent.client.post('/v1/tasks', taskBody(coldTask))).status).toBe(201);
-  // Several relist periods and event-stream retries go by with the daemon down.
-  await new Promise((r) => setTimeout(r, 3_000));
+  // Several relist passes and event-stream retries go by with the daemon down.
+  const retriesFrom = await eventStreamErrors(agent.client);
+  await relistPasses(agent.client, 3, logTail);
+  await poll('two failed event-stream retries', async () => (await eventStreamErrors(a.client)) >= retriesFrom + 2);
   const duringOutage = await readFeed(agent.client, outageFrom);
   // Attempts to reconnect fail while the daemon is down; none may count as a reconnect.
   expect(await reconnects(agent)).toBe(reconnectsAtOutage);
 
   startDockerd({ liveRestore });
-  await poll('health 200', async () => ((await a.client.get('/v1/health')).status === 200 ? true : undefined));
-  await poll('an event-stream reconnect', async () => ((await reconnects(a)) > reconnectsAtOutage ? true : undefined));
+  await poll('health 200', async () => (await a.client.get('/v1/health')).status === 200);
+  await poll('an event-stream reconnect', async () => (await reconnects(a)) > reconnectsAtOutage);
   await agent.waitForTask(late, (t) => t?.knownStatus === 'RUNNING');
   await coldAgent.waitForTask(coldTask, (t) => t?.knownStatus === 'RUNNING');
   return { arns, late, beforeRestart, duringOutage };
@@ -114,8 +95,9 @@ const stopsOf = (events: readonly StateChange[], arn: string) => events.filter((
 it('with --live-restore the containers outlive the daemon restart: the agent reconnects and reports nothing stopped', async () => {
   const { arns, late, beforeRestart, duringOutage } = await restartDockerdUnderAgent(true, 'live');
   expect(duringOutage).toEqual([]);
-  // Give the relist (every 1 s) and the post-reconnect re-reads time to report something wrong.
-  await new Promise((r) => setTimeout(r, 3_000));
+  // Three relist passes after the reconnect: the relist and the post-reconnect re-reads have had
+  // their chance to report something wrong.
+  await relistPasses(agent!.client, 3, logTail);
   const after = await readFeed(agent!.client, beforeRestart);
   expect(after.filter((e) => arns.includes(e.taskArn))).toEqual([]);
   // The feed was read past the restart: the task posted during the outage came up after it.
@@ -123,7 +105,7 @@ it('with --live-restore the containers outlive the daemon restart: the agent rec
   expect(after.filter((e) => e.status === 'STOPPED')).toEqual([]);
   const all = await views([...arns, late]);
   for (const t of all) expect(t.containers.map((c) => c.knownStatus)).toEqual(['RUNNING', 'RUNNING']);
-  expectStateMatchesDocker(agentId, all);
+  expectStateMatchesDocker(agent!.agentId, all);
   expectCleanFeed(await readFeed(agent!.client));
 }, 240_000);
 
@@ -148,6 +130,6 @@ it('without --live-restore the containers die with the daemon: each is reported 
     ]);
   }
   expect(stopsOf(events, late)).toEqual([]);
-  expectStateMatchesDocker(agentId, await views([...arns, late]));
+  expectStateMatchesDocker(agent!.agentId, await views([...arns, late]));
   expectCleanFeed(events);
 }, 240_000);

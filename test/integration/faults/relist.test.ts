@@ -1,37 +1,19 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, expect, it } from 'vitest';
-import { AgentProcess, docker, removeContainersOf } from '../../support/agent-process.js';
+import { expect, it } from 'vitest';
+import { docker } from '../../support/agent-process.js';
+import { relistPasses } from '../../support/agent-metrics.js';
+import { useFaultAgents } from '../../support/fault-agents.js';
+import { until } from '../../support/until.js';
 import { TEST_IMAGE } from '../global-setup.js';
 
-const dataRoot = mkdtempSync(join(tmpdir(), 'berth-relist-'));
+const faults = useFaultAgents('relist');
 const RUN = `relist-${process.pid}`;
-let agent: AgentProcess | undefined;
-let agentId = '';
-afterEach(async () => {
-  await agent?.stop('SIGTERM');
-  removeContainersOf(agentId);
-  removeContainersOf(`${RUN}-other-agent`);
-  const unlabelled = docker('ps', '-aq', '--filter', `name=${RUN}-unlabelled`);
-  if (unlabelled) docker('rm', '-f', unlabelled);
-});
-afterAll(() => rmSync(dataRoot, { recursive: true, force: true }));
 
 const exists = (name: string): boolean => docker('ps', '-aq', '--filter', `name=^/${name}$`) !== '';
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms\n--- agent log ---\n${agent?.log().slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 it("a container carrying this agent's ID that no task accounts for is reported, then removed after the grace; other agents' and unlabelled ones are left alone", async () => {
-  agent = new AgentProcess(join(dataRoot, 'data'), ['--relist-interval', '1s', '--orphan-grace', '3s']);
-  await agent.start();
-  agentId = (await agent.client.get<{ agentId: string }>('/v1/metadata')).body.agentId;
+  const agent = await faults.started('data', ['--relist-interval', '1s', '--orphan-grace', '3s']);
+  const agentId = agent.agentId;
+  faults.alsoRemove(`label=berth.agent-id=${RUN}-other-agent`, `name=${RUN}-unlabelled`);
   docker('pull', TEST_IMAGE);
   const run = (name: string, labels: string[]): string =>
     // Exits on SIGTERM, so the agent's stop of the orphan does not wait out Docker's kill timeout.
@@ -42,18 +24,16 @@ it("a container carrying this agent's ID that no task accounts for is reported, 
   run(`${RUN}-unlabelled`, []);
 
   await agent.waitForLog(/Found a container of this agent that no task accounts for.*-ours/);
-  await until('the unknown container is removed', () => !exists(`${RUN}-ours`));
+  await until('the unknown container is removed', () => !exists(`${RUN}-ours`), { context: () => agent.log().slice(-4000) });
   expect(Date.now() - createdAt).toBeGreaterThanOrEqual(3_000);
   await agent.waitForLog(/Removed a container no task accounts for.*-ours/);
   // Several more passes go by: the others stay.
-  await new Promise((r) => setTimeout(r, 2_500));
+  await relistPasses(agent.client, 3, () => agent.log().slice(-4000));
   expect([exists(`${RUN}-theirs`), exists(`${RUN}-unlabelled`)]).toEqual([true, true]);
 });
 
 it('a container removed while the agent runs is reported ContainerMissing and stops its task; one stopped with docker stop is STOPPED with its exit code', async () => {
-  agent = new AgentProcess(join(dataRoot, 'live'), ['--relist-interval', '1s']);
-  await agent.start();
-  agentId = (await agent.client.get<{ agentId: string }>('/v1/metadata')).body.agentId;
+  const agent = await faults.started('live', ['--relist-interval', '1s']);
   const body = (arn: string) => ({ arn, family: 'relist', version: '1', containers: [{ name: 'app', image: TEST_IMAGE, command: ['sleep', '600'], stopTimeout: 1 }] });
   const removed = `arn:relist/${RUN}/removed`;
   const stopped = `arn:relist/${RUN}/stopped`;

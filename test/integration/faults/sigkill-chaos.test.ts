@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { TaskView } from '../../../src/api/view.js';
-import { AgentProcess, removeContainersOf } from '../../support/agent-process.js';
+import { docker } from '../../support/agent-process.js';
 import { expectCleanFeed, expectStateMatchesDocker, readFeed } from '../../support/docker-truth.js';
+import { useFaultAgents } from '../../support/fault-agents.js';
+import { until } from '../../support/until.js';
 import { TEST_IMAGE } from '../global-setup.js';
+
+const faults = useFaultAgents('chaos');
 
 const KILLS = Number(process.env.BERTH_CHAOS_KILLS ?? 50);
 const TASKS = 10;
@@ -26,13 +27,6 @@ function prng(seed: number): () => number {
   };
 }
 
-const dataRoot = mkdtempSync(join(tmpdir(), 'berth-chaos-'));
-let agentId = '';
-afterAll(() => {
-  removeContainersOf(agentId);
-  rmSync(dataRoot, { recursive: true, force: true });
-});
-
 interface SeenEvent {
   readonly action: string;
   readonly arn: string;
@@ -49,12 +43,22 @@ function watchDocker(): { stop: () => Promise<SeenEvent[]> } {
   );
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = once(child, 'exit');
+  const end = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  faults.defer(end);
   return {
     stop: async () => {
-      // Events already sent are on their way through the pipe; give them a moment, then end the stream.
-      await new Promise((r) => setTimeout(r, 1_000));
-      child.kill('SIGTERM');
-      await once(child, 'exit');
+      // Docker sends its events in order: once a marker container's create has come through the
+      // pipe, every event before it has too. Its labels keep it out of the events returned.
+      const marker = `chaos-${process.pid}-marker`;
+      faults.alsoRemove(`name=${marker}`);
+      docker('create', '--name', marker, '--label', `berth.agent-id=${marker}`, TEST_IMAGE, 'true');
+      await until('the marker event from docker events', () => out.includes(marker));
+      docker('rm', '-f', marker);
+      await end();
       return out
         .split('\n')
         .filter(Boolean)
@@ -145,7 +149,7 @@ const taskBody = (i: number) => ({
 it(`SIGKILLed ${KILLS} times while bringing ${TASKS} tasks and a dependency chain up and some down, the agent converges with exactly one container each, the chain's order held and a clean feed`, async () => {
   console.log(`chaos seed ${SEED} (replay with BERTH_CHAOS_SEED=${SEED})`);
   const random = prng(SEED);
-  const agent = new AgentProcess(join(dataRoot, 'data'));
+  const agent = faults.agent('data');
   const dockerEvents = watchDocker();
   let kills = 0;
   let startupKills = 0;
@@ -154,6 +158,7 @@ it(`SIGKILLed ${KILLS} times while bringing ${TASKS} tasks and a dependency chai
       // Killed somewhere in its start-up: opening and migrating the database, claiming the socket,
       // re-reading Docker, or the first steps.
       agent.launch();
+      // A seeded random moment, on purpose: not a wait for anything.
       await new Promise((r) => setTimeout(r, Math.floor(random() * 500)));
       await agent.stop('SIGKILL');
       kills++;
@@ -161,7 +166,6 @@ it(`SIGKILLed ${KILLS} times while bringing ${TASKS} tasks and a dependency chai
       continue;
     }
     await agent.start();
-    if (!agentId) agentId = (await agent.client.get<{ agentId: string }>('/v1/metadata')).body.agentId;
     // Requests race the kill: some are answered, some die with the agent; both are fine.
     const requests: Array<Promise<unknown>> = [];
     for (let i = 0; i < TASKS; i++) requests.push(agent.client.post('/v1/tasks', taskBody(i)).catch(() => undefined));
@@ -171,6 +175,7 @@ it(`SIGKILLed ${KILLS} times while bringing ${TASKS} tasks and a dependency chai
         requests.push(agent.client.post('/v1/tasks', { arn: arnOf(i), desiredStatus: 'STOPPED' }).catch(() => undefined));
       }
     }
+    // The kill's seeded random moment (not a wait for anything).
     await new Promise((r) => setTimeout(r, Math.floor(random() * 700)));
     await agent.stop('SIGKILL');
     kills++;
@@ -198,7 +203,7 @@ it(`SIGKILLed ${KILLS} times while bringing ${TASKS} tasks and a dependency chai
 
   // Exactly one Docker container per (task, container), and it is the one the agent knows.
   expect(views.flatMap((t) => t.containers.map((c) => c.dockerId)).every((id) => id !== undefined)).toBe(true);
-  expectStateMatchesDocker(agentId, [...views, stoppedChain]);
+  expectStateMatchesDocker(agent.agentId, [...views, stoppedChain]);
   expect(new Set(views.flatMap((t) => t.containers.map((c) => c.dockerId))).size).toBe(TASKS * 3);
 
   // Exactly one container was ever made per (task, container): Docker's own create events say so.
